@@ -1,0 +1,62 @@
+use serde::Serialize;
+
+/// One problem with one field of an incoming payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A payload that does not describe a valid domain value. Carries every field problem found,
+/// not only the first, so a client can fix its request in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {subject}: {}", summary(.details))]
+pub struct ValidationError {
+    pub subject: &'static str,
+    pub details: Vec<FieldError>,
+}
+
+fn summary(details: &[FieldError]) -> String {
+    details
+        .iter()
+        .map(|d| format!("{} ({})", d.field, d.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ValidationError {
+    pub fn single(subject: &'static str, error: FieldError) -> Self {
+        Self {
+            subject,
+            details: vec![error],
+        }
+    }
+}
+
+/// Failure of a port (storage, messaging). The adapter decides whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// Throttling, timeouts, transient service errors, lost races worth re-running.
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Corrupt stored data, misconfiguration: repeating the call gives the same answer.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl PortError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Retryable(_))
+    }
+}

@@ -1,0 +1,161 @@
+//! In-memory implementations of the ports, with the same conditional semantics as the DynamoDB
+//! adapters. For unit tests of the rules and for benchmarks; never wired into a function.
+
+use crate::PortError;
+use crate::events::DomainEvent;
+use crate::ids::{AssetId, EventId, RentalId, ReturnId, UserId};
+use crate::ports::{CommitResult, RentalStore, ReturnCommit, StatsStore};
+use crate::rentals::stats::{StatsDelta, UserStats};
+use crate::rentals::{Asset, Rental, RentalStatus, ReturnRecord, User};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct State {
+    users: BTreeMap<UserId, User>,
+    assets: BTreeMap<AssetId, Asset>,
+    rentals: BTreeMap<RentalId, Rental>,
+    returns: BTreeMap<ReturnId, ReturnRecord>,
+    outbox: Vec<DomainEvent>,
+    steal: Option<RentalId>,
+    fail_next: Option<PortError>,
+}
+
+#[derive(Default)]
+pub struct InMemoryRentalStore {
+    state: Mutex<State>,
+}
+
+impl InMemoryRentalStore {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another test thread panicked; the data is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take_failure(&self) -> Result<(), PortError> {
+        self.lock().fail_next.take().map_or(Ok(()), Err)
+    }
+
+    pub fn put_user(&self, user: User) {
+        self.lock().users.insert(user.user_id.clone(), user);
+    }
+    pub fn put_asset(&self, asset: Asset) {
+        self.lock().assets.insert(asset.asset_id.clone(), asset);
+    }
+    pub fn put_rental(&self, rental: Rental) {
+        self.lock().rentals.insert(rental.rental_id.clone(), rental);
+    }
+    pub fn put_pending(&self, record: ReturnRecord) {
+        self.lock().returns.insert(record.return_id.clone(), record);
+    }
+    pub fn rental(&self, id: &str) -> Option<Rental> {
+        self.lock()
+            .rentals
+            .values()
+            .find(|r| r.rental_id.as_str() == id)
+            .cloned()
+    }
+    pub fn outbox(&self) -> Vec<DomainEvent> {
+        self.lock().outbox.clone()
+    }
+    /// Simulates a concurrent return completing `rental` just before the next commit.
+    pub fn steal_on_next_commit(&self, rental: &str) {
+        self.lock().steal = RentalId::parse(rental).ok();
+    }
+    /// The next port call fails with `error`.
+    pub fn fail_next(&self, error: PortError) {
+        self.lock().fail_next = Some(error);
+    }
+}
+
+impl RentalStore for InMemoryRentalStore {
+    async fn find_user(&self, id: &UserId) -> Result<Option<User>, PortError> {
+        self.take_failure()?;
+        Ok(self.lock().users.get(id).cloned())
+    }
+
+    async fn find_asset(&self, id: &AssetId) -> Result<Option<Asset>, PortError> {
+        self.take_failure()?;
+        Ok(self.lock().assets.get(id).cloned())
+    }
+
+    async fn rentals_of(&self, user: &UserId) -> Result<Vec<Rental>, PortError> {
+        self.take_failure()?;
+        Ok(self
+            .lock()
+            .rentals
+            .values()
+            .filter(|r| &r.user_id == user)
+            .cloned()
+            .collect())
+    }
+
+    async fn find_return(&self, id: &ReturnId) -> Result<Option<ReturnRecord>, PortError> {
+        self.take_failure()?;
+        Ok(self.lock().returns.get(id).cloned())
+    }
+
+    async fn commit_return(&self, commit: &ReturnCommit) -> Result<CommitResult, PortError> {
+        self.take_failure()?;
+        let mut s = self.lock();
+        if let Some(stolen) = s.steal.take() {
+            if let Some(r) = s.rentals.get_mut(&stolen) {
+                r.status = RentalStatus::Completed;
+            }
+        }
+        if s.returns
+            .get(&commit.record.return_id)
+            .is_some_and(|r| r.state.is_decided())
+        {
+            return Ok(CommitResult::ReturnAlreadyDecided);
+        }
+        if let Some(c) = &commit.completion {
+            let current = s.rentals.get(&c.rental.rental_id).map(|r| r.status);
+            if current != Some(RentalStatus::InProgress) {
+                return Ok(CommitResult::RentalTaken);
+            }
+            s.rentals
+                .insert(c.rental.rental_id.clone(), c.rental.clone());
+            s.outbox.push(c.event.clone());
+        }
+        s.returns
+            .insert(commit.record.return_id.clone(), commit.record.clone());
+        Ok(CommitResult::Committed)
+    }
+}
+
+/// Projection store keeping applied event ids, like the DynamoDB adapter's marker items.
+#[derive(Default)]
+pub struct InMemoryStatsStore {
+    state: Mutex<(BTreeMap<UserId, UserStats>, HashSet<EventId>)>,
+}
+
+impl InMemoryStatsStore {
+    pub fn stats(&self, user: &UserId) -> Option<UserStats> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .get(user)
+            .cloned()
+    }
+}
+
+impl StatsStore for InMemoryStatsStore {
+    async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (stats, applied) = &mut *guard;
+        if !applied.insert(event_id.clone()) {
+            return Ok(false);
+        }
+        let entry = stats
+            .entry(delta.user_id.clone())
+            .or_insert_with(|| UserStats::empty(delta.user_id.clone()));
+        entry.add(delta);
+        Ok(true)
+    }
+
+    async fn get(&self, user: &UserId) -> Result<Option<UserStats>, PortError> {
+        Ok(self.stats(user))
+    }
+}

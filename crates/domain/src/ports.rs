@@ -1,0 +1,70 @@
+//! Ports: what the rules need from the outside world. Adapters (DynamoDB, in-memory) implement
+//! them elsewhere.
+
+use crate::PortError;
+use crate::events::DomainEvent;
+use crate::ids::{AssetId, ReturnId, UserId};
+use crate::rentals::{Asset, Rental, ReturnRecord, User};
+use std::future::Future;
+
+/// A decided return, to be committed atomically: the return record, and for a completion the
+/// rental's new state (guarded: only if still in progress) and the event it emits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnCommit {
+    pub record: ReturnRecord,
+    pub completion: Option<Completion>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub rental: Rental,
+    pub event: DomainEvent,
+}
+
+/// What a commit attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitResult {
+    Committed,
+    /// Another delivery of the same scan was decided first; nothing was written.
+    ReturnAlreadyDecided,
+    /// The chosen rental stopped being in progress (a concurrent return took it); nothing was
+    /// written, and the decision must be made again on fresh data.
+    RentalTaken,
+}
+
+pub trait RentalStore: Send + Sync {
+    fn find_user(
+        &self,
+        id: &UserId,
+    ) -> impl Future<Output = Result<Option<User>, PortError>> + Send;
+    fn find_asset(
+        &self,
+        id: &AssetId,
+    ) -> impl Future<Output = Result<Option<Asset>, PortError>> + Send;
+    fn rentals_of(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Vec<Rental>, PortError>> + Send;
+    fn find_return(
+        &self,
+        id: &ReturnId,
+    ) -> impl Future<Output = Result<Option<ReturnRecord>, PortError>> + Send;
+    fn commit_return(
+        &self,
+        commit: &ReturnCommit,
+    ) -> impl Future<Output = Result<CommitResult, PortError>> + Send;
+}
+
+/// The user-stats projection. `apply` adds `delta` once per `event_id`: it answers `false`, and
+/// changes nothing, for an event it has already applied.
+pub trait StatsStore: Send + Sync {
+    fn apply(
+        &self,
+        event_id: &crate::ids::EventId,
+        delta: &crate::rentals::stats::StatsDelta,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    fn get(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Option<crate::rentals::stats::UserStats>, PortError>> + Send;
+}

@@ -1,0 +1,254 @@
+//! A return bin's scan: the wire event and its validated form.
+
+use crate::error::{FieldError, ValidationError};
+use crate::ids::{LocationId, ReturnId};
+use crate::time::{format_time, parse_event_time, serde_time};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Upper bound for a QR payload; a real sticker holds far less.
+pub const MAX_QR_LEN: usize = 1024;
+
+/// The event as a return bin emits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawReturnEvent {
+    pub timestamp: String,
+    pub location_id: String,
+    pub user_qr_data: String,
+    pub asset_qr_data: String,
+}
+
+/// A well-formed scan. The QR payloads are kept as scanned: decoding them is a business step
+/// whose failure is a recorded rejection (`invalid_qr`), not a malformed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnScan {
+    #[serde(rename = "timestamp", with = "serde_time")]
+    pub occurred_at: DateTime<Utc>,
+    pub location_id: LocationId,
+    pub user_qr_data: String,
+    pub asset_qr_data: String,
+}
+
+impl ReturnScan {
+    /// Validates any JSON value, reporting every field problem at once.
+    pub fn from_json(value: &Value) -> Result<Self, ValidationError> {
+        let Some(obj) = value.as_object() else {
+            return Err(ValidationError::single(
+                "return event",
+                FieldError::new("$", "invalid_type", "expected a JSON object"),
+            ));
+        };
+        let mut errors = Vec::new();
+        let mut text = |field: &'static str| match obj.get(field) {
+            None | Some(Value::Null) => {
+                errors.push(FieldError::new(
+                    field,
+                    "missing_field",
+                    format!("{field} is required"),
+                ));
+                None
+            }
+            Some(Value::String(s)) => Some(s.trim().to_owned()),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid_type",
+                    format!("{field} must be a string"),
+                ));
+                None
+            }
+        };
+        let timestamp = text("timestamp");
+        let location = text("location_id");
+        let user_qr = text("user_qr_data");
+        let asset_qr = text("asset_qr_data");
+
+        let occurred_at = timestamp.and_then(|t| {
+            let parsed = parse_event_time(&t);
+            if parsed.is_none() {
+                errors.push(FieldError::new(
+                    "timestamp",
+                    "invalid_timestamp",
+                    "timestamp must be RFC 3339 (an offset-less time is read as UTC)",
+                ));
+            }
+            parsed
+        });
+        let location_id = location.and_then(|l| match LocationId::parse(l) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    "location_id",
+                    "invalid_id",
+                    format!("location_id {e}"),
+                ));
+                None
+            }
+        });
+        let mut qr = |field: &'static str, v: Option<String>| {
+            v.and_then(|v| {
+                if v.is_empty() {
+                    errors.push(FieldError::new(
+                        field,
+                        "empty",
+                        format!("{field} must not be empty"),
+                    ));
+                    None
+                } else if v.len() > MAX_QR_LEN {
+                    errors.push(FieldError::new(
+                        field,
+                        "too_long",
+                        format!("{field} must be at most {MAX_QR_LEN} characters"),
+                    ));
+                    None
+                } else {
+                    Some(v)
+                }
+            })
+        };
+        let user_qr_data = qr("user_qr_data", user_qr);
+        let asset_qr_data = qr("asset_qr_data", asset_qr);
+
+        match (occurred_at, location_id, user_qr_data, asset_qr_data) {
+            (Some(occurred_at), Some(location_id), Some(user_qr_data), Some(asset_qr_data))
+                if errors.is_empty() =>
+            {
+                Ok(Self {
+                    occurred_at,
+                    location_id,
+                    user_qr_data,
+                    asset_qr_data,
+                })
+            }
+            _ => Err(ValidationError {
+                subject: "return event",
+                details: errors,
+            }),
+        }
+    }
+
+    /// Same scan, same id: the id hashes the normalised scan, so a bin that re-sends an event
+    /// (or writes its time with another offset) cannot cause a second return.
+    pub fn return_id(&self) -> ReturnId {
+        let mut hasher = Sha256::new();
+        for part in [
+            "return-scan-v1",
+            &format_time(&self.occurred_at),
+            self.location_id.as_str(),
+            &self.user_qr_data,
+            &self.asset_qr_data,
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let digest = hex::encode(hasher.finalize());
+        // 128 bits of the digest: collisions are not a practical concern.
+        ReturnId::from_trusted(format!("ret_{}", &digest[..32]))
+    }
+
+    pub fn to_raw(&self) -> RawReturnEvent {
+        RawReturnEvent {
+            timestamp: format_time(&self.occurred_at),
+            location_id: self.location_id.to_string(),
+            user_qr_data: self.user_qr_data.clone(),
+            asset_qr_data: self.asset_qr_data.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn example() -> Value {
+        json!({"timestamp": "2025-02-10T11:00:00+00:00", "location_id": "topanga-location-01",
+               "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="})
+    }
+
+    #[test]
+    fn parses_the_example_event() {
+        let scan = ReturnScan::from_json(&example()).unwrap();
+        assert_eq!(format_time(&scan.occurred_at), "2025-02-10T11:00:00Z");
+        assert_eq!(scan.location_id.as_str(), "topanga-location-01");
+    }
+
+    #[test]
+    fn same_scan_same_id_even_with_another_offset_notation() {
+        let a = ReturnScan::from_json(&example()).unwrap();
+        let mut other = example();
+        other["timestamp"] = json!("2025-02-10T11:00:00");
+        let b = ReturnScan::from_json(&other).unwrap();
+        assert_eq!(a.return_id(), b.return_id());
+        assert!(a.return_id().as_str().starts_with("ret_"));
+        assert_eq!(a.return_id().as_str().len(), 36);
+    }
+
+    #[test]
+    fn different_scans_different_ids() {
+        let a = ReturnScan::from_json(&example()).unwrap();
+        for (field, value) in [
+            ("timestamp", "2025-02-10T11:00:01Z"),
+            ("location_id", "topanga-location-02"),
+            ("user_qr_data", "dHBnX3UwMDAy"),
+            ("asset_qr_data", "dHBnX2EwMDAwMg=="),
+        ] {
+            let mut other = example();
+            other[field] = json!(value);
+            let b = ReturnScan::from_json(&other).unwrap();
+            assert_ne!(a.return_id(), b.return_id(), "{field}");
+        }
+    }
+
+    #[test]
+    fn reports_every_field_problem() {
+        let err = ReturnScan::from_json(&json!({"timestamp": "soon", "location_id": 7,
+                                                 "user_qr_data": ""}))
+        .unwrap_err();
+        let codes: Vec<_> = err
+            .details
+            .iter()
+            .map(|d| (d.field.as_str(), d.code))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("location_id", "invalid_type"),
+                ("asset_qr_data", "missing_field"),
+                ("timestamp", "invalid_timestamp"),
+                ("user_qr_data", "empty"),
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_non_objects_and_oversized_qr() {
+        assert_eq!(
+            ReturnScan::from_json(&json!([1])).unwrap_err().details[0].code,
+            "invalid_type"
+        );
+        let mut big = example();
+        big["user_qr_data"] = json!("A".repeat(MAX_QR_LEN + 1));
+        assert_eq!(
+            ReturnScan::from_json(&big).unwrap_err().details[0].code,
+            "too_long"
+        );
+        let mut bad_loc = example();
+        bad_loc["location_id"] = json!("two words");
+        assert_eq!(
+            ReturnScan::from_json(&bad_loc).unwrap_err().details[0].code,
+            "invalid_id"
+        );
+    }
+
+    #[test]
+    fn raw_round_trip() {
+        let scan = ReturnScan::from_json(&example()).unwrap();
+        let raw = serde_json::to_value(scan.to_raw()).unwrap();
+        assert_eq!(ReturnScan::from_json(&raw).unwrap(), scan);
+        let serialized = serde_json::to_value(&scan).unwrap();
+        assert_eq!(serialized, raw);
+    }
+}
