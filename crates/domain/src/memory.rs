@@ -98,10 +98,8 @@ impl RentalStore for InMemoryRentalStore {
     async fn commit_return(&self, commit: &ReturnCommit) -> Result<CommitResult, PortError> {
         self.take_failure()?;
         let mut s = self.lock();
-        if let Some(stolen) = s.steal.take() {
-            if let Some(r) = s.rentals.get_mut(&stolen) {
-                r.status = RentalStatus::Completed;
-            }
+        if let Some(r) = s.steal.take().and_then(|id| s.rentals.get_mut(&id)) {
+            r.status = RentalStatus::Completed;
         }
         if s.returns
             .get(&commit.record.return_id)

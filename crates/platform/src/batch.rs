@@ -1,0 +1,284 @@
+//! In-order batch processing for FIFO queues and streams, with Lambda's partial batch response.
+//!
+//! Records are handled one after another, never concurrently. The first record that fails with a
+//! retryable error is reported together with every record after it, so nothing later in its
+//! message group can overtake it. A permanent error is not a failure of the batch: the record is
+//! written to the rejection log for review and the batch goes on. If even that write fails, the
+//! record is treated as retryable.
+
+use crate::dynamo::RejectionLog;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use domain::PortError;
+use std::future::Future;
+use tracing::{Instrument, error, info_span, warn};
+
+/// How one record ended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Might succeed later: the record goes back to its source.
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Will never succeed: the record is rejected for review and not retried.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<PortError> for RecordError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Retryable(m) => Self::Retryable(m),
+            PortError::Permanent(m) => Self::Permanent(m),
+        }
+    }
+}
+
+/// Where permanently failing records are recorded.
+pub trait RejectionSink: Send + Sync {
+    fn reject(
+        &self,
+        source: &str,
+        record_id: &str,
+        reason: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+impl RejectionSink for RejectionLog {
+    async fn reject(
+        &self,
+        source: &str,
+        record_id: &str,
+        reason: &str,
+        body: &str,
+    ) -> Result<(), PortError> {
+        self.record(source, record_id, reason, body).await
+    }
+}
+
+/// Handles `records` in order; returns the ids to report as failed (the first retryable failure
+/// and everything after it).
+pub async fn process_in_order<T, F, Fut>(
+    source: &str,
+    records: Vec<(String, T)>,
+    body_of: impl Fn(&T) -> String,
+    rejections: &impl RejectionSink,
+    mut handle: F,
+) -> Vec<String>
+where
+    F: FnMut(T) -> Fut,
+    Fut: Future<Output = Result<(), RecordError>>,
+{
+    let ids: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+    for (index, (id, record)) in records.into_iter().enumerate() {
+        let span = info_span!("record", source, record_id = %id);
+        let body = body_of(&record);
+        let failed = async {
+            match handle(record).await {
+                Ok(()) => false,
+                Err(RecordError::Permanent(reason)) => {
+                    warn!(%reason, "rejecting record permanently");
+                    match rejections.reject(source, &id, &reason, &body).await {
+                        Ok(()) => false,
+                        Err(e) => {
+                            error!(error = %e, "could not record rejection; retrying the record");
+                            true
+                        }
+                    }
+                }
+                Err(RecordError::Retryable(reason)) => {
+                    warn!(%reason, "record failed; it and the rest of the batch go back");
+                    true
+                }
+            }
+        }
+        .instrument(span)
+        .await;
+        if failed {
+            return ids[index..].to_vec();
+        }
+    }
+    Vec::new()
+}
+
+/// A batch that cannot even be reported on: some record lacks the id Lambda needs.
+#[derive(Debug, thiserror::Error)]
+#[error("SQS record {0} has no messageId")]
+pub struct MissingMessageId(pub usize);
+
+/// An SQS FIFO batch through [`process_in_order`], answered with `batchItemFailures`.
+pub async fn process_sqs_fifo_batch<F, Fut>(
+    source: &str,
+    event: SqsEvent,
+    rejections: &impl RejectionSink,
+    mut handle: F,
+) -> Result<SqsBatchResponse, MissingMessageId>
+where
+    F: FnMut(SqsMessage) -> Fut,
+    Fut: Future<Output = Result<(), RecordError>>,
+{
+    let records = event
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.message_id
+                .clone()
+                .map(|id| (id, m))
+                .ok_or(MissingMessageId(i))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let failed = process_in_order(
+        source,
+        records,
+        |m| m.body.clone().unwrap_or_default(),
+        rejections,
+        |m| {
+            let group = m
+                .attributes
+                .get("MessageGroupId")
+                .cloned()
+                .unwrap_or_default();
+            handle(m).instrument(info_span!("sqs_message", message_group_id = %group))
+        },
+    )
+    .await;
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|id| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            f
+        })
+        .collect();
+    Ok(response)
+}
+
+/// The body of an SQS record parsed as JSON into `T`; an unparseable body is permanent.
+pub fn json_body<T: serde::de::DeserializeOwned>(message: &SqsMessage) -> Result<T, RecordError> {
+    let body = message
+        .body
+        .as_deref()
+        .ok_or_else(|| RecordError::Permanent("message has no body".into()))?;
+    serde_json::from_str(body)
+        .map_err(|e| RecordError::Permanent(format!("malformed message body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Sink(Mutex<Vec<(String, String)>>, bool);
+
+    impl RejectionSink for Sink {
+        async fn reject(&self, _: &str, id: &str, reason: &str, _: &str) -> Result<(), PortError> {
+            if self.1 {
+                return Err(PortError::Retryable("down".into()));
+            }
+            self.0.lock().unwrap().push((id.into(), reason.into()));
+            Ok(())
+        }
+    }
+
+    fn batch(bodies: &[&str]) -> SqsEvent {
+        let mut e = SqsEvent::default();
+        e.records = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut m = SqsMessage::default();
+                m.message_id = Some(format!("m{i}"));
+                m.body = Some((*b).into());
+                m
+            })
+            .collect();
+        e
+    }
+
+    async fn run(bodies: &[&str], sink: &Sink) -> (Vec<String>, Vec<String>) {
+        let seen = Mutex::new(Vec::new());
+        let response = process_sqs_fifo_batch("test", batch(bodies), sink, |m| {
+            let body = m.body.clone().unwrap();
+            seen.lock().unwrap().push(body.clone());
+            async move {
+                match body.as_str() {
+                    "retry" => Err(RecordError::Retryable("later".into())),
+                    "poison" => Err(RecordError::Permanent("never".into())),
+                    _ => Ok(()),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        let failed = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        (failed, seen.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn all_good_reports_nothing() {
+        let (failed, seen) = run(&["a", "b", "c"], &Sink::default()).await;
+        assert!(failed.is_empty());
+        assert_eq!(seen, ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_middle_record_reports_itself_and_every_later_one() {
+        let (failed, seen) = run(&["a", "retry", "c", "d"], &Sink::default()).await;
+        assert_eq!(failed, ["m1", "m2", "m3"]);
+        assert_eq!(
+            seen,
+            ["a", "retry"],
+            "nothing after the failure is processed"
+        );
+    }
+
+    #[tokio::test]
+    async fn permanent_failures_are_recorded_and_the_batch_goes_on() {
+        let sink = Sink::default();
+        let (failed, seen) = run(&["a", "poison", "c"], &sink).await;
+        assert!(failed.is_empty());
+        assert_eq!(seen, ["a", "poison", "c"]);
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            [("m1".to_string(), "never".to_string())]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unrecordable_rejection_is_retried() {
+        let sink = Sink(Mutex::default(), true);
+        let (failed, _) = run(&["a", "poison", "c"], &sink).await;
+        assert_eq!(failed, ["m1", "m2"]);
+    }
+
+    #[tokio::test]
+    async fn a_record_without_id_fails_the_whole_invocation() {
+        let mut e = batch(&["a"]);
+        e.records[0].message_id = None;
+        let r = process_sqs_fifo_batch("t", e, &Sink::default(), |_| async { Ok(()) }).await;
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn json_bodies_parse_or_are_permanent() {
+        let mut m = SqsMessage::default();
+        m.body = Some("{\"a\":1}".into());
+        assert_eq!(json_body::<serde_json::Value>(&m).unwrap()["a"], 1);
+        m.body = Some("{".into());
+        assert!(matches!(
+            json_body::<serde_json::Value>(&m),
+            Err(RecordError::Permanent(_))
+        ));
+        m.body = None;
+        assert!(matches!(
+            json_body::<serde_json::Value>(&m),
+            Err(RecordError::Permanent(_))
+        ));
+    }
+}

@@ -1,0 +1,102 @@
+use super::{s, ttl_in_days};
+use crate::aws::{data_error, sdk_error};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use domain::PortError;
+use domain::ids::{EventId, UserId};
+use domain::ports::StatsStore;
+use domain::rentals::stats::{StatsDelta, UserStats};
+use domain::time::format_time;
+use tracing::instrument;
+
+/// How long an applied-event marker is kept; far longer than any redelivery window.
+const MARKER_TTL_DAYS: i64 = 30;
+
+/// User stats in DynamoDB. Each event is applied in one transaction with a marker item keyed by
+/// the event id, so a redelivered event changes nothing.
+#[derive(Clone)]
+pub struct DynamoStatsStore {
+    client: Client,
+    stats_table: String,
+    markers_table: String,
+}
+
+impl DynamoStatsStore {
+    pub fn new(
+        client: Client,
+        stats_table: impl Into<String>,
+        markers_table: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            stats_table: stats_table.into(),
+            markers_table: markers_table.into(),
+        }
+    }
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl StatsStore for DynamoStatsStore {
+    #[instrument(skip_all, fields(event_id = %event_id, user_id = %delta.user_id))]
+    async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
+        let marker = Put::builder()
+            .table_name(&self.markers_table)
+            .item("key", s(format!("stats#{event_id}")))
+            .item("expires_at", ttl_in_days(MARKER_TTL_DAYS))
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", "key")
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        let update = Update::builder()
+            .table_name(&self.stats_table)
+            .key("user_id", s(delta.user_id.as_str()))
+            .update_expression(
+                // Events of one user arrive in order (one FIFO group per user), so the latest
+                // applied return is the latest return.
+                "ADD returns_count :r, on_time_returns :o, reward_points :p SET last_return_at = :t",
+            )
+            .expression_attribute_values(":r", n(delta.returns))
+            .expression_attribute_values(":o", n(delta.on_time_returns))
+            .expression_attribute_values(":p", n(delta.reward_points))
+            .expression_attribute_values(":t", s(format_time(&delta.returned_at)))
+            .build()
+            .map_err(|e| data_error("Update", e))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(marker).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), TransactWriteItemsError::TransactionCanceledException(c)
+                    if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    #[instrument(skip_all, fields(user_id = %user))]
+    async fn get(&self, user: &UserId) -> Result<Option<UserStats>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.stats_table)
+            .key("user_id", s(user.as_str()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(&self.stats_table, e)))
+            .transpose()
+    }
+}

@@ -1,0 +1,64 @@
+use crate::aws::data_error;
+use crate::dynamo::{Item, ttl_in_days};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use domain::PortError;
+use domain::events::DomainEvent;
+use domain::time::format_time;
+use serde::{Deserialize, Serialize};
+
+/// Outbox rows expire a week after they were written: long after they were published, long
+/// enough to audit.
+pub const OUTBOX_TTL_DAYS: i64 = 7;
+
+/// Where the relay sends a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    /// The SNS FIFO topic every interested consumer subscribes to.
+    DomainEvents,
+    /// The SQS FIFO work queue.
+    WorkQueue,
+}
+
+/// One outbox row. The partition key is the aggregate, so the stream delivers the rows of one
+/// aggregate in write order; `event_id` makes the row (and the published message) unique.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub aggregate_id: String,
+    pub event_id: String,
+    pub destination: Destination,
+    pub message_group_id: String,
+    pub event_type: String,
+    /// The message exactly as it will be published.
+    pub body: String,
+    pub created_at: String,
+}
+
+impl OutboxRecord {
+    pub fn for_domain_event(event: &DomainEvent) -> Result<Self, PortError> {
+        Ok(Self {
+            aggregate_id: event.aggregate_id.clone(),
+            event_id: event.event_id.to_string(),
+            destination: Destination::DomainEvents,
+            message_group_id: event.aggregate_id.clone(),
+            event_type: event.event_type().to_owned(),
+            body: serde_json::to_string(event).map_err(|e| data_error("domain event", e))?,
+            created_at: format_time(&event.occurred_at),
+        })
+    }
+
+    /// The row as one item of the transaction that makes the state change. Conditional: an
+    /// event id is written at most once.
+    pub fn transact_put(&self, table: &str) -> Result<TransactWriteItem, PortError> {
+        let mut item: Item =
+            serde_dynamo::to_item(self).map_err(|e| data_error("outbox record", e))?;
+        item.insert("expires_at".into(), ttl_in_days(OUTBOX_TTL_DAYS));
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(event_id)")
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
