@@ -4,9 +4,9 @@
 use crate::PortError;
 use crate::events::DomainEvent;
 use crate::ids::{AssetId, EventId, RentalId, ReturnId, UserId};
-use crate::ports::{CommitResult, RentalStore, ReturnCommit, StatsStore};
+use crate::ports::{CommitResult, RentalStore, ReturnCommit, ReturnQueue, StatsStore};
 use crate::rentals::stats::{StatsDelta, UserStats};
-use crate::rentals::{Asset, Rental, RentalStatus, ReturnRecord, User};
+use crate::rentals::{Asset, Rental, RentalStatus, ReturnRecord, ReturnScan, User};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
@@ -119,6 +119,41 @@ impl RentalStore for InMemoryRentalStore {
         s.returns
             .insert(commit.record.return_id.clone(), commit.record.clone());
         Ok(CommitResult::Committed)
+    }
+
+    async fn record_pending(&self, record: &ReturnRecord) -> Result<bool, PortError> {
+        self.take_failure()?;
+        let mut s = self.lock();
+        if s.returns.contains_key(&record.return_id) {
+            return Ok(false);
+        }
+        s.returns.insert(record.return_id.clone(), record.clone());
+        Ok(true)
+    }
+}
+
+/// A queue that keeps what it was given, dropping repeats like a FIFO queue's de-duplication.
+#[derive(Default)]
+pub struct InMemoryReturnQueue {
+    queued: Mutex<Vec<ReturnScan>>,
+}
+
+impl InMemoryReturnQueue {
+    pub fn queued(&self) -> Vec<ReturnScan> {
+        self.queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl ReturnQueue for InMemoryReturnQueue {
+    async fn enqueue(&self, scan: &ReturnScan) -> Result<(), PortError> {
+        let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        if !q.iter().any(|s| s.return_id() == scan.return_id()) {
+            q.push(scan.clone());
+        }
+        Ok(())
     }
 }
 

@@ -53,6 +53,22 @@ pub trait RentalStore: Send + Sync {
         &self,
         commit: &ReturnCommit,
     ) -> impl Future<Output = Result<CommitResult, PortError>> + Send;
+    /// Records an accepted, not yet processed return; answers `false` and changes nothing when
+    /// the return is already known (a decision is never overwritten).
+    fn record_pending(
+        &self,
+        record: &ReturnRecord,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+}
+
+/// The durable queue of return scans awaiting processing.
+pub trait ReturnQueue: Send + Sync {
+    /// Queues `scan`; queuing the same scan again within the queue's de-duplication window is a
+    /// no-op.
+    fn enqueue(
+        &self,
+        scan: &crate::rentals::ReturnScan,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// The user-stats projection. `apply` adds `delta` once per `event_id`: it answers `false`, and

@@ -148,6 +148,16 @@ impl ReturnScan {
         ReturnId::from_trusted(format!("ret_{}", &digest[..32]))
     }
 
+    /// The FIFO message group: one per user, so a user's returns are processed in order while
+    /// different users proceed in parallel. A scan whose user QR does not decode gets a group of
+    /// its own; it will be rejected as `invalid_qr` without touching any user's rentals.
+    pub fn message_group(&self) -> String {
+        match super::qr::decode_qr(&self.user_qr_data) {
+            Ok(user) => format!("user-{user}"),
+            Err(_) => "unreadable-user-qr".to_owned(),
+        }
+    }
+
     pub fn to_raw(&self) -> RawReturnEvent {
         RawReturnEvent {
             timestamp: format_time(&self.occurred_at),
@@ -241,6 +251,17 @@ mod tests {
             ReturnScan::from_json(&bad_loc).unwrap_err().details[0].code,
             "invalid_id"
         );
+    }
+
+    #[test]
+    fn groups_by_decoded_user() {
+        let scan = ReturnScan::from_json(&example()).unwrap();
+        assert_eq!(scan.message_group(), "user-tpg_u0001");
+        let bad = ReturnScan {
+            user_qr_data: "%%%".into(),
+            ..scan
+        };
+        assert_eq!(bad.message_group(), "unreadable-user-qr");
     }
 
     #[test]

@@ -50,29 +50,6 @@ impl DynamoRentalStore {
             .transpose()
     }
 
-    /// Records a return as accepted and queued, unless it is already known (a decision must
-    /// never be overwritten by a late "pending").
-    #[instrument(skip_all, fields(return_id = %record.return_id))]
-    pub async fn put_pending(&self, record: &ReturnRecord) -> Result<bool, PortError> {
-        let item: Item =
-            serde_dynamo::to_item(record).map_err(|e| data_error("return record", e))?;
-        match self
-            .client
-            .put_item()
-            .table_name(&self.tables.returns)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(return_id)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("PutItem", e)),
-        }
-    }
-
     fn return_put(&self, record: &ReturnRecord) -> Result<TransactWriteItem, PortError> {
         let item: Item =
             serde_dynamo::to_item(record).map_err(|e| data_error("return record", e))?;
@@ -186,6 +163,27 @@ impl RentalStore for DynamoRentalStore {
                 _ => Err(sdk_error("TransactWriteItems", SdkError::ServiceError(e))),
             },
             Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    #[instrument(skip_all, fields(return_id = %record.return_id))]
+    async fn record_pending(&self, record: &ReturnRecord) -> Result<bool, PortError> {
+        let item: Item =
+            serde_dynamo::to_item(record).map_err(|e| data_error("return record", e))?;
+        match self
+            .client
+            .put_item()
+            .table_name(&self.tables.returns)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(return_id)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
         }
     }
 }

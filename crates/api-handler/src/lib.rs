@@ -1,0 +1,36 @@
+//! The HTTP edge: routing, request parsing and validation, error mapping, reads. Writes are a
+//! single durable step (a queue send or one transaction); business rules live in `domain`.
+
+// Nested SDK futures exceed the default limit when their layout is computed.
+#![recursion_limit = "256"]
+
+pub mod body;
+pub mod error;
+pub mod ports;
+pub mod routes;
+
+pub use error::ApiError;
+pub use ports::{Ports, Services};
+pub use routes::router;
+
+use platform::ConfigError;
+use platform::config::{RentalTables, required};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tables: RentalTables,
+    pub stats_table: String,
+    pub markers_table: String,
+    pub returns_queue_url: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            tables: RentalTables::from_env()?,
+            stats_table: required("STATS_TABLE")?,
+            markers_table: required("PROCESSED_TABLE")?,
+            returns_queue_url: required("RETURNS_QUEUE_URL")?,
+        })
+    }
+}

@@ -1,0 +1,21 @@
+#![recursion_limit = "256"]
+
+use api_handler::{Config, Services, router};
+use lambda_http::{Error, run};
+use platform::dynamo::{DynamoRentalStore, DynamoStatsStore};
+use platform::sqs::FifoSender;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    platform::telemetry::init();
+    let config = Config::from_env()?;
+    let sdk = platform::aws::sdk_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let services = Services {
+        rentals: DynamoRentalStore::new(dynamo.clone(), config.tables),
+        stats: DynamoStatsStore::new(dynamo, config.stats_table, config.markers_table),
+        returns: FifoSender::new(aws_sdk_sqs::Client::new(&sdk), config.returns_queue_url),
+    };
+    run(router(Arc::new(services))).await
+}

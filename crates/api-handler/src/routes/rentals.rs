@@ -1,0 +1,121 @@
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::ports::Ports;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::ids::{ReturnId, UserId};
+use domain::ports::{RentalStore, ReturnQueue, StatsStore};
+use domain::rentals::stats::UserStats;
+use domain::rentals::{Rental, ReturnRecord, ReturnScan};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tracing::{instrument, warn};
+
+/// `POST /rentals/returns`: validates the scan, queues it durably and answers `202` with the
+/// scan's id. Processing happens asynchronously; the same scan always gets the same id and is
+/// processed once.
+#[instrument(skip_all)]
+pub async fn submit_return<P: Ports>(
+    State(p): State<Arc<P>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let scan = ReturnScan::from_json(&body)?;
+    let return_id = scan.return_id();
+    p.returns().enqueue(&scan).await?;
+    // The scan is durably queued: that is the promise of 202. The pending record only lets
+    // readers tell "queued" from "unknown"; failing to write it must not fail the request.
+    if let Err(e) = p
+        .rentals()
+        .record_pending(&ReturnRecord::pending(scan))
+        .await
+    {
+        warn!(error = %e, %return_id, "could not record pending return");
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/rentals/returns/{return_id}"))],
+        Json(json!({"return_id": return_id})),
+    )
+        .into_response())
+}
+
+/// `GET /rentals/returns/{return_id}`
+#[instrument(skip(p))]
+pub async fn get_return<P: Ports>(
+    State(p): State<Arc<P>>,
+    Path(return_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ReturnId::parse(return_id).map_err(|e| ApiError::invalid_path_id("return_id", e))?;
+    let record = p
+        .rentals()
+        .find_return(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            code: "return_not_found",
+            message: format!("no return {id}"),
+        })?;
+    let mut body = serde_json::to_value(&record.state)
+        .map_err(|e| domain::PortError::Permanent(e.to_string()))?;
+    body["return_id"] = json!(record.return_id);
+    Ok(Json(body))
+}
+
+/// `GET /users/{user_id}/rentals`: the user's rentals, oldest first.
+#[instrument(skip(p))]
+pub async fn list_rentals<P: Ports>(
+    State(p): State<Arc<P>>,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = existing_user(&*p, user_id).await?;
+    let mut rentals = p.rentals().rentals_of(&user).await?;
+    rentals.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.rental_id.cmp(&b.rental_id))
+    });
+    let rentals: Vec<Value> = rentals.iter().map(rental_json).collect();
+    Ok(Json(json!({ "rentals": rentals })))
+}
+
+/// `GET /users/{user_id}/stats`: returns count, on-time returns, reward points.
+#[instrument(skip(p))]
+pub async fn user_stats<P: Ports>(
+    State(p): State<Arc<P>>,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserStats>, ApiError> {
+    let user = existing_user(&*p, user_id).await?;
+    let stats = p
+        .stats()
+        .get(&user)
+        .await?
+        .unwrap_or_else(|| UserStats::empty(user));
+    Ok(Json(stats))
+}
+
+async fn existing_user<P: Ports>(p: &P, raw: String) -> Result<UserId, ApiError> {
+    let user = UserId::parse(raw).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
+    match p.rentals().find_user(&user).await? {
+        Some(_) => Ok(user),
+        None => Err(ApiError::NotFound {
+            code: "user_not_found",
+            message: format!("no user {user}"),
+        }),
+    }
+}
+
+fn rental_json(r: &Rental) -> Value {
+    use domain::time::format_time;
+    json!({
+        "rental_id": r.rental_id,
+        "user_id": r.user_id,
+        "asset_id": r.asset_id,
+        "status": r.status,
+        "created_at": format_time(&r.created_at),
+        "expires_at": format_time(&r.expires_at),
+        "eligible_asset_types": r.eligible_asset_types,
+        "returned_at": r.returned_at.as_ref().map(format_time),
+        "returned_at_location_id": r.returned_at_location_id,
+    })
+}

@@ -1,0 +1,227 @@
+//! The router's HTTP contract with in-memory ports: status codes, error bodies, routing.
+
+use super::router;
+use crate::ports::Services;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::PortError;
+use domain::ids::{AssetId, RentalId, UserId};
+use domain::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore};
+use domain::rentals::{AssetType, Rental, RentalStatus, User};
+use domain::time::parse_event_time;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+type TestServices = Services<InMemoryRentalStore, InMemoryStatsStore, InMemoryReturnQueue>;
+
+fn services() -> Arc<TestServices> {
+    let rentals = InMemoryRentalStore::default();
+    rentals.put_user(User {
+        user_id: UserId::parse("tpg_u0001").unwrap(),
+        name: "Adam".into(),
+    });
+    for (id, created) in [
+        ("tpg_r0002", "2025-02-07T12:00:00Z"),
+        ("tpg_r0001", "2025-02-05T12:00:00Z"),
+    ] {
+        rentals.put_rental(Rental {
+            rental_id: RentalId::parse(id).unwrap(),
+            user_id: UserId::parse("tpg_u0001").unwrap(),
+            asset_id: AssetId::parse("tpg_a00001").unwrap(),
+            status: RentalStatus::InProgress,
+            created_at: parse_event_time(created).unwrap(),
+            expires_at: parse_event_time("2025-02-15T12:00:00Z").unwrap(),
+            eligible_asset_types: vec![AssetType::Clamshell],
+            created_at_location_id: None,
+            returned_at: None,
+            returned_at_location_id: None,
+        });
+    }
+    Arc::new(Services {
+        rentals,
+        stats: InMemoryStatsStore::default(),
+        returns: InMemoryReturnQueue::default(),
+    })
+}
+
+async fn call(
+    s: &Arc<TestServices>,
+    method: &str,
+    uri: &str,
+    body: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(
+            body.map(|b| Body::from(b.to_owned()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap();
+    let res = router(s.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+const EVENT: &str = r#"{"timestamp": "2025-02-10T11:00:00+00:00", "location_id": "topanga-location-01",
+    "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="}"#;
+
+#[tokio::test]
+async fn a_return_is_queued_once_and_readable_as_pending() {
+    let s = services();
+    let (status, body) = call(&s, "POST", "/rentals/returns", Some(EVENT)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = body["return_id"].as_str().unwrap().to_owned();
+    let (status, again) = call(&s, "POST", "/rentals/returns", Some(EVENT)).await;
+    assert_eq!(
+        (status, again["return_id"].as_str()),
+        (StatusCode::ACCEPTED, Some(id.as_str()))
+    );
+    assert_eq!(s.returns.queued().len(), 1);
+    assert_eq!(s.returns.queued()[0].message_group(), "user-tpg_u0001");
+    let (status, body) = call(&s, "GET", &format!("/rentals/returns/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"return_id": id, "status": "pending"}));
+}
+
+#[tokio::test]
+async fn malformed_and_invalid_bodies_are_400_with_details() {
+    let s = services();
+    let (status, body) = call(&s, "POST", "/rentals/returns", Some("{not json")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_json"))
+    );
+    let (status, body) = call(&s, "POST", "/rentals/returns", Some(r#"{"timestamp": 5}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "validation_failed");
+    let fields: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["timestamp", "location_id", "user_qr_data", "asset_qr_data"]
+    );
+    assert!(
+        s.returns.queued().is_empty(),
+        "nothing is queued for a bad request"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_wrong_media_type_415() {
+    let s = services();
+    let big = format!(r#"{{"pad": "{}"}}"#, "x".repeat(64 * 1024));
+    let (status, body) = call(&s, "POST", "/rentals/returns", Some(&big)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let req = Request::post("/rentals/returns")
+        .header("content-type", "text/plain")
+        .body(Body::from(EVENT))
+        .unwrap();
+    let res = router(s).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/nope", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("route_not_found"))
+    );
+    let (status, body) = call(&s, "DELETE", "/rentals/returns", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+}
+
+#[tokio::test]
+async fn unknown_return_and_user_are_404() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/rentals/returns/ret_unknown", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("return_not_found"))
+    );
+    let (status, body) = call(&s, "GET", "/users/nobody/rentals", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("user_not_found"))
+    );
+    let (status, _) = call(&s, "GET", "/users/nobody/stats", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn lists_rentals_oldest_first_in_the_spec_shape() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let rentals = body["rentals"].as_array().unwrap();
+    assert_eq!(rentals[0]["rental_id"], "tpg_r0001");
+    assert_eq!(rentals[1]["rental_id"], "tpg_r0002");
+    assert_eq!(
+        rentals[0],
+        json!({"rental_id": "tpg_r0001", "user_id": "tpg_u0001", "asset_id": "tpg_a00001",
+               "status": "IN_PROGRESS", "created_at": "2025-02-05T12:00:00Z",
+               "expires_at": "2025-02-15T12:00:00Z", "eligible_asset_types": ["clamshell"],
+               "returned_at": null, "returned_at_location_id": null})
+    );
+}
+
+#[tokio::test]
+async fn stats_of_a_user_without_returns_are_zero() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/stats", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"user_id": "tpg_u0001", "returns_count": 0, "on_time_returns": 0,
+                            "reward_points": 0, "last_return_at": null})
+    );
+}
+
+#[tokio::test]
+async fn storage_trouble_is_503_without_internals() {
+    let s = services();
+    s.rentals.fail_next(PortError::Retryable(
+        "ThrottlingException: secret detail".into(),
+    ));
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!body.to_string().contains("secret"));
+    s.rentals
+        .fail_next(PortError::Permanent("corrupt item".into()));
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal_error"))
+    );
+}
+
+#[tokio::test]
+async fn invalid_path_ids_are_400() {
+    let s = services();
+    let long = "x".repeat(200);
+    let (status, body) = call(&s, "GET", &format!("/users/{long}/stats"), None).await;
+    assert_eq!(
+        (status, body["error"]["details"][0]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_id"))
+    );
+}

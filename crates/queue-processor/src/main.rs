@@ -1,0 +1,21 @@
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use platform::dynamo::{DynamoStatsStore, RejectionLog};
+use queue_processor::{Config, Projections};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    platform::telemetry::init();
+    let config = Config::from_env()?;
+    let dynamo = aws_sdk_dynamodb::Client::new(&platform::aws::sdk_config().await);
+    let projections = Projections {
+        stats: DynamoStatsStore::new(dynamo.clone(), config.stats_table, config.markers_table),
+        rejections: RejectionLog::new(dynamo, config.rejections_table),
+    };
+    run(service_fn(|event: LambdaEvent<SqsEvent>| async {
+        Ok::<_, Error>(projections.handle(event.payload).await?)
+    }))
+    .await
+}

@@ -1,0 +1,123 @@
+//! Processes return scans. Two entry points share one path: a batch from the rental-returns FIFO
+//! queue (grouped by user; answered with `batchItemFailures`), and a raw return event sent by a
+//! direct invocation (answered with the outcome).
+
+// Nested SDK and HTTP futures exceed the default limit when their layout is computed.
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use domain::ValidationError;
+use domain::ports::RentalStore;
+use domain::rentals::{ReturnDecision, ReturnScan, ReturnState, process_return};
+use platform::batch::{RejectionSink, json_body, process_sqs_fifo_batch};
+use platform::config::{RentalTables, required};
+use platform::{ConfigError, RecordError};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{info, instrument};
+
+pub const SOURCE: &str = "rental-returns";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tables: RentalTables,
+    pub rejections_table: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            tables: RentalTables::from_env()?,
+            rejections_table: required("REJECTIONS_TABLE")?,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error(transparent)]
+    InvalidEvent(#[from] ValidationError),
+    #[error("{0}")]
+    Port(#[from] domain::PortError),
+    #[error(transparent)]
+    Batch(#[from] platform::batch::MissingMessageId),
+    #[error("malformed SQS event: {0}")]
+    MalformedBatch(serde_json::Error),
+    #[error("unserializable response: {0}")]
+    Response(serde_json::Error),
+}
+
+/// What a direct invocation answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnResult {
+    pub return_id: String,
+    #[serde(flatten)]
+    pub state: ReturnState,
+    /// True when the scan had already been processed and nothing changed.
+    pub duplicate: bool,
+}
+
+impl From<ReturnDecision> for ReturnResult {
+    fn from(d: ReturnDecision) -> Self {
+        Self {
+            return_id: d.record.return_id.to_string(),
+            state: d.record.state,
+            duplicate: d.duplicate,
+        }
+    }
+}
+
+/// The function's whole behaviour: a queue batch when the payload has `Records`, otherwise a
+/// raw return event.
+pub async fn handle<S: RentalStore>(
+    store: &S,
+    rejections: &impl RejectionSink,
+    payload: Value,
+) -> Result<Value, InvocationError> {
+    let value = if payload.get("Records").is_some() {
+        let event: SqsEvent =
+            serde_json::from_value(payload).map_err(InvocationError::MalformedBatch)?;
+        serde_json::to_value(handle_batch(store, rejections, event).await?)
+    } else {
+        serde_json::to_value(handle_direct(store, &payload).await?)
+    };
+    value.map_err(InvocationError::Response)
+}
+
+#[instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle_batch<S: RentalStore>(
+    store: &S,
+    rejections: &impl RejectionSink,
+    event: SqsEvent,
+) -> Result<SqsBatchResponse, InvocationError> {
+    Ok(
+        process_sqs_fifo_batch(SOURCE, event, rejections, |message| async move {
+            let body: Value = json_body(&message)?;
+            let scan =
+                ReturnScan::from_json(&body).map_err(|e| RecordError::Permanent(e.to_string()))?;
+            process(store, &scan)
+                .await
+                .map(|_| ())
+                .map_err(RecordError::from)
+        })
+        .await?,
+    )
+}
+
+pub async fn handle_direct<S: RentalStore>(
+    store: &S,
+    payload: &Value,
+) -> Result<ReturnResult, InvocationError> {
+    let scan = ReturnScan::from_json(payload)?;
+    Ok(process(store, &scan).await?.into())
+}
+
+#[instrument(skip_all, fields(return_id = %scan.return_id(), location_id = %scan.location_id))]
+async fn process<S: RentalStore>(
+    store: &S,
+    scan: &ReturnScan,
+) -> Result<ReturnDecision, domain::PortError> {
+    let decision = process_return(store, scan).await?;
+    info!(outcome = ?decision.record.state, duplicate = decision.duplicate, "return processed");
+    Ok(decision)
+}
