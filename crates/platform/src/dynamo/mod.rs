@@ -8,7 +8,7 @@ mod stats_store;
 
 pub use markers::ProcessedMarkers;
 pub use rejections::{Rejection, RejectionLog};
-pub use rental_store::DynamoRentalStore;
+pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX};
 pub use stats_store::DynamoStatsStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;

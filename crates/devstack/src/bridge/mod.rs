@@ -1,0 +1,78 @@
+//! Event-source mappings, as Lambda runs them in AWS: poll the source, hand the function a batch
+//! in Lambda's event format, and honour its partial-batch response.
+
+mod invoker;
+mod sqs;
+mod stream;
+
+pub use invoker::{HttpInvoker, InvokeError, Invoker};
+pub use sqs::{PollStats, SqsSource};
+pub use stream::StreamSource;
+
+use crate::provision::Resources;
+use crate::topology::{EventSource, Topology};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::warn;
+
+/// Every event source of the topology, ready to poll.
+pub struct Bridge {
+    pub queues: Vec<SqsSource>,
+    pub streams: Vec<StreamSource>,
+}
+
+impl Bridge {
+    pub fn new(sdk: &aws_config::SdkConfig, topology: &Topology, resources: &Resources) -> crate::Result<Self> {
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let mut bridge = Bridge { queues: vec![], streams: vec![] };
+        for source in &topology.event_sources {
+            match source {
+                EventSource::Queue { queue, function, batch_size } => {
+                    let q = resources.queue(queue)?;
+                    bridge.queues.push(SqsSource::new(sqs.clone(), &q.url, &q.arn, function, *batch_size));
+                }
+                EventSource::Stream { table, function, batch_size } => {
+                    bridge.streams.push(StreamSource::new(sdk, resources.table(table)?, function, *batch_size));
+                }
+            }
+        }
+        Ok(bridge)
+    }
+
+    /// Polls every source until the task is dropped. A failing poll is logged and retried after
+    /// a pause, like an event-source mapping that keeps trying.
+    pub async fn run<I: Invoker + 'static>(self, invoker: Arc<I>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for source in self.queues {
+            let invoker = invoker.clone();
+            tasks.spawn(async move {
+                loop {
+                    match source.poll_once(&*invoker).await {
+                        Ok(stats) if stats.failed > 0 => tokio::time::sleep(Duration::from_millis(500)).await,
+                        Ok(_) => {}
+                        Err(e) => {
+                            warn!(function = source.function(), error = %e, "queue poll failed");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+        for source in self.streams {
+            let invoker = invoker.clone();
+            tasks.spawn(async move {
+                loop {
+                    match source.poll_once(&*invoker).await {
+                        Ok(0) => tokio::time::sleep(Duration::from_millis(250)).await,
+                        Ok(_) => {}
+                        Err(e) => {
+                            warn!(function = source.function(), error = %e, "stream poll failed");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}

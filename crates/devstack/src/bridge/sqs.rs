@@ -1,0 +1,140 @@
+use super::invoker::Invoker;
+use crate::Result;
+use crate::provision::REGION;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use platform::sdk_error;
+use std::collections::HashSet;
+use tracing::{debug, info, warn};
+
+/// A queue mapped to a function with `ReportBatchItemFailures`.
+pub struct SqsSource {
+    client: Client,
+    queue_url: String,
+    queue_arn: String,
+    function: String,
+    batch_size: i32,
+    wait_secs: i32,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PollStats {
+    pub received: usize,
+    pub failed: usize,
+}
+
+impl SqsSource {
+    pub fn new(client: Client, queue_url: &str, queue_arn: &str, function: &str, batch_size: i32) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+            queue_arn: queue_arn.into(),
+            function: function.into(),
+            batch_size: batch_size.clamp(1, 10),
+            wait_secs: 1,
+        }
+    }
+
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// One receive → invoke → delete cycle. Messages the function reports as failed (or all of
+    /// them, if the invocation fails) are left alone: they reappear after the visibility timeout
+    /// and move to the dead-letter queue after `maxReceiveCount` receives.
+    pub async fn poll_once(&self, invoker: &impl Invoker) -> Result<PollStats> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.batch_size)
+            .wait_time_seconds(self.wait_secs)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| sdk_error("ReceiveMessage", e))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(PollStats::default());
+        }
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(|m| self.lambda_record(m)).collect();
+        let payload = serde_json::to_value(&event)?;
+
+        let failed: HashSet<String> = match invoker.invoke(&self.function, payload).await {
+            Ok(response) => match serde_json::from_value::<SqsBatchResponse>(response) {
+                Ok(r) => r.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
+                Err(e) => {
+                    warn!(function = %self.function, error = %e, "unreadable batch response; retrying the batch");
+                    messages.iter().filter_map(|m| m.message_id.clone()).collect()
+                }
+            },
+            Err(e) => {
+                warn!(error = %e, "invocation failed; the whole batch will be retried");
+                messages.iter().filter_map(|m| m.message_id.clone()).collect()
+            }
+        };
+        let done: Vec<_> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.message_id.as_ref().is_some_and(|id| !failed.contains(id)))
+            .filter_map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if !done.is_empty() {
+            self.client
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(done))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteMessageBatch", e))?;
+        }
+        let stats = PollStats { received: messages.len(), failed: failed.len() };
+        if stats.failed > 0 {
+            info!(function = %self.function, received = stats.received, failed = stats.failed, "batch partly failed");
+        } else {
+            debug!(function = %self.function, received = stats.received, "batch done");
+        }
+        Ok(stats)
+    }
+
+    fn lambda_record(&self, m: &aws_sdk_sqs::types::Message) -> SqsMessage {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        record.md5_of_body = m.md5_of_body.clone();
+        record.md5_of_message_attributes = m.md5_of_message_attributes.clone();
+        record.attributes = m
+            .attributes
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v))
+            .collect();
+        record.message_attributes = m
+            .message_attributes
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let mut a = SqsMessageAttribute::default();
+                a.string_value = v.string_value;
+                a.data_type = Some(v.data_type);
+                (k, a)
+            })
+            .collect();
+        record.event_source = Some("aws:sqs".into());
+        record.event_source_arn = Some(self.queue_arn.clone());
+        record.aws_region = Some(REGION.into());
+        record
+    }
+}

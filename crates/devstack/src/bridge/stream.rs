@@ -1,0 +1,164 @@
+use super::invoker::Invoker;
+use crate::Result;
+use crate::provision::REGION;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use platform::sdk_error;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, VecDeque};
+use tokio::sync::Mutex;
+use tracing::warn;
+
+/// A DynamoDB stream mapped to a function, delivered in order. A reported failure is retried
+/// from the failing record on the next poll, like Lambda's checkpointing.
+pub struct StreamSource {
+    dynamo: aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
+    table: String,
+    function: String,
+    batch_size: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    stream_arn: Option<String>,
+    /// Next iterator per shard; `None` once a shard is closed and drained.
+    iterators: BTreeMap<String, Option<String>>,
+    pending: VecDeque<Value>,
+}
+
+impl StreamSource {
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str, function: &str, batch_size: i32) -> Self {
+        Self {
+            dynamo: aws_sdk_dynamodb::Client::new(sdk),
+            streams: aws_sdk_dynamodbstreams::Client::new(sdk),
+            table: table.into(),
+            function: function.into(),
+            batch_size: usize::try_from(batch_size).unwrap_or(100).max(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// Reads new stream records and delivers up to one batch; returns how many records the
+    /// function accepted.
+    pub async fn poll_once(&self, invoker: &impl Invoker) -> Result<usize> {
+        let mut state = self.state.lock().await;
+        self.discover(&mut state).await?;
+        self.read(&mut state).await?;
+        if state.pending.is_empty() {
+            return Ok(0);
+        }
+        let batch: Vec<Value> = state.pending.iter().take(self.batch_size).cloned().collect();
+        let size = batch.len();
+        let accepted = match invoker.invoke(&self.function, json!({ "Records": batch })).await {
+            Ok(response) => {
+                let failures = serde_json::from_value::<DynamoDbEventResponse>(response)
+                    .map(|r| r.batch_item_failures)
+                    .unwrap_or_default();
+                match failures.first().and_then(|f| f.item_identifier.clone()) {
+                    None => size,
+                    Some(seq) => batch
+                        .iter()
+                        .position(|r| r["dynamodb"]["SequenceNumber"] == seq.as_str())
+                        .unwrap_or(0),
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "stream batch failed; retrying it");
+                0
+            }
+        };
+        state.pending.drain(..accepted);
+        Ok(accepted)
+    }
+
+    async fn discover(&self, state: &mut State) -> Result<()> {
+        if state.stream_arn.is_none() {
+            let table = self
+                .dynamo
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTable", e))?;
+            state.stream_arn = table.table().and_then(|t| t.latest_stream_arn()).map(str::to_owned);
+        }
+        let Some(arn) = state.stream_arn.clone() else {
+            return Err(crate::DevError::Setup(format!("table {} has no stream", self.table)));
+        };
+        let description = self
+            .streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeStream", e))?;
+        for shard in description.stream_description().map(|d| d.shards()).unwrap_or_default() {
+            let Some(id) = shard.shard_id() else { continue };
+            if state.iterators.contains_key(id) {
+                continue;
+            }
+            let it = self
+                .streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetShardIterator", e))?;
+            state.iterators.insert(id.to_owned(), it.shard_iterator);
+        }
+        Ok(())
+    }
+
+    async fn read(&self, state: &mut State) -> Result<()> {
+        let arn = state.stream_arn.clone().unwrap_or_default();
+        let shards: Vec<String> = state.iterators.keys().cloned().collect();
+        for shard in shards {
+            let Some(Some(iterator)) = state.iterators.get(&shard).cloned() else { continue };
+            let out = self
+                .streams
+                .get_records()
+                .shard_iterator(iterator)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetRecords", e))?;
+            for record in out.records() {
+                state.pending.push_back(lambda_record(record, &arn));
+            }
+            state.iterators.insert(shard, out.next_shard_iterator);
+        }
+        Ok(())
+    }
+}
+
+/// A stream record in the shape Lambda delivers it.
+fn lambda_record(r: &Record, stream_arn: &str) -> Value {
+    let image = |m: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+        m.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone())).unwrap_or(Value::Null))
+            .unwrap_or_else(|| json!({}))
+    };
+    let d = r.dynamodb();
+    json!({
+        "eventID": r.event_id(),
+        "eventName": r.event_name().map(|n| n.as_str()),
+        "eventVersion": r.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": r.aws_region().unwrap_or(REGION),
+        "eventSourceARN": stream_arn,
+        "dynamodb": {
+            "ApproximateCreationDateTime": d.and_then(|d| d.approximate_creation_date_time()).map(|t| t.secs()),
+            "Keys": image(d.and_then(|d| d.keys.as_ref())),
+            "NewImage": image(d.and_then(|d| d.new_image.as_ref())),
+            "SequenceNumber": d.and_then(|d| d.sequence_number()),
+            "SizeBytes": d.and_then(|d| d.size_bytes()).unwrap_or(0),
+            "StreamViewType": d.and_then(|d| d.stream_view_type()).map(|v| v.as_str()),
+        }
+    })
+}

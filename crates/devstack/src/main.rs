@@ -1,0 +1,335 @@
+//! `devstack serve | seed | reset | replay FILE... | report` — see the README's "Local stack".
+
+#![recursion_limit = "256"]
+
+use devstack::bridge::{Bridge, HttpInvoker, Invoker};
+use devstack::moto::{MotoServer, workspace_root};
+use devstack::sink::Sink;
+use devstack::{DevError, Result, Topology, gateway, provision, report, seed, sdk_config};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{error, info};
+
+/// Prefix of every resource the local stack creates.
+const PREFIX: &str = "local-";
+const API_FUNCTION: &str = "api-handler";
+
+struct Ports {
+    moto: u16,
+    lambda: u16,
+    api: u16,
+    notify: u16,
+}
+
+fn port(var: &'static str, default: u16) -> Result<u16> {
+    platform::config::parsed_or(var, default).map_err(|e| DevError::Setup(e.to_string()))
+}
+
+impl Ports {
+    fn from_env() -> Result<Self> {
+        Ok(Self {
+            moto: port("DEVSTACK_MOTO_PORT", 4566)?,
+            lambda: port("DEVSTACK_LAMBDA_PORT", 9000)?,
+            api: port("DEVSTACK_API_PORT", 3000)?,
+            notify: port("DEVSTACK_NOTIFY_PORT", 3001)?,
+        })
+    }
+}
+
+fn state_dir() -> PathBuf {
+    workspace_root().join(".devstack")
+}
+
+#[tokio::main]
+async fn main() {
+    platform::telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve().await,
+        Some("seed") => with_stack(|sdk, r, _| async move {
+            let report = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+            println!("seed: {} items written, {} already present", report.written, report.already_present);
+            Ok(())
+        })
+        .await,
+        Some("reset") => with_stack(|sdk, r, env| async move {
+            let report = seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            for q in r.queues.values() {
+                for url in [&q.url, &q.dlq_url] {
+                    sqs.purge_queue().queue_url(url).send().await.map_err(|e| platform::sdk_error("PurgeQueue", e))?;
+                }
+            }
+            let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+            reqwest::Client::new().delete(format!("{notify}/v1/notify")).send().await?;
+            println!("reset: reference data restored ({} items), processing state cleared", report.written);
+            Ok(())
+        })
+        .await,
+        Some("replay") => replay(&args[1..]).await,
+        Some("report") => with_stack(|sdk, r, env| async move {
+            let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+            print!("{}", report::render(&report::snapshot(&sdk, &r, &notify).await?));
+            Ok(())
+        })
+        .await,
+        _ => Err(DevError::Setup("usage: devstack serve | seed | reset | replay FILE... | report".into())),
+    };
+    if let Err(e) = result {
+        error!(error = %e, "devstack failed");
+        eprintln!("devstack: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Reads `.devstack/env` written by `serve`.
+fn read_env() -> Result<BTreeMap<String, String>> {
+    let path = state_dir().join("env");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| DevError::Setup(format!("{} not found: is the stack up? (make up)", path.display())))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
+
+/// Runs `f` against the running stack: its SDK config, its resources, its env file.
+async fn with_stack<F, Fut>(f: F) -> Result<()>
+where
+    F: FnOnce(aws_config::SdkConfig, provision::Resources, BTreeMap<String, String>) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let env = read_env()?;
+    let endpoint = env.get("AWS_ENDPOINT_URL").cloned().unwrap_or_default();
+    let sdk = sdk_config(&endpoint).await;
+    // Provisioning is idempotent: here it only looks the resources up.
+    let resources = provision(&sdk, &Topology::system(), PREFIX).await?;
+    f(sdk, resources, env).await
+}
+
+fn write_env_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<()> {
+    let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)?;
+    Ok(())
+}
+
+/// Kills a child and its process group (cargo lambda watch starts the functions as children).
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let pgid = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
+        let _ = self.0.wait();
+    }
+}
+
+async fn serve() -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let started = Instant::now();
+    let ports = Ports::from_env()?;
+    let dir = state_dir();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let _ = std::fs::remove_file(dir.join("env"));
+
+    let moto = MotoServer::start_on(ports.moto, Some(&logs.join("moto.log"))).await?;
+    info!(endpoint = %moto.endpoint, "moto is up");
+    let sdk = sdk_config(&moto.endpoint).await;
+    let topology = Topology::system();
+    let resources = provision(&sdk, &topology, PREFIX).await?;
+    let seeded = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources).await?;
+    info!(written = seeded.written, "reference data seeded");
+
+    let notify_url = format!("http://127.0.0.1:{}", ports.notify);
+    let api_url = format!("http://127.0.0.1:{}", ports.api);
+    let lambda_url = format!("http://127.0.0.1:{}", ports.lambda);
+
+    let mut functions_env = resources.env.clone();
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", provision::REGION),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("NOTIFY_URL", notify_url.as_str()),
+        // The local gateway uses stage "local"; routes do not include the stage.
+        ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true"),
+        ("RUST_LOG", "info"),
+    ] {
+        functions_env.insert(k.into(), v.into());
+    }
+    write_env_file(&dir.join("functions.env"), &functions_env)?;
+
+    let sink = Arc::new(Sink::default());
+    let sink_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.notify)).await?;
+    tokio::spawn(devstack::sink::serve(sink_listener, sink));
+
+    let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
+    let log = std::fs::File::create(logs.join("lambda.log"))?;
+    let watch = Command::new(&cargo_lambda)
+        .args(["lambda", "watch", "-A", "127.0.0.1", "-P", &ports.lambda.to_string()])
+        .arg("--env-file")
+        .arg(dir.join("functions.env"))
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| DevError::Setup(format!("cannot start {}: {e} (run `make venv`)", cargo_lambda.display())))?;
+    // `make down` stops this group too, should this process die without cleaning up.
+    std::fs::write(dir.join("lambda.pgid"), watch.id().to_string())?;
+    let _watch = Group(watch);
+
+    let invoker = Arc::new(HttpInvoker::new(&lambda_url));
+    warm_up(&*invoker, &topology).await?;
+
+    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.api)).await?;
+    let gw = gateway::Gateway::new(HttpInvoker::new(&lambda_url), API_FUNCTION);
+    tokio::spawn(async move { axum::serve(api_listener, gw.router()).await });
+
+    let bridge = Bridge::new(&sdk, &topology, &resources)?;
+    tokio::spawn(bridge.run(invoker));
+
+    let public_env: BTreeMap<String, String> = [
+        ("API_URL", api_url.clone()),
+        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+        ("NOTIFY_URL", notify_url),
+        ("LAMBDA_RUNTIME_URL", lambda_url),
+        ("AWS_REGION", provision::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    write_env_file(&dir.join("env"), &public_env)?;
+    info!(%api_url, seconds = started.elapsed().as_secs(), "local stack ready");
+
+    wait_for_shutdown().await;
+    info!("stopping");
+    let _ = std::fs::remove_file(dir.join("env"));
+    Ok(())
+}
+
+/// Invokes every function once with an empty batch, so each is compiled and running before the
+/// stack reports ready.
+async fn warm_up(invoker: &HttpInvoker, topology: &Topology) -> Result<()> {
+    let mut functions: Vec<&str> = topology
+        .event_sources
+        .iter()
+        .map(|s| match s {
+            devstack::topology::EventSource::Queue { function, .. }
+            | devstack::topology::EventSource::Stream { function, .. } => *function,
+        })
+        .collect();
+    functions.push(API_FUNCTION);
+    for function in functions {
+        let payload = if function == API_FUNCTION {
+            serde_json::json!({"httpMethod": "GET", "path": "/warm-up", "headers": {}, "requestContext": {"stage": "local", "httpMethod": "GET"}, "body": null, "isBase64Encoded": false, "resource": "/{proxy+}", "multiValueHeaders": {}, "queryStringParameters": null, "multiValueQueryStringParameters": null, "pathParameters": null, "stageVariables": null})
+        } else {
+            serde_json::json!({"Records": []})
+        };
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match invoker.invoke(function, payload.clone()).await {
+                Ok(_) => break,
+                Err(e) if attempt < 120 => {
+                    if attempt % 10 == 1 {
+                        info!(function, error = %e, "waiting for the function");
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(DevError::Setup(format!("{function} did not start: {e}"))),
+            }
+        }
+        info!(function, ms = started.elapsed().as_millis() as u64, "function ready");
+    }
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Posts each return event file to the API in order and waits for each to be decided, then for
+/// the asynchronous side effects to settle.
+async fn replay(files: &[String]) -> Result<()> {
+    let env = read_env()?;
+    let api = env.get("API_URL").cloned().unwrap_or_default();
+    let http = reqwest::Client::new();
+    let mut completed = std::collections::BTreeSet::new();
+    println!("== Replaying {} return events through {api} ==", files.len());
+    for file in files {
+        let body = std::fs::read_to_string(file)?;
+        let response = http
+            .post(format!("{api}/rentals/returns"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        let name = Path::new(file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let Some(id) = answer["return_id"].as_str() else {
+            println!("  {name:<28} HTTP {status} {answer}");
+            continue;
+        };
+        let outcome = wait_decided(&http, &api, id).await?;
+        if outcome["status"] == "completed" {
+            completed.insert(id.to_owned());
+        }
+        let detail = outcome["rental_id"].as_str().or(outcome["reason"].as_str()).unwrap_or("");
+        println!("  {name:<28} HTTP {status} {id}  {} {detail}", outcome["status"].as_str().unwrap_or("?"));
+    }
+    wait_side_effects(&http, &env, completed.len()).await
+}
+
+async fn wait_decided(http: &reqwest::Client, api: &str, id: &str) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v: serde_json::Value = http.get(format!("{api}/rentals/returns/{id}")).send().await?.json().await?;
+        if v["status"] != "pending" || Instant::now() > deadline {
+            return Ok(v);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Notifications and stats follow completions asynchronously (outbox → relay → topic → queues).
+async fn wait_side_effects(http: &reqwest::Client, env: &BTreeMap<String, String>, completed: usize) -> Result<()> {
+    let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let received: Vec<serde_json::Value> = http.get(format!("{notify}/v1/notify")).send().await?.json().await?;
+        if received.len() >= completed {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            println!("  (still waiting for notifications: {} of {completed})", received.len());
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

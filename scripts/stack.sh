@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts (up) or stops (down) the local stack in the background. See README, "Local stack".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=.devstack
+PID_FILE=$DIR/pid
+READY_TIMEOUT=${DEVSTACK_READY_TIMEOUT:-900}
+
+running() { [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+kill_group() { # $1 = process group id
+  kill -TERM -- "-$1" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.2; done
+  kill -KILL -- "-$1" 2>/dev/null || true
+}
+
+up() {
+  if running; then echo "local stack already running (pid $(cat "$PID_FILE"))"; cat "$DIR/env"; return 0; fi
+  mkdir -p "$DIR/logs"
+  rm -f "$DIR/env"
+  # Build every binary once, so the functions start at once under cargo lambda watch.
+  cargo build --workspace --bins --quiet
+  local started=$SECONDS
+  setsid target/debug/devstack serve >"$DIR/logs/devstack.log" 2>&1 </dev/null &
+  echo $! >"$PID_FILE"
+  until [[ -f $DIR/env ]]; do
+    if ! running; then
+      echo "local stack failed to start; last lines of $DIR/logs/devstack.log:" >&2
+      tail -n 30 "$DIR/logs/devstack.log" >&2
+      down >/dev/null
+      return 1
+    fi
+    if (( SECONDS - started > READY_TIMEOUT )); then
+      echo "local stack not ready after ${READY_TIMEOUT}s; see $DIR/logs/" >&2
+      down >/dev/null
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "local stack ready in $((SECONDS - started))s (logs in $DIR/logs/):"
+  sed 's/^/  /' "$DIR/env"
+}
+
+down() {
+  if [[ -f $PID_FILE ]]; then
+    kill_group "$(cat "$PID_FILE")"
+    rm -f "$PID_FILE"
+  fi
+  if [[ -f $DIR/lambda.pgid ]]; then
+    kill_group "$(cat "$DIR/lambda.pgid")"
+    rm -f "$DIR/lambda.pgid"
+  fi
+  rm -f "$DIR/env"
+  echo "local stack stopped"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
