@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use platform::sdk_error;
 use std::collections::BTreeMap;
-use tracing::info;
+
 
 pub const REGION: &str = "us-east-1";
 
@@ -110,7 +110,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix:
             .await
             .map_err(|e| sdk_error("Subscribe", e))?;
     }
-    info!(prefix, tables = r.tables.len(), queues = r.queues.len(), topics = r.topics.len(), "provisioned");
+    tracing::debug!(prefix, tables = r.tables.len(), queues = r.queues.len(), topics = r.topics.len(), "provisioned");
     Ok(r)
 }
 

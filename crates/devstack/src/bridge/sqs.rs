@@ -36,6 +36,12 @@ impl SqsSource {
         }
     }
 
+    /// Long-poll wait per receive (default 1 s); tests that drive the bridge by hand use 0.
+    pub fn with_wait_secs(mut self, secs: i32) -> Self {
+        self.wait_secs = secs.clamp(0, 20);
+        self
+    }
+
     pub fn function(&self) -> &str {
         &self.function
     }
