@@ -25,7 +25,11 @@ pub struct Gateway<I> {
 
 impl<I: Invoker + 'static> Gateway<I> {
     pub fn new(invoker: I, function: impl Into<String>) -> Arc<Self> {
-        Arc::new(Self { invoker, function: function.into(), requests: AtomicU64::new(0) })
+        Arc::new(Self {
+            invoker,
+            function: function.into(),
+            requests: AtomicU64::new(0),
+        })
     }
 
     pub fn router(self: Arc<Self>) -> Router {
@@ -33,7 +37,10 @@ impl<I: Invoker + 'static> Gateway<I> {
     }
 }
 
-async fn proxy<I: Invoker + 'static>(State(gw): State<Arc<Gateway<I>>>, request: Request) -> Response {
+async fn proxy<I: Invoker + 'static>(
+    State(gw): State<Arc<Gateway<I>>>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_PROXY_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
@@ -49,13 +56,20 @@ async fn proxy<I: Invoker + 'static>(State(gw): State<Arc<Gateway<I>>>, request:
         Err(e) => {
             warn!(error = %e, "API function failed");
             // What API Gateway answers when the integration fails.
-            return (StatusCode::BAD_GATEWAY, axum::Json(serde_json::json!({"message": "Internal server error"})))
+            return (
+                StatusCode::BAD_GATEWAY,
+                axum::Json(serde_json::json!({"message": "Internal server error"})),
+            )
                 .into_response();
         }
     };
     match serde_json::from_value::<ApiGatewayProxyResponse>(answer) {
         Ok(r) => http_response(r),
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("malformed Lambda proxy response: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            format!("malformed Lambda proxy response: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -76,7 +90,8 @@ fn proxy_event(parts: &axum::http::request::Parts, body: &Bytes, n: u64) -> ApiG
         e.query_string_parameters = params.clone().into();
         e.multi_value_query_string_parameters = params.into();
     }
-    e.path_parameters.insert("proxy".into(), path.trim_start_matches('/').to_owned());
+    e.path_parameters
+        .insert("proxy".into(), path.trim_start_matches('/').to_owned());
     e.request_context.stage = Some("local".into());
     e.request_context.request_id = Some(format!("local-{n}"));
     e.request_context.resource_path = Some("/{proxy+}".into());
@@ -99,7 +114,9 @@ fn proxy_event(parts: &axum::http::request::Parts, body: &Bytes, n: u64) -> ApiG
 }
 
 fn http_response(r: ApiGatewayProxyResponse) -> Response {
-    let status = u16::try_from(r.status_code).ok().and_then(|s| StatusCode::from_u16(s).ok());
+    let status = u16::try_from(r.status_code)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok());
     let body: Vec<u8> = match r.body {
         Some(aws_lambda_events::encodings::Body::Text(t)) => t.into_bytes(),
         Some(aws_lambda_events::encodings::Body::Binary(b)) => b,
@@ -107,7 +124,10 @@ fn http_response(r: ApiGatewayProxyResponse) -> Response {
     };
     let mut response = (status.unwrap_or(StatusCode::BAD_GATEWAY), body).into_response();
     for (name, value) in r.headers.iter().chain(r.multi_value_headers.iter()) {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_bytes(value.as_bytes())) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
             response.headers_mut().append(n, v);
         }
     }

@@ -40,7 +40,9 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(provision::REGION))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "devstack"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "devstack",
+        ))
         .load()
         .await
 }

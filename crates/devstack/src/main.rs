@@ -5,7 +5,7 @@
 use devstack::bridge::{Bridge, HttpInvoker, Invoker};
 use devstack::moto::{MotoServer, workspace_root};
 use devstack::sink::Sink;
-use devstack::{DevError, Result, Topology, gateway, provision, report, seed, sdk_config};
+use devstack::{DevError, Result, Topology, gateway, provision, report, sdk_config, seed};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -49,34 +49,58 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve().await,
-        Some("seed") => with_stack(|sdk, r, _| async move {
-            let report = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
-            println!("seed: {} items written, {} already present", report.written, report.already_present);
-            Ok(())
-        })
-        .await,
-        Some("reset") => with_stack(|sdk, r, env| async move {
-            let report = seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            for q in r.queues.values() {
-                for url in [&q.url, &q.dlq_url] {
-                    sqs.purge_queue().queue_url(url).send().await.map_err(|e| platform::sdk_error("PurgeQueue", e))?;
+        Some("seed") => {
+            with_stack(|sdk, r, _| async move {
+                let report = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+                println!(
+                    "seed: {} items written, {} already present",
+                    report.written, report.already_present
+                );
+                Ok(())
+            })
+            .await
+        }
+        Some("reset") => {
+            with_stack(|sdk, r, env| async move {
+                let report = seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+                let sqs = aws_sdk_sqs::Client::new(&sdk);
+                for q in r.queues.values() {
+                    for url in [&q.url, &q.dlq_url] {
+                        sqs.purge_queue()
+                            .queue_url(url)
+                            .send()
+                            .await
+                            .map_err(|e| platform::sdk_error("PurgeQueue", e))?;
+                    }
                 }
-            }
-            let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
-            reqwest::Client::new().delete(format!("{notify}/v1/notify")).send().await?;
-            println!("reset: reference data restored ({} items), processing state cleared", report.written);
-            Ok(())
-        })
-        .await,
+                let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+                reqwest::Client::new()
+                    .delete(format!("{notify}/v1/notify"))
+                    .send()
+                    .await?;
+                println!(
+                    "reset: reference data restored ({} items), processing state cleared",
+                    report.written
+                );
+                Ok(())
+            })
+            .await
+        }
         Some("replay") => replay(&args[1..]).await,
-        Some("report") => with_stack(|sdk, r, env| async move {
-            let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
-            print!("{}", report::render(&report::snapshot(&sdk, &r, &notify).await?));
-            Ok(())
-        })
-        .await,
-        _ => Err(DevError::Setup("usage: devstack serve | seed | reset | replay FILE... | report".into())),
+        Some("report") => {
+            with_stack(|sdk, r, env| async move {
+                let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+                print!(
+                    "{}",
+                    report::render(&report::snapshot(&sdk, &r, &notify).await?)
+                );
+                Ok(())
+            })
+            .await
+        }
+        _ => Err(DevError::Setup(
+            "usage: devstack serve | seed | reset | replay FILE... | report".into(),
+        )),
     };
     if let Err(e) = result {
         error!(error = %e, "devstack failed");
@@ -88,8 +112,12 @@ async fn main() {
 /// Reads `.devstack/env` written by `serve`.
 fn read_env() -> Result<BTreeMap<String, String>> {
     let path = state_dir().join("env");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| DevError::Setup(format!("{} not found: is the stack up? (make up)", path.display())))?;
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        DevError::Setup(format!(
+            "{} not found: is the stack up? (make up)",
+            path.display()
+        ))
+    })?;
     Ok(text
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -175,7 +203,14 @@ async fn serve() -> Result<()> {
     let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
     let log = std::fs::File::create(logs.join("lambda.log"))?;
     let watch = Command::new(&cargo_lambda)
-        .args(["lambda", "watch", "-A", "127.0.0.1", "-P", &ports.lambda.to_string()])
+        .args([
+            "lambda",
+            "watch",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &ports.lambda.to_string(),
+        ])
         .arg("--env-file")
         .arg(dir.join("functions.env"))
         .current_dir(workspace_root())
@@ -184,13 +219,18 @@ async fn serve() -> Result<()> {
         .stderr(log)
         .process_group(0)
         .spawn()
-        .map_err(|e| DevError::Setup(format!("cannot start {}: {e} (run `make venv`)", cargo_lambda.display())))?;
+        .map_err(|e| {
+            DevError::Setup(format!(
+                "cannot start {}: {e} (run `make venv`)",
+                cargo_lambda.display()
+            ))
+        })?;
     // `make down` stops this group too, should this process die without cleaning up.
     std::fs::write(dir.join("lambda.pgid"), watch.id().to_string())?;
     let _watch = Group(watch);
 
     let invoker = Arc::new(HttpInvoker::new(&lambda_url));
-    warm_up(&*invoker, &topology).await?;
+    warm_up(&invoker, &topology).await?;
 
     let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.api)).await?;
     let gw = gateway::Gateway::new(HttpInvoker::new(&lambda_url), API_FUNCTION);
@@ -253,7 +293,11 @@ async fn warm_up(invoker: &HttpInvoker, topology: &Topology) -> Result<()> {
                 Err(e) => return Err(DevError::Setup(format!("{function} did not start: {e}"))),
             }
         }
-        info!(function, ms = started.elapsed().as_millis() as u64, "function ready");
+        info!(
+            function,
+            ms = started.elapsed().as_millis() as u64,
+            "function ready"
+        );
     }
     Ok(())
 }
@@ -280,7 +324,10 @@ async fn replay(files: &[String]) -> Result<()> {
     let api = env.get("API_URL").cloned().unwrap_or_default();
     let http = reqwest::Client::new();
     let mut completed = std::collections::BTreeSet::new();
-    println!("== Replaying {} return events through {api} ==", files.len());
+    println!(
+        "== Replaying {} return events through {api} ==",
+        files.len()
+    );
     for file in files {
         let body = std::fs::read_to_string(file)?;
         let response = http
@@ -291,7 +338,10 @@ async fn replay(files: &[String]) -> Result<()> {
             .await?;
         let status = response.status();
         let answer: serde_json::Value = response.json().await.unwrap_or_default();
-        let name = Path::new(file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let Some(id) = answer["return_id"].as_str() else {
             println!("  {name:<28} HTTP {status} {answer}");
             continue;
@@ -300,8 +350,14 @@ async fn replay(files: &[String]) -> Result<()> {
         if outcome["status"] == "completed" {
             completed.insert(id.to_owned());
         }
-        let detail = outcome["rental_id"].as_str().or(outcome["reason"].as_str()).unwrap_or("");
-        println!("  {name:<28} HTTP {status} {id}  {} {detail}", outcome["status"].as_str().unwrap_or("?"));
+        let detail = outcome["rental_id"]
+            .as_str()
+            .or(outcome["reason"].as_str())
+            .unwrap_or("");
+        println!(
+            "  {name:<28} HTTP {status} {id}  {} {detail}",
+            outcome["status"].as_str().unwrap_or("?")
+        );
     }
     wait_side_effects(&http, &env, completed.len()).await
 }
@@ -309,7 +365,12 @@ async fn replay(files: &[String]) -> Result<()> {
 async fn wait_decided(http: &reqwest::Client, api: &str, id: &str) -> Result<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let v: serde_json::Value = http.get(format!("{api}/rentals/returns/{id}")).send().await?.json().await?;
+        let v: serde_json::Value = http
+            .get(format!("{api}/rentals/returns/{id}"))
+            .send()
+            .await?
+            .json()
+            .await?;
         if v["status"] != "pending" || Instant::now() > deadline {
             return Ok(v);
         }
@@ -318,16 +379,28 @@ async fn wait_decided(http: &reqwest::Client, api: &str, id: &str) -> Result<ser
 }
 
 /// Notifications and stats follow completions asynchronously (outbox → relay → topic → queues).
-async fn wait_side_effects(http: &reqwest::Client, env: &BTreeMap<String, String>, completed: usize) -> Result<()> {
+async fn wait_side_effects(
+    http: &reqwest::Client,
+    env: &BTreeMap<String, String>,
+    completed: usize,
+) -> Result<()> {
     let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let received: Vec<serde_json::Value> = http.get(format!("{notify}/v1/notify")).send().await?.json().await?;
+        let received: Vec<serde_json::Value> = http
+            .get(format!("{notify}/v1/notify"))
+            .send()
+            .await?
+            .json()
+            .await?;
         if received.len() >= completed {
             return Ok(());
         }
         if Instant::now() > deadline {
-            println!("  (still waiting for notifications: {} of {completed})", received.len());
+            println!(
+                "  (still waiting for notifications: {} of {completed})",
+                received.len()
+            );
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -1,5 +1,6 @@
-//! The emulator's lifecycle: moto server from the project's virtualenv, on a free loopback port,
-//! stopped when dropped.
+//! The emulator's lifecycle: moto from the project's virtualenv, started through
+//! `scripts/moto_server.py` (which serializes DynamoDB requests so that transactions are
+//! isolated as in DynamoDB), on a loopback port, stopped when dropped.
 
 use crate::{DevError, Result};
 use std::path::{Path, PathBuf};
@@ -16,11 +17,11 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `MOTO_SERVER` if set, else the project virtualenv's `moto_server`.
-pub fn moto_binary() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
+/// The virtualenv's Python, which has moto installed (`MOTO_PYTHON` overrides it).
+pub fn moto_python() -> PathBuf {
+    std::env::var_os("MOTO_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"))
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
 }
 
 /// A port nothing listens on right now.
@@ -36,10 +37,10 @@ impl MotoServer {
     }
 
     pub async fn start_on(port: u16, log: Option<&Path>) -> Result<Self> {
-        let binary = moto_binary();
+        let binary = moto_python();
         if !binary.exists() {
             return Err(DevError::Setup(format!(
-                "{} not found: run `make venv` (or set MOTO_SERVER)",
+                "{} not found: run `make venv` (or set MOTO_PYTHON)",
                 binary.display()
             )));
         }
@@ -51,13 +52,17 @@ impl MotoServer {
             None => (Stdio::null(), Stdio::null()),
         };
         let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg(workspace_root().join("scripts/moto_server.py"))
+            .args(["127.0.0.1", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
             .map_err(|e| DevError::Setup(format!("cannot start {}: {e}", binary.display())))?;
-        let server = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let server = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
         server.wait_ready(Duration::from_secs(60)).await?;
         Ok(server)
     }
@@ -66,13 +71,18 @@ impl MotoServer {
         let started = Instant::now();
         let client = reqwest::Client::new();
         loop {
-            if let Ok(r) = client.get(format!("{}/moto-api/", self.endpoint)).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            let answer = client
+                .get(format!("{}/moto-api/", self.endpoint))
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
             }
             if started.elapsed() > timeout {
-                return Err(DevError::Setup(format!("moto did not answer at {} within {timeout:?}", self.endpoint)));
+                return Err(DevError::Setup(format!(
+                    "moto did not answer at {} within {timeout:?}",
+                    self.endpoint
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

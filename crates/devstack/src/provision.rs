@@ -4,12 +4,12 @@ use crate::topology::{TableSpec, Topology};
 use crate::{DevError, Result};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use platform::sdk_error;
 use std::collections::BTreeMap;
-
 
 pub const REGION: &str = "us-east-1";
 
@@ -34,13 +34,21 @@ pub struct Resources {
 
 impl Resources {
     pub fn table(&self, logical: &str) -> Result<&str> {
-        self.tables.get(logical).map(String::as_str).ok_or_else(|| missing("table", logical))
+        self.tables
+            .get(logical)
+            .map(String::as_str)
+            .ok_or_else(|| missing("table", logical))
     }
     pub fn queue(&self, logical: &str) -> Result<&QueueRef> {
-        self.queues.get(logical).ok_or_else(|| missing("queue", logical))
+        self.queues
+            .get(logical)
+            .ok_or_else(|| missing("queue", logical))
     }
     pub fn topic(&self, logical: &str) -> Result<&str> {
-        self.topics.get(logical).map(String::as_str).ok_or_else(|| missing("topic", logical))
+        self.topics
+            .get(logical)
+            .map(String::as_str)
+            .ok_or_else(|| missing("topic", logical))
     }
 }
 
@@ -49,7 +57,11 @@ fn missing(kind: &str, logical: &str) -> DevError {
 }
 
 /// Provisions `topology` with every physical name starting with `prefix`.
-pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix: &str) -> Result<Resources> {
+pub async fn provision(
+    sdk: &aws_config::SdkConfig,
+    topology: &Topology,
+    prefix: &str,
+) -> Result<Resources> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let sns = aws_sdk_sns::Client::new(sdk);
@@ -62,17 +74,34 @@ pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix:
         r.tables.insert(spec.logical, name);
     }
     for spec in &topology.queues {
-        let dlq_url = create_queue(&sqs, &format!("{prefix}{}-dlq.fifo", spec.logical), None).await?;
+        let dlq_url =
+            create_queue(&sqs, &format!("{prefix}{}-dlq.fifo", spec.logical), None).await?;
         let dlq_arn = queue_arn(&sqs, &dlq_url).await?;
         let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count});
         let attrs = [
-            (QueueAttributeName::VisibilityTimeout, spec.visibility_timeout_secs.to_string()),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                spec.visibility_timeout_secs.to_string(),
+            ),
             (QueueAttributeName::RedrivePolicy, redrive.to_string()),
         ];
-        let url = create_queue(&sqs, &format!("{prefix}{}.fifo", spec.logical), Some(&attrs)).await?;
+        let url = create_queue(
+            &sqs,
+            &format!("{prefix}{}.fifo", spec.logical),
+            Some(&attrs),
+        )
+        .await?;
         let arn = queue_arn(&sqs, &url).await?;
         r.env.insert(spec.env.into(), url.clone());
-        r.queues.insert(spec.logical, QueueRef { url, arn, dlq_url, dlq_arn });
+        r.queues.insert(
+            spec.logical,
+            QueueRef {
+                url,
+                arn,
+                dlq_url,
+                dlq_arn,
+            },
+        );
     }
     for spec in &topology.topics {
         let out = sns
@@ -83,7 +112,9 @@ pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix:
             .send()
             .await
             .map_err(|e| sdk_error("CreateTopic", e))?;
-        let arn = out.topic_arn.ok_or_else(|| DevError::Setup("CreateTopic returned no ARN".into()))?;
+        let arn = out
+            .topic_arn
+            .ok_or_else(|| DevError::Setup("CreateTopic returned no ARN".into()))?;
         r.env.insert(spec.env.into(), arn.clone());
         r.topics.insert(spec.logical, arn);
     }
@@ -96,7 +127,11 @@ pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix:
             .send()
             .await
             .map_err(|e| sdk_error("ListSubscriptionsByTopic", e))?;
-        if existing.subscriptions().iter().any(|s| s.endpoint() == Some(queue_arn.as_str())) {
+        if existing
+            .subscriptions()
+            .iter()
+            .any(|s| s.endpoint() == Some(queue_arn.as_str()))
+        {
             continue;
         }
         let filter = serde_json::json!({ "event_type": spec.event_types });
@@ -110,12 +145,27 @@ pub async fn provision(sdk: &aws_config::SdkConfig, topology: &Topology, prefix:
             .await
             .map_err(|e| sdk_error("Subscribe", e))?;
     }
-    tracing::debug!(prefix, tables = r.tables.len(), queues = r.queues.len(), topics = r.topics.len(), "provisioned");
+    tracing::debug!(
+        prefix,
+        tables = r.tables.len(),
+        queues = r.queues.len(),
+        topics = r.topics.len(),
+        "provisioned"
+    );
     Ok(r)
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec, name: &str) -> Result<()> {
-    let key = |attr: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(attr).key_type(kind).build();
+async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    spec: &TableSpec,
+    name: &str,
+) -> Result<()> {
+    let key = |attr: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(attr)
+            .key_type(kind)
+            .build()
+    };
     let mut attributes = vec![spec.partition_key];
     attributes.extend(spec.sort_key);
     for index in &spec.indexes {
@@ -125,7 +175,10 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec, name:
     attributes.sort_unstable();
     attributes.dedup();
 
-    let mut request = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
     for attr in attributes {
         request = request.attribute_definitions(
             AttributeDefinition::builder()
@@ -143,7 +196,11 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec, name:
         let mut gsi = GlobalSecondaryIndex::builder()
             .index_name(index.name)
             .key_schema(key(index.partition_key, KeyType::Hash).map_err(setup)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build());
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            );
         if let Some(sk) = index.sort_key {
             gsi = gsi.key_schema(key(sk, KeyType::Range).map_err(setup)?);
         }
@@ -160,7 +217,12 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec, name:
     }
     match request.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
         Err(e) => return Err(sdk_error("CreateTable", e).into()),
     }
     if let Some(attr) = spec.ttl_attribute {
@@ -168,7 +230,11 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec, name:
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder().enabled(true).attribute_name(attr).build().map_err(setup)?,
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(attr)
+                    .build()
+                    .map_err(setup)?,
             )
             .send()
             .await
@@ -194,8 +260,12 @@ async fn create_queue(
     for (k, v) in extra.unwrap_or_default() {
         request = request.attributes(k.clone(), v);
     }
-    let out = request.send().await.map_err(|e| sdk_error("CreateQueue", e))?;
-    out.queue_url.ok_or_else(|| DevError::Setup("CreateQueue returned no URL".into()))
+    let out = request
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateQueue", e))?;
+    out.queue_url
+        .ok_or_else(|| DevError::Setup("CreateQueue returned no URL".into()))
 }
 
 async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String> {

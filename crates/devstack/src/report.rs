@@ -24,7 +24,10 @@ pub struct Snapshot {
     pub dead_letters: BTreeMap<String, u64>,
 }
 
-pub async fn scan_all<T: DeserializeOwned>(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<T>> {
+pub async fn scan_all<T: DeserializeOwned>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<Vec<T>> {
     let items = client
         .scan()
         .table_name(table)
@@ -37,7 +40,11 @@ pub async fn scan_all<T: DeserializeOwned>(client: &aws_sdk_dynamodb::Client, ta
     serde_dynamo::from_items(items).map_err(|e| crate::DevError::Setup(format!("{table}: {e}")))
 }
 
-pub async fn snapshot(sdk: &aws_config::SdkConfig, r: &Resources, notify_url: &str) -> Result<Snapshot> {
+pub async fn snapshot(
+    sdk: &aws_config::SdkConfig,
+    r: &Resources,
+    notify_url: &str,
+) -> Result<Snapshot> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let mut rentals: Vec<Rental> = scan_all(&dynamo, r.table("rentals")?).await?;
@@ -47,7 +54,10 @@ pub async fn snapshot(sdk: &aws_config::SdkConfig, r: &Resources, notify_url: &s
     let mut stats: Vec<UserStats> = scan_all(&dynamo, r.table("user-stats")?).await?;
     stats.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     let rejections = scan_all(&dynamo, r.table("rejections")?).await?;
-    let notifications = reqwest::get(format!("{notify_url}/v1/notify")).await?.json().await?;
+    let notifications = reqwest::get(format!("{notify_url}/v1/notify"))
+        .await?
+        .json()
+        .await?;
     let mut dead_letters = BTreeMap::new();
     for (logical, q) in &r.queues {
         let out = sqs
@@ -64,7 +74,14 @@ pub async fn snapshot(sdk: &aws_config::SdkConfig, r: &Resources, notify_url: &s
             .unwrap_or(0);
         dead_letters.insert(format!("{logical}-dlq"), n);
     }
-    Ok(Snapshot { returns, rentals, stats, rejections, notifications, dead_letters })
+    Ok(Snapshot {
+        returns,
+        rentals,
+        stats,
+        rejections,
+        notifications,
+        dead_letters,
+    })
 }
 
 pub fn render(s: &Snapshot) -> String {
@@ -76,8 +93,16 @@ pub fn render(s: &Snapshot) -> String {
             ReturnState::Completed { rental_id } => format!("completed  rental {rental_id}"),
             ReturnState::Rejected { reason } => format!("rejected   {}", reason.as_str()),
         };
-        let who = r.user_id.as_ref().map(|u| u.to_string()).unwrap_or_else(|| "?".into());
-        let what = r.asset_id.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "?".into());
+        let who = r
+            .user_id
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| "?".into());
+        let what = r
+            .asset_id
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "?".into());
         let _ = writeln!(
             out,
             "  {}  {:<20} user {:<10} asset {:<11} -> {outcome}",
@@ -103,7 +128,11 @@ pub fn render(s: &Snapshot) -> String {
             format_time(&r.expires_at)
         );
     }
-    let _ = writeln!(out, "\n== Notifications received by the sink ({}) ==", s.notifications.len());
+    let _ = writeln!(
+        out,
+        "\n== Notifications received by the sink ({}) ==",
+        s.notifications.len()
+    );
     for n in &s.notifications {
         let user = n.body["user_id"].as_str().unwrap_or("?");
         let message = n.body["message"].as_str().unwrap_or("");

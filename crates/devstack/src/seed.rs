@@ -66,7 +66,10 @@ async fn write_all(client: &Client, r: &Resources, overwrite: bool) -> Result<Se
             }
             match put.send().await {
                 Ok(_) => report.written += 1,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
                     report.already_present += 1
                 }
                 Err(e) => return Err(sdk_error("PutItem", e).into()),
@@ -79,15 +82,27 @@ async fn write_all(client: &Client, r: &Resources, overwrite: bool) -> Result<Se
 fn to_items<T: Serialize>(values: &[T]) -> Result<Vec<Item>> {
     values
         .iter()
-        .map(|v| serde_dynamo::to_item(v).map_err(|e| DevError::Setup(format!("reference data: {e}"))))
+        .map(|v| {
+            serde_dynamo::to_item(v).map_err(|e| DevError::Setup(format!("reference data: {e}")))
+        })
         .collect()
 }
 
 async fn clear_table(client: &Client, table: &str) -> Result<()> {
-    let description = client.describe_table().table_name(table).send().await.map_err(|e| sdk_error("DescribeTable", e))?;
+    let description = client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTable", e))?;
     let keys: Vec<String> = description
         .table()
-        .map(|t| t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect())
+        .map(|t| {
+            t.key_schema()
+                .iter()
+                .map(|k| k.attribute_name().to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     let items = client
         .scan()
@@ -118,6 +133,9 @@ mod tests {
     #[test]
     fn reference_data_parses_into_domain_types() {
         let d = ReferenceData::load().unwrap();
-        assert_eq!((d.users.len(), d.assets.len(), d.rentals.len()), (5, 50, 10));
+        assert_eq!(
+            (d.users.len(), d.assets.len(), d.rentals.len()),
+            (5, 50, 10)
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct Sink {
 
 impl Sink {
     pub fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
     pub fn fail_next(&self, n: usize) {
         self.fail_next.store(n, Ordering::SeqCst);
@@ -42,12 +45,25 @@ pub fn router(sink: Arc<Sink>) -> Router {
         .with_state(sink)
 }
 
-async fn notify(State(sink): State<Arc<Sink>>, headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
-    let failing = sink.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+async fn notify(
+    State(sink): State<Arc<Sink>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let failing = sink
+        .fail_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
     if failing {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "injected failure"})));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "injected failure"})),
+        );
     }
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut received = sink.received.lock().unwrap_or_else(|e| e.into_inner());
     let duplicate = key.is_some() && received.iter().any(|r| r.idempotency_key == key);
     received.push(Received {
@@ -56,7 +72,10 @@ async fn notify(State(sink): State<Arc<Sink>>, headers: HeaderMap, Json(body): J
         duplicate,
         body,
     });
-    (StatusCode::ACCEPTED, Json(json!({"status": if duplicate { "duplicate" } else { "accepted" }})))
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"status": if duplicate { "duplicate" } else { "accepted" }})),
+    )
 }
 
 async fn list(State(sink): State<Arc<Sink>>) -> Json<Vec<Received>> {
@@ -64,7 +83,10 @@ async fn list(State(sink): State<Arc<Sink>>) -> Json<Vec<Received>> {
 }
 
 async fn clear(State(sink): State<Arc<Sink>>) -> StatusCode {
-    sink.received.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    sink.received
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     StatusCode::NO_CONTENT
 }
 

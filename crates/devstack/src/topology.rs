@@ -49,8 +49,16 @@ pub struct SubscriptionSpec {
 /// An event-source mapping: what feeds which function.
 #[derive(Debug, Clone)]
 pub enum EventSource {
-    Queue { queue: &'static str, function: &'static str, batch_size: i32 },
-    Stream { table: &'static str, function: &'static str, batch_size: i32 },
+    Queue {
+        queue: &'static str,
+        function: &'static str,
+        batch_size: i32,
+    },
+    Stream {
+        table: &'static str,
+        function: &'static str,
+        batch_size: i32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -72,7 +80,15 @@ const fn visibility_for(function_timeout_secs: u32) -> u32 {
 pub const MAX_RECEIVE_COUNT: u32 = 3;
 
 fn table(logical: &'static str, env: &'static str, partition_key: &'static str) -> TableSpec {
-    TableSpec { logical, env, partition_key, sort_key: None, indexes: vec![], stream: false, ttl_attribute: None }
+    TableSpec {
+        logical,
+        env,
+        partition_key,
+        sort_key: None,
+        indexes: vec![],
+        stream: false,
+        ttl_attribute: None,
+    }
 }
 
 impl Topology {
@@ -97,7 +113,10 @@ impl Topology {
                     ..table("outbox", "OUTBOX_TABLE", "aggregate_id")
                 },
                 table("user-stats", "STATS_TABLE", "user_id"),
-                TableSpec { ttl_attribute: Some("expires_at"), ..table("processed", "PROCESSED_TABLE", "key") },
+                TableSpec {
+                    ttl_attribute: Some("expires_at"),
+                    ..table("processed", "PROCESSED_TABLE", "key")
+                },
                 table("rejections", "REJECTIONS_TABLE", "rejection_id"),
             ],
             queues: vec![
@@ -120,16 +139,43 @@ impl Topology {
                     max_receive_count: MAX_RECEIVE_COUNT,
                 },
             ],
-            topics: vec![TopicSpec { logical: "domain-events", env: "DOMAIN_EVENTS_TOPIC_ARN" }],
+            topics: vec![TopicSpec {
+                logical: "domain-events",
+                env: "DOMAIN_EVENTS_TOPIC_ARN",
+            }],
             subscriptions: vec![
-                SubscriptionSpec { topic: "domain-events", queue: "notifications", event_types: vec!["RentalCompleted"] },
-                SubscriptionSpec { topic: "domain-events", queue: "projections", event_types: vec!["RentalCompleted"] },
+                SubscriptionSpec {
+                    topic: "domain-events",
+                    queue: "notifications",
+                    event_types: vec!["RentalCompleted"],
+                },
+                SubscriptionSpec {
+                    topic: "domain-events",
+                    queue: "projections",
+                    event_types: vec!["RentalCompleted"],
+                },
             ],
             event_sources: vec![
-                EventSource::Queue { queue: "rental-returns", function: "rental-return", batch_size: 10 },
-                EventSource::Queue { queue: "notifications", function: "notifier", batch_size: 10 },
-                EventSource::Queue { queue: "projections", function: "queue-processor", batch_size: 10 },
-                EventSource::Stream { table: "outbox", function: "outbox-relay", batch_size: 100 },
+                EventSource::Queue {
+                    queue: "rental-returns",
+                    function: "rental-return",
+                    batch_size: 10,
+                },
+                EventSource::Queue {
+                    queue: "notifications",
+                    function: "notifier",
+                    batch_size: 10,
+                },
+                EventSource::Queue {
+                    queue: "projections",
+                    function: "queue-processor",
+                    batch_size: 10,
+                },
+                EventSource::Stream {
+                    table: "outbox",
+                    function: "outbox-relay",
+                    batch_size: 100,
+                },
             ],
         }
     }
@@ -158,7 +204,10 @@ mod tests {
         assert_eq!(tables.len(), t.tables.len());
         assert_eq!(queues.len(), t.queues.len());
         for s in &t.subscriptions {
-            assert!(topics.contains(s.topic) && queues.contains(s.queue), "{s:?}");
+            assert!(
+                topics.contains(s.topic) && queues.contains(s.queue),
+                "{s:?}"
+            );
         }
         for e in &t.event_sources {
             match e {
@@ -168,7 +217,12 @@ mod tests {
                 }
             }
         }
-        let envs: Vec<_> = t.tables.iter().map(|x| x.env).chain(t.queues.iter().map(|x| x.env)).collect();
+        let envs: Vec<_> = t
+            .tables
+            .iter()
+            .map(|x| x.env)
+            .chain(t.queues.iter().map(|x| x.env))
+            .collect();
         assert_eq!(envs.iter().collect::<HashSet<_>>().len(), envs.len());
     }
 }

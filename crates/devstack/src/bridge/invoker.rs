@@ -14,7 +14,11 @@ pub enum InvokeError {
 
 /// Calls a function with a payload and returns its response.
 pub trait Invoker: Send + Sync {
-    fn invoke(&self, function: &str, payload: Value) -> impl Future<Output = Result<Value, InvokeError>> + Send;
+    fn invoke(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> impl Future<Output = Result<Value, InvokeError>> + Send;
 }
 
 /// Any async closure is an invoker: tests call handlers in-process this way.
@@ -23,7 +27,11 @@ where
     F: Fn(String, Value) -> Fut + Send + Sync,
     Fut: Future<Output = Result<Value, InvokeError>> + Send,
 {
-    fn invoke(&self, function: &str, payload: Value) -> impl Future<Output = Result<Value, InvokeError>> + Send {
+    fn invoke(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> impl Future<Output = Result<Value, InvokeError>> + Send {
         self(function.to_owned(), payload)
     }
 }
@@ -38,25 +46,50 @@ pub struct HttpInvoker {
 impl HttpInvoker {
     pub fn new(base_url: impl Into<String>) -> Self {
         // The first invocation of a function compiles it: allow for that.
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(900)).build().unwrap_or_default();
-        Self { http, base_url: base_url.into() }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(900))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base_url: base_url.into(),
+        }
     }
 }
 
 impl Invoker for HttpInvoker {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
-        let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base_url);
-        let transport = |detail: String| InvokeError::Transport { function: function.to_owned(), detail };
-        let response = self.http.post(&url).json(&payload).send().await.map_err(|e| transport(e.to_string()))?;
+        let url = format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            self.base_url
+        );
+        let transport = |detail: String| InvokeError::Transport {
+            function: function.to_owned(),
+            detail,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| transport(e.to_string()))?;
         let status = response.status();
         let function_error = response.headers().contains_key("x-amz-function-error");
-        let body = response.text().await.map_err(|e| transport(e.to_string()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport(e.to_string()))?;
         if function_error || !status.is_success() {
-            return Err(InvokeError::Function { function: function.to_owned(), detail: format!("{status}: {body}") });
+            return Err(InvokeError::Function {
+                function: function.to_owned(),
+                detail: format!("{status}: {body}"),
+            });
         }
         if body.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&body).map_err(|e| transport(format!("unreadable response {body:?}: {e}")))
+        serde_json::from_str(&body)
+            .map_err(|e| transport(format!("unreadable response {body:?}: {e}")))
     }
 }

@@ -22,17 +22,43 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    pub fn new(sdk: &aws_config::SdkConfig, topology: &Topology, resources: &Resources) -> crate::Result<Self> {
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        topology: &Topology,
+        resources: &Resources,
+    ) -> crate::Result<Self> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
-        let mut bridge = Bridge { queues: vec![], streams: vec![] };
+        let mut bridge = Bridge {
+            queues: vec![],
+            streams: vec![],
+        };
         for source in &topology.event_sources {
             match source {
-                EventSource::Queue { queue, function, batch_size } => {
+                EventSource::Queue {
+                    queue,
+                    function,
+                    batch_size,
+                } => {
                     let q = resources.queue(queue)?;
-                    bridge.queues.push(SqsSource::new(sqs.clone(), &q.url, &q.arn, function, *batch_size));
+                    bridge.queues.push(SqsSource::new(
+                        sqs.clone(),
+                        &q.url,
+                        &q.arn,
+                        function,
+                        *batch_size,
+                    ));
                 }
-                EventSource::Stream { table, function, batch_size } => {
-                    bridge.streams.push(StreamSource::new(sdk, resources.table(table)?, function, *batch_size));
+                EventSource::Stream {
+                    table,
+                    function,
+                    batch_size,
+                } => {
+                    bridge.streams.push(StreamSource::new(
+                        sdk,
+                        resources.table(table)?,
+                        function,
+                        *batch_size,
+                    ));
                 }
             }
         }
@@ -48,7 +74,9 @@ impl Bridge {
             tasks.spawn(async move {
                 loop {
                     match source.poll_once(&*invoker).await {
-                        Ok(stats) if stats.failed > 0 => tokio::time::sleep(Duration::from_millis(500)).await,
+                        Ok(stats) if stats.failed > 0 => {
+                            tokio::time::sleep(Duration::from_millis(500)).await
+                        }
                         Ok(_) => {}
                         Err(e) => {
                             warn!(function = source.function(), error = %e, "queue poll failed");

@@ -25,7 +25,13 @@ pub struct PollStats {
 }
 
 impl SqsSource {
-    pub fn new(client: Client, queue_url: &str, queue_arn: &str, function: &str, batch_size: i32) -> Self {
+    pub fn new(
+        client: Client,
+        queue_url: &str,
+        queue_arn: &str,
+        function: &str,
+        batch_size: i32,
+    ) -> Self {
         Self {
             client,
             queue_url: queue_url.into(),
@@ -71,15 +77,25 @@ impl SqsSource {
 
         let failed: HashSet<String> = match invoker.invoke(&self.function, payload).await {
             Ok(response) => match serde_json::from_value::<SqsBatchResponse>(response) {
-                Ok(r) => r.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
+                Ok(r) => r
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect(),
                 Err(e) => {
                     warn!(function = %self.function, error = %e, "unreadable batch response; retrying the batch");
-                    messages.iter().filter_map(|m| m.message_id.clone()).collect()
+                    messages
+                        .iter()
+                        .filter_map(|m| m.message_id.clone())
+                        .collect()
                 }
             },
             Err(e) => {
                 warn!(error = %e, "invocation failed; the whole batch will be retried");
-                messages.iter().filter_map(|m| m.message_id.clone()).collect()
+                messages
+                    .iter()
+                    .filter_map(|m| m.message_id.clone())
+                    .collect()
             }
         };
         let done: Vec<_> = messages
@@ -103,13 +119,56 @@ impl SqsSource {
                 .await
                 .map_err(|e| sdk_error("DeleteMessageBatch", e))?;
         }
-        let stats = PollStats { received: messages.len(), failed: failed.len() };
+        self.release_followers(&messages, &failed).await?;
+        let stats = PollStats {
+            received: messages.len(),
+            failed: failed.len(),
+        };
         if stats.failed > 0 {
             info!(function = %self.function, received = stats.received, failed = stats.failed, "batch partly failed");
         } else {
             debug!(function = %self.function, received = stats.received, "batch done");
         }
         Ok(stats)
+    }
+
+    /// Leaves only the first failed message of each message group in flight and makes the
+    /// group's later failed messages visible at once. SQS keeps them behind the in-flight one
+    /// either way; moto, when several messages of a group become visible together, can hand
+    /// out a later one first. With one message in flight per group the order holds on both.
+    async fn release_followers(
+        &self,
+        messages: &[aws_sdk_sqs::types::Message],
+        failed: &HashSet<String>,
+    ) -> Result<()> {
+        let mut groups_seen = HashSet::new();
+        for m in messages {
+            let Some(id) = &m.message_id else { continue };
+            if !failed.contains(id) {
+                continue;
+            }
+            let group = m
+                .attributes()
+                .and_then(|a| {
+                    a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                })
+                .cloned()
+                .unwrap_or_default();
+            if groups_seen.insert(group) {
+                continue;
+            }
+            if let Some(handle) = &m.receipt_handle {
+                self.client
+                    .change_message_visibility()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ChangeMessageVisibility", e))?;
+            }
+        }
+        Ok(())
     }
 
     fn lambda_record(&self, m: &aws_sdk_sqs::types::Message) -> SqsMessage {

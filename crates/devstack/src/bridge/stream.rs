@@ -53,9 +53,17 @@ impl StreamSource {
         if state.pending.is_empty() {
             return Ok(0);
         }
-        let batch: Vec<Value> = state.pending.iter().take(self.batch_size).cloned().collect();
+        let batch: Vec<Value> = state
+            .pending
+            .iter()
+            .take(self.batch_size)
+            .cloned()
+            .collect();
         let size = batch.len();
-        let accepted = match invoker.invoke(&self.function, json!({ "Records": batch })).await {
+        let accepted = match invoker
+            .invoke(&self.function, json!({ "Records": batch }))
+            .await
+        {
             Ok(response) => {
                 let failures = serde_json::from_value::<DynamoDbEventResponse>(response)
                     .map(|r| r.batch_item_failures)
@@ -86,10 +94,16 @@ impl StreamSource {
                 .send()
                 .await
                 .map_err(|e| sdk_error("DescribeTable", e))?;
-            state.stream_arn = table.table().and_then(|t| t.latest_stream_arn()).map(str::to_owned);
+            state.stream_arn = table
+                .table()
+                .and_then(|t| t.latest_stream_arn())
+                .map(str::to_owned);
         }
         let Some(arn) = state.stream_arn.clone() else {
-            return Err(crate::DevError::Setup(format!("table {} has no stream", self.table)));
+            return Err(crate::DevError::Setup(format!(
+                "table {} has no stream",
+                self.table
+            )));
         };
         let description = self
             .streams
@@ -98,7 +112,11 @@ impl StreamSource {
             .send()
             .await
             .map_err(|e| sdk_error("DescribeStream", e))?;
-        for shard in description.stream_description().map(|d| d.shards()).unwrap_or_default() {
+        for shard in description
+            .stream_description()
+            .map(|d| d.shards())
+            .unwrap_or_default()
+        {
             let Some(id) = shard.shard_id() else { continue };
             if state.iterators.contains_key(id) {
                 continue;
@@ -121,7 +139,9 @@ impl StreamSource {
         let arn = state.stream_arn.clone().unwrap_or_default();
         let shards: Vec<String> = state.iterators.keys().cloned().collect();
         for shard in shards {
-            let Some(Some(iterator)) = state.iterators.get(&shard).cloned() else { continue };
+            let Some(Some(iterator)) = state.iterators.get(&shard).cloned() else {
+                continue;
+            };
             let out = self
                 .streams
                 .get_records()
@@ -140,7 +160,9 @@ impl StreamSource {
 
 /// A stream record in the shape Lambda delivers it.
 fn lambda_record(r: &Record, stream_arn: &str) -> Value {
-    let image = |m: Option<&std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+    let image = |m: Option<
+        &std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
+    >| {
         m.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone())).unwrap_or(Value::Null))
             .unwrap_or_else(|| json!({}))
     };

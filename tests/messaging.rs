@@ -1,0 +1,337 @@
+//! The messaging backbone against moto: FIFO partial batches, retries into the dead-letter
+//! queue, the notifier's retries and idempotency, the outbox relay's ordering and exactly-once
+//! publication.
+
+#![recursion_limit = "256"]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::routing::post;
+use domain::events::{DomainEvent, RentalCompleted};
+use domain::ids::{AssetId, LocationId, RentalId, ReturnId, UserId};
+use domain::rentals::AssetType;
+use domain::time::parse_event_time;
+use integration_tests::{TEST_VISIBILITY_SECS, TestStack};
+use platform::outbox::OutboxRecord;
+use platform::sqs::FifoSender;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+fn completed(user: &str, n: u32) -> DomainEvent {
+    DomainEvent::rental_completed(RentalCompleted {
+        return_id: ReturnId::parse(format!("ret_{user}_{n}")).unwrap(),
+        rental_id: RentalId::parse(format!("r_{n}")).unwrap(),
+        user_id: UserId::parse(user).unwrap(),
+        asset_id: AssetId::parse("tpg_a00001").unwrap(),
+        asset_type: AssetType::Clamshell,
+        returned_at: parse_event_time(&format!("2025-02-10T11:{n:02}:00Z")).unwrap(),
+        location_id: LocationId::parse("topanga-location-01").unwrap(),
+        expires_at: parse_event_time("2025-02-15T12:00:00Z").unwrap(),
+    })
+}
+
+/// A notification service on loopback that fails (HTTP 500) while `failing` says so for the
+/// user in the request, and records the user of every call, in order.
+async fn flaky_service(failing: impl Fn(&str) -> bool + Send + Sync + 'static) -> (String, Calls) {
+    let calls = Calls::default();
+    let log = calls.clone();
+    let failing = Arc::new(failing);
+    let app = axum::Router::new().route(
+        "/v1/notify",
+        post(move |Json(body): Json<Value>| {
+            let user = body["user_id"].as_str().unwrap_or("").to_owned();
+            let fail = failing(&user);
+            log.0.lock().unwrap().push(user);
+            async move {
+                if fail {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::ACCEPTED
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+#[derive(Clone, Default)]
+struct Calls(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Calls {
+    fn users(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+fn notifications_queue(stack: &TestStack) -> FifoSender {
+    FifoSender::new(
+        stack.sqs(),
+        &stack.resources.queue("notifications").unwrap().url,
+    )
+}
+
+async fn send_event(queue: &FifoSender, event: &DomainEvent, dedup: &str) {
+    queue
+        .send(
+            &event.aggregate_id,
+            dedup,
+            &serde_json::to_string(event).unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_ends_in_the_dlq_after_max_receive_count() {
+    let stack = TestStack::start().await;
+    let (url, calls) = flaky_service(|_| true).await;
+    let functions = stack.functions_notifying(&url);
+    let event = completed("tpg_u0001", 1);
+    send_event(&notifications_queue(&stack), &event, "poison").await;
+
+    let source = stack.queue_source("notifications");
+    let invoker = functions.invoker();
+    let mut receives = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stack.dead_letters("notifications").await.is_empty() {
+        assert!(Instant::now() < deadline, "message never reached the DLQ");
+        let stats = source.poll_once(&invoker).await.unwrap();
+        receives += stats.received;
+        assert_eq!(stats.failed, stats.received, "every delivery fails");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let max = devstack::topology::MAX_RECEIVE_COUNT as usize;
+    assert_eq!(
+        receives, max,
+        "delivered maxReceiveCount times, then dead-lettered"
+    );
+    assert_eq!(calls.count(), max * 3, "three HTTP attempts per delivery");
+    let dead = stack.dead_letters("notifications").await;
+    assert_eq!(
+        serde_json::from_str::<DomainEvent>(&dead[0]).unwrap(),
+        event
+    );
+    tokio::time::sleep(Duration::from_secs(u64::from(TEST_VISIBILITY_SECS) + 1)).await;
+    assert_eq!(
+        source.poll_once(&invoker).await.unwrap().received,
+        0,
+        "gone from the source queue"
+    );
+}
+
+fn sqs_batch(events: &[DomainEvent]) -> SqsEvent {
+    let mut batch = SqsEvent::default();
+    batch.records = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut m = SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(serde_json::to_string(e).unwrap());
+            m.attributes.insert("MessageGroupId".into(), "g".into());
+            m
+        })
+        .collect();
+    batch
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_middle_record_is_reported_with_every_later_record_and_keeps_its_place() {
+    let stack = TestStack::start().await;
+    let down = Arc::new(AtomicBool::new(true));
+    let flag = down.clone();
+    let (url, _) =
+        flaky_service(move |user| user == "tpg_u0002" && flag.load(Ordering::SeqCst)).await;
+    let functions = stack.functions_notifying(&url);
+    let events = [
+        completed("tpg_u0001", 1),
+        completed("tpg_u0002", 2),
+        completed("tpg_u0003", 3),
+    ];
+
+    // The handler's answer to one batch.
+    let response = functions.notifier.handle(sqs_batch(&events)).await.unwrap();
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["m1", "m2"]);
+
+    // The same through the queue: one message group, so the third waits for the second.
+    let stack2 = TestStack::start().await;
+    let (url, calls) = flaky_service({
+        let flag = down.clone();
+        move |user| user == "tpg_u0002" && flag.load(Ordering::SeqCst)
+    })
+    .await;
+    let functions = stack2.functions_notifying(&url);
+    let queue = notifications_queue(&stack2);
+    for (i, e) in events.iter().enumerate() {
+        queue
+            .send(
+                "one-group",
+                &format!("d{i}"),
+                &serde_json::to_string(e).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let source = stack2.queue_source("notifications");
+    let invoker = functions.invoker();
+    let first = source.poll_once(&invoker).await.unwrap();
+    assert_eq!((first.received, first.failed), (3, 2));
+    assert_eq!(
+        calls.users(),
+        ["tpg_u0001", "tpg_u0002", "tpg_u0002", "tpg_u0002"],
+        "u3 never overtakes u2"
+    );
+
+    down.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut redelivered = 0;
+    while redelivered < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the reported records did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let stats = source.poll_once(&invoker).await.unwrap();
+        assert_eq!(stats.failed, 0);
+        redelivered += stats.received;
+    }
+    assert_eq!(redelivered, 2, "exactly the reported records come back");
+    assert_eq!(
+        calls.users(),
+        [
+            "tpg_u0001",
+            "tpg_u0002",
+            "tpg_u0002",
+            "tpg_u0002",
+            "tpg_u0002",
+            "tpg_u0003"
+        ],
+        "after recovery: the failed record first, then the one behind it"
+    );
+    drop(stack);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifier_retries_then_succeeds_and_notifies_once() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    stack.sink.fail_next(2);
+    let event = completed("tpg_u0001", 7);
+    let queue = notifications_queue(&stack);
+    send_event(&queue, &event, "first").await;
+
+    let source = stack.queue_source("notifications");
+    let invoker = functions.invoker();
+    let stats = source.poll_once(&invoker).await.unwrap();
+    assert_eq!(
+        (stats.received, stats.failed),
+        (1, 0),
+        "two 503s absorbed by the client's retries"
+    );
+    let received = stack.sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].idempotency_key.as_deref(),
+        Some(format!("{}:rental_completed", event.event_id).as_str())
+    );
+    assert_eq!(received[0].body["user_id"], "tpg_u0001");
+
+    // A redelivery of the same event (past the queue's de-duplication window) sends nothing.
+    send_event(&queue, &event, "second").await;
+    assert_eq!(source.poll_once(&invoker).await.unwrap().received, 1);
+    assert_eq!(stack.sink.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_publishes_each_outbox_record_exactly_once_in_order() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    let outbox = stack.table("outbox");
+    let events: Vec<DomainEvent> = (1..=6).map(|n| completed("tpg_u0003", n)).collect();
+    for e in &events {
+        let put = OutboxRecord::for_domain_event(e)
+            .unwrap()
+            .transact_put(&outbox)
+            .unwrap();
+        stack
+            .dynamo()
+            .transact_write_items()
+            .transact_items(put)
+            .send()
+            .await
+            .unwrap();
+    }
+    // A second write of an already-recorded event is refused by its condition.
+    let again = OutboxRecord::for_domain_event(&events[0])
+        .unwrap()
+        .transact_put(&outbox)
+        .unwrap();
+    assert!(
+        stack
+            .dynamo()
+            .transact_write_items()
+            .transact_items(again)
+            .send()
+            .await
+            .is_err()
+    );
+
+    let invoker = functions.invoker();
+    let relay = stack.outbox_source();
+    assert_eq!(relay.poll_once(&invoker).await.unwrap(), events.len());
+    // Lambda retrying the whole stream batch (a fresh reader from the start) publishes nothing new.
+    let retry = stack.outbox_source();
+    assert_eq!(retry.poll_once(&invoker).await.unwrap(), events.len());
+
+    let projections = &stack.resources.queue("projections").unwrap().url;
+    let mut bodies = Vec::new();
+    for _ in 0..20 {
+        let out = stack
+            .sqs()
+            .receive_message()
+            .queue_url(projections)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        for m in out.messages() {
+            bodies.push(serde_json::from_str::<DomainEvent>(m.body().unwrap()).unwrap());
+            stack
+                .sqs()
+                .delete_message()
+                .queue_url(projections)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        if bodies.len() >= events.len() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let extra = stack
+                .sqs()
+                .receive_message()
+                .queue_url(projections)
+                .send()
+                .await
+                .unwrap();
+            assert!(extra.messages().is_empty(), "a duplicate was published");
+            break;
+        }
+    }
+    assert_eq!(bodies, events, "every event once, in the order written");
+}

@@ -1,0 +1,421 @@
+//! Flow 1 end to end against moto: the API, the rental-returns queue, the rental-return
+//! function, the outbox and its relay, the topic fan-out, the notifier and the projections.
+
+#![recursion_limit = "256"]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use api_handler::{Services, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::ids::{AssetId, RentalId, UserId};
+use domain::ports::{RentalStore, StatsStore};
+use domain::rentals::{AssetType, Rental, RentalStatus};
+use domain::time::parse_event_time;
+use http_body_util::BodyExt;
+use integration_tests::{TestStack, example_events, return_event};
+use platform::dynamo::Rejection;
+use platform::sqs::FifoSender;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+async fn api(
+    stack: &TestStack,
+    method: &str,
+    uri: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let services = Arc::new(Services {
+        rentals: stack.rental_store(),
+        stats: stack.stats_store(),
+        returns: FifoSender::new(
+            stack.sqs(),
+            &stack.resources.queue("rental-returns").unwrap().url,
+        ),
+    });
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(
+            body.map(|b| Body::from(b.to_string()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap();
+    let response = router(services).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn outbox_rows(stack: &TestStack) -> usize {
+    devstack::report::scan_all::<Value>(&stack.dynamo(), &stack.table("outbox"))
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn rental(stack: &TestStack, id: &str) -> Rental {
+    let rentals = stack
+        .rental_store()
+        .rentals_of(&UserId::parse(id_owner(id)).unwrap())
+        .await
+        .unwrap();
+    rentals
+        .into_iter()
+        .find(|r| r.rental_id.as_str() == id)
+        .unwrap()
+}
+
+fn id_owner(rental: &str) -> &'static str {
+    match rental {
+        "tpg_r0001" | "tpg_r0002" | "extra_r1" => "tpg_u0001",
+        "tpg_r0003" | "tpg_r0004" => "tpg_u0002",
+        "tpg_r0005" => "tpg_u0003",
+        "tpg_r0006" | "tpg_r0007" => "tpg_u0004",
+        _ => "tpg_u0005",
+    }
+}
+
+/// A second clamshell-eligible rental for tpg_u0001, newer than tpg_r0001, so that a scan
+/// processed twice would have something to complete the second time.
+async fn add_second_clamshell_rental(stack: &TestStack) {
+    let rental = Rental {
+        rental_id: RentalId::parse("extra_r1").unwrap(),
+        user_id: UserId::parse("tpg_u0001").unwrap(),
+        asset_id: AssetId::parse("tpg_a00006").unwrap(),
+        status: RentalStatus::InProgress,
+        created_at: parse_event_time("2025-02-08T12:00:00Z").unwrap(),
+        expires_at: parse_event_time("2025-02-20T12:00:00Z").unwrap(),
+        eligible_asset_types: vec![AssetType::Clamshell],
+        created_at_location_id: None,
+        returned_at: None,
+        returned_at_location_id: None,
+    };
+    let item: platform::dynamo::Item = serde_dynamo::to_item(&rental).unwrap();
+    stack
+        .dynamo()
+        .put_item()
+        .table_name(stack.table("rentals"))
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_five_example_events_reach_the_expected_end_state() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    let mut ids = Vec::new();
+    for event in example_events() {
+        let (status, body) = api(&stack, "POST", "/rentals/returns", Some(&event)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        ids.push(body["return_id"].as_str().unwrap().to_owned());
+    }
+    let sink = stack.sink.clone();
+    let stats = stack.stats_store();
+    stack
+        .pump_until(&functions, Duration::from_secs(60), || {
+            let (sink, stats) = (sink.clone(), stats.clone());
+            async move {
+                let u1 = stats
+                    .get(&UserId::parse("tpg_u0001").unwrap())
+                    .await
+                    .unwrap();
+                sink.received().len() >= 4 && u1.is_some_and(|s| s.returns_count == 2)
+            }
+        })
+        .await;
+
+    let expected = [
+        json!({"status": "completed", "rental_id": "tpg_r0001"}),
+        json!({"status": "completed", "rental_id": "tpg_r0004"}),
+        json!({"status": "rejected", "reason": "asset_not_found"}),
+        json!({"status": "completed", "rental_id": "tpg_r0006"}),
+        json!({"status": "completed", "rental_id": "tpg_r0002"}),
+    ];
+    for (id, mut want) in ids.iter().zip(expected) {
+        let (status, body) = api(&stack, "GET", &format!("/rentals/returns/{id}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        want["return_id"] = json!(id);
+        assert_eq!(body, want);
+    }
+
+    let returned = BTreeMap::from([
+        ("tpg_r0001", ("2025-02-10T11:00:00Z", "topanga-location-01")),
+        ("tpg_r0004", ("2025-02-10T12:30:00Z", "topanga-location-02")),
+        ("tpg_r0006", ("2025-02-10T14:00:00Z", "topanga-location-01")),
+        ("tpg_r0002", ("2025-02-10T15:00:00Z", "topanga-location-01")),
+    ]);
+    let fixtures = devstack::seed::ReferenceData::load().unwrap();
+    for original in &fixtures.rentals {
+        let now = rental(&stack, original.rental_id.as_str()).await;
+        match returned.get(original.rental_id.as_str()) {
+            Some((at, location)) => {
+                assert_eq!(now.status, RentalStatus::Completed, "{}", now.rental_id);
+                assert_eq!(now.returned_at, parse_event_time(at));
+                assert_eq!(now.returned_at_location_id.unwrap().as_str(), *location);
+            }
+            None => assert_eq!(&now, original, "untouched"),
+        }
+    }
+
+    let mut notified: Vec<String> = stack
+        .sink
+        .received()
+        .iter()
+        .map(|n| n.body["user_id"].as_str().unwrap().to_owned())
+        .collect();
+    notified.sort();
+    assert_eq!(
+        notified,
+        ["tpg_u0001", "tpg_u0001", "tpg_u0002", "tpg_u0004"]
+    );
+    assert!(stack.sink.received().iter().all(|n| !n.duplicate));
+
+    let (_, u1) = api(&stack, "GET", "/users/tpg_u0001/stats", None).await;
+    assert_eq!(
+        (u1["returns_count"].as_u64(), u1["reward_points"].as_u64()),
+        (Some(2), Some(30))
+    );
+    let (_, u5) = api(&stack, "GET", "/users/tpg_u0005/stats", None).await;
+    assert_eq!(u5["returns_count"], 0, "a rejected return earns nothing");
+
+    let (status, body) = api(&stack, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let statuses: Vec<&str> = body["rentals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["COMPLETED", "COMPLETED"]);
+
+    assert_eq!(
+        outbox_rows(&stack).await,
+        4,
+        "one event per completed return"
+    );
+    for queue in ["rental-returns", "notifications", "projections"] {
+        assert!(stack.dead_letters(queue).await.is_empty(), "{queue} DLQ");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_scan_twice_completes_one_rental() {
+    let stack = TestStack::start().await;
+    add_second_clamshell_rental(&stack).await;
+    let functions = stack.functions();
+    let event = example_events().remove(0);
+
+    // Direct invocation, twice.
+    let first = functions
+        .invoke("rental-return", event.clone())
+        .await
+        .unwrap();
+    let second = functions
+        .invoke("rental-return", event.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first["status"].as_str(), first["rental_id"].as_str()),
+        (Some("completed"), Some("tpg_r0001"))
+    );
+    assert_eq!(second["duplicate"], true);
+    assert_eq!(second["rental_id"], "tpg_r0001");
+
+    // And through the queue, as two separate messages (a redelivery beyond the FIFO
+    // de-duplication window looks exactly like this).
+    let queue = FifoSender::new(
+        stack.sqs(),
+        &stack.resources.queue("rental-returns").unwrap().url,
+    );
+    for dedup in ["a", "b"] {
+        queue
+            .send("user-tpg_u0001", dedup, &event.to_string())
+            .await
+            .unwrap();
+    }
+    let source = stack.queue_source("rental-returns");
+    let invoker = functions.invoker();
+    for _ in 0..3 {
+        source.poll_once(&invoker).await.unwrap();
+    }
+
+    assert_eq!(
+        rental(&stack, "tpg_r0001").await.status,
+        RentalStatus::Completed
+    );
+    assert_eq!(
+        rental(&stack, "extra_r1").await.status,
+        RentalStatus::InProgress
+    );
+    assert_eq!(outbox_rows(&stack).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_returns_of_one_user_never_complete_a_rental_twice() {
+    let stack = TestStack::start().await;
+    add_second_clamshell_rental(&stack).await;
+    let functions = stack.functions();
+
+    // Six different clamshell scans of tpg_u0001 at once; two rentals can take them.
+    let scans: Vec<Value> = (0..6)
+        .map(|i| {
+            return_event(
+                "tpg_u0001",
+                "tpg_a00001",
+                &format!("2025-02-10T11:0{i}:00Z"),
+                "topanga-location-01",
+            )
+        })
+        .collect();
+    let results = futures_join(scans.iter().map(|s| {
+        let functions = functions.clone();
+        let s = s.clone();
+        async move { functions.invoke("rental-return", s).await.unwrap() }
+    }))
+    .await;
+
+    let mut completed: Vec<&str> = results
+        .iter()
+        .filter(|r| r["status"] == "completed")
+        .map(|r| r["rental_id"].as_str().unwrap())
+        .collect();
+    completed.sort();
+    assert_eq!(
+        completed,
+        ["extra_r1", "tpg_r0001"],
+        "each rental completed exactly once: {results:?}"
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["reason"] == "no_eligible_rental")
+            .count(),
+        4
+    );
+    assert_eq!(outbox_rows(&stack).await, 2);
+
+    // The same scan delivered four times at once: one decision, shared by all.
+    let same = return_event(
+        "tpg_u0002",
+        "tpg_a00015",
+        "2025-02-10T12:30:00Z",
+        "topanga-location-02",
+    );
+    let results = futures_join((0..4).map(|_| {
+        let functions = functions.clone();
+        let s = same.clone();
+        async move { functions.invoke("rental-return", s).await.unwrap() }
+    }))
+    .await;
+    assert!(
+        results.iter().all(|r| r["rental_id"] == "tpg_r0004"),
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| r["duplicate"] == false).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(outbox_rows(&stack).await, 3);
+}
+
+/// Runs futures concurrently on the runtime's threads and collects their results in order.
+async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_are_rejected_for_review_and_not_retried() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    let queue = FifoSender::new(
+        stack.sqs(),
+        &stack.resources.queue("rental-returns").unwrap().url,
+    );
+    queue.send("g", "bad-json", "{not json").await.unwrap();
+    queue
+        .send("g", "bad-shape", r#"{"timestamp": "later"}"#)
+        .await
+        .unwrap();
+    let good = example_events().remove(1);
+    queue.send("g", "good", &good.to_string()).await.unwrap();
+
+    let source = stack.queue_source("rental-returns");
+    let invoker = functions.invoker();
+    let stats = source.poll_once(&invoker).await.unwrap();
+    assert_eq!(
+        (stats.received, stats.failed),
+        (3, 0),
+        "permanent failures do not block the group"
+    );
+
+    let rejections: Vec<Rejection> =
+        devstack::report::scan_all(&stack.dynamo(), &stack.table("rejections"))
+            .await
+            .unwrap();
+    assert_eq!(rejections.len(), 2);
+    assert!(rejections.iter().all(|r| r.source == "rental-returns"));
+    assert!(
+        rejections
+            .iter()
+            .any(|r| r.body == "{not json" && r.reason.contains("malformed"))
+    );
+    assert_eq!(
+        rental(&stack, "tpg_r0004").await.status,
+        RentalStatus::Completed,
+        "the good one went through"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        source.poll_once(&invoker).await.unwrap().received,
+        0,
+        "nothing comes back"
+    );
+    assert!(stack.dead_letters("rental-returns").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_bad_input_and_queues_nothing() {
+    let stack = TestStack::start().await;
+    let (status, body) = api(
+        &stack,
+        "POST",
+        "/rentals/returns",
+        Some(&json!({"timestamp": 1})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("validation_failed"))
+    );
+    let (status, _) = api(&stack, "GET", "/users/tpg_u0042/rentals", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let source = stack.queue_source("rental-returns");
+    let functions = stack.functions();
+    assert_eq!(
+        source
+            .poll_once(&functions.invoker())
+            .await
+            .unwrap()
+            .received,
+        0
+    );
+}
