@@ -225,3 +225,43 @@ async fn invalid_path_ids_are_400() {
         (StatusCode::BAD_REQUEST, Some("invalid_id"))
     );
 }
+
+/// docs/openapi.json and the router agree: every documented operation is routed, and every
+/// other method on a documented path is 405.
+#[tokio::test]
+async fn the_openapi_document_matches_the_router() {
+    let doc: Value = serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
+    let s = services();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(!paths.is_empty());
+    for (template, operations) in paths {
+        let uri = template
+            .replace("{return_id}", "ret_x")
+            .replace("{user_id}", "tpg_u0001");
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let documented = operations.get(method.to_lowercase()).is_some();
+            let body = (method != "GET").then_some(EVENT);
+            let (status, body) = call(&s, method, &uri, body).await;
+            let code = body["error"]["code"].as_str().unwrap_or("");
+            if documented {
+                assert!(
+                    code != "route_not_found" && code != "method_not_allowed",
+                    "{method} {template}: {body}"
+                );
+                let responses = operations[method.to_lowercase()]["responses"]
+                    .as_object()
+                    .unwrap();
+                assert!(
+                    responses.contains_key(status.as_str()),
+                    "{method} {template} answered undocumented {status}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template}"
+                );
+            }
+        }
+    }
+}
