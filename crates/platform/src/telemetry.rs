@@ -15,11 +15,11 @@ pub fn init() {
         .with_target(false);
     // try_init: a second call (tests, several binaries in one process) is harmless.
     let _ = if in_lambda {
-        // Lambda adds its own timestamps; the request id comes from the runtime's span.
+        // Lambda adds its own timestamps; the span list carries the runtime's request id.
         builder
             .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_current_span(false)
+            .with_span_list(true)
             .without_time()
             .try_init()
     } else {
