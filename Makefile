@@ -50,7 +50,7 @@ lint:
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 test: venv lint
-	cargo test --workspace
+	scripts/test.sh
 
 zips: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --output-format zip \

@@ -59,18 +59,4 @@ impl RejectionLog {
             .map_err(|e| sdk_error("PutItem", e))?;
         Ok(())
     }
-
-    pub async fn list(&self) -> Result<Vec<Rejection>, PortError> {
-        let items = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| sdk_error("Scan", e))?;
-        serde_dynamo::from_items(items).map_err(|e| data_error(&self.table, e))
-    }
 }

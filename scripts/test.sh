@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the workspace's tests and ends with one plain total line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+totals=$(grep -E '^test result:' "$log" | awk '{p += $4; f += $6} END {printf "%d passed, %d failed", p, f}')
+echo
+echo "tests: $totals"
+exit "$status"
