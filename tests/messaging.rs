@@ -110,7 +110,7 @@ async fn a_poison_message_ends_in_the_dlq_after_max_receive_count() {
         assert_eq!(stats.failed, stats.received, "every delivery fails");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let max = devstack::topology::MAX_RECEIVE_COUNT as usize;
+    let max = stack.topology.max_receive_count as usize;
     assert_eq!(
         receives, max,
         "delivered maxReceiveCount times, then dead-lettered"

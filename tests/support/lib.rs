@@ -41,7 +41,9 @@ impl TestStack {
             .await
             .expect("moto starts (run `make venv` first)");
         let sdk = devstack::sdk_config(&moto.endpoint).await;
-        let topology = Topology::system().with_visibility_timeout(TEST_VISIBILITY_SECS);
+        let topology = Topology::system()
+            .unwrap()
+            .with_visibility_timeout(TEST_VISIBILITY_SECS);
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let resources = devstack::provision(&sdk, &topology, &prefix).await.unwrap();
         devstack::seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources)
@@ -144,12 +146,12 @@ impl TestStack {
             .find_map(|s| match s {
                 EventSource::Queue {
                     queue: q, function, ..
-                } if *q == queue => Some(*function),
+                } if q == queue => Some(function.clone()),
                 _ => None,
             })
             .unwrap();
         let q = self.resources.queue(queue).unwrap();
-        SqsSource::new(self.sqs(), &q.url, &q.arn, function, 10).with_wait_secs(0)
+        SqsSource::new(self.sqs(), &q.url, &q.arn, &function, 10).with_wait_secs(0)
     }
 
     pub fn outbox_source(&self) -> StreamSource {

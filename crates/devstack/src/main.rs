@@ -135,7 +135,7 @@ where
     let endpoint = env.get("AWS_ENDPOINT_URL").cloned().unwrap_or_default();
     let sdk = sdk_config(&endpoint).await;
     // Provisioning is idempotent: here it only looks the resources up.
-    let resources = provision(&sdk, &Topology::system(), PREFIX).await?;
+    let resources = provision(&sdk, &Topology::system()?, PREFIX).await?;
     f(sdk, resources, env).await
 }
 
@@ -172,7 +172,7 @@ async fn serve() -> Result<()> {
     let moto = MotoServer::start_on(ports.moto, Some(&logs.join("moto.log"))).await?;
     info!(endpoint = %moto.endpoint, "moto is up");
     let sdk = sdk_config(&moto.endpoint).await;
-    let topology = Topology::system();
+    let topology = Topology::system()?;
     let resources = provision(&sdk, &topology, PREFIX).await?;
     let seeded = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources).await?;
     info!(written = seeded.written, "reference data seeded");
@@ -263,15 +263,7 @@ async fn serve() -> Result<()> {
 /// Invokes every function once with an empty batch, so each is compiled and running before the
 /// stack reports ready.
 async fn warm_up(invoker: &HttpInvoker, topology: &Topology) -> Result<()> {
-    let mut functions: Vec<&str> = topology
-        .event_sources
-        .iter()
-        .map(|s| match s {
-            devstack::topology::EventSource::Queue { function, .. }
-            | devstack::topology::EventSource::Stream { function, .. } => *function,
-        })
-        .collect();
-    functions.push(API_FUNCTION);
+    let functions: Vec<&str> = topology.functions.iter().map(|f| f.name.as_str()).collect();
     for function in functions {
         let payload = if function == API_FUNCTION {
             serde_json::json!({"httpMethod": "GET", "path": "/warm-up", "headers": {}, "requestContext": {"stage": "local", "httpMethod": "GET"}, "body": null, "isBase64Encoded": false, "resource": "/{proxy+}", "multiValueHeaders": {}, "queryStringParameters": null, "multiValueQueryStringParameters": null, "pathParameters": null, "stageVariables": null})

@@ -26,9 +26,9 @@ pub struct QueueRef {
 /// need to find them.
 #[derive(Debug, Clone, Default)]
 pub struct Resources {
-    pub tables: BTreeMap<&'static str, String>,
-    pub queues: BTreeMap<&'static str, QueueRef>,
-    pub topics: BTreeMap<&'static str, String>,
+    pub tables: BTreeMap<String, String>,
+    pub queues: BTreeMap<String, QueueRef>,
+    pub topics: BTreeMap<String, String>,
     pub env: BTreeMap<String, String>,
 }
 
@@ -70,8 +70,8 @@ pub async fn provision(
     for spec in &topology.tables {
         let name = format!("{prefix}{}", spec.logical);
         create_table(&dynamo, spec, &name).await?;
-        r.env.insert(spec.env.into(), name.clone());
-        r.tables.insert(spec.logical, name);
+        r.env.insert(spec.env.clone(), name.clone());
+        r.tables.insert(spec.logical.clone(), name);
     }
     for spec in &topology.queues {
         let dlq_url =
@@ -92,9 +92,9 @@ pub async fn provision(
         )
         .await?;
         let arn = queue_arn(&sqs, &url).await?;
-        r.env.insert(spec.env.into(), url.clone());
+        r.env.insert(spec.env.clone(), url.clone());
         r.queues.insert(
-            spec.logical,
+            spec.logical.clone(),
             QueueRef {
                 url,
                 arn,
@@ -115,12 +115,12 @@ pub async fn provision(
         let arn = out
             .topic_arn
             .ok_or_else(|| DevError::Setup("CreateTopic returned no ARN".into()))?;
-        r.env.insert(spec.env.into(), arn.clone());
-        r.topics.insert(spec.logical, arn);
+        r.env.insert(spec.env.clone(), arn.clone());
+        r.topics.insert(spec.logical.clone(), arn);
     }
     for spec in &topology.subscriptions {
-        let topic = r.topic(spec.topic)?.to_owned();
-        let queue_arn = r.queue(spec.queue)?.arn.clone();
+        let topic = r.topic(&spec.topic)?.to_owned();
+        let queue_arn = r.queue(&spec.queue)?.arn.clone();
         let existing = sns
             .list_subscriptions_by_topic()
             .topic_arn(&topic)
@@ -166,11 +166,11 @@ async fn create_table(
             .key_type(kind)
             .build()
     };
-    let mut attributes = vec![spec.partition_key];
-    attributes.extend(spec.sort_key);
+    let mut attributes = vec![spec.partition_key.as_str()];
+    attributes.extend(spec.sort_key.as_deref());
     for index in &spec.indexes {
-        attributes.push(index.partition_key);
-        attributes.extend(index.sort_key);
+        attributes.push(index.partition_key.as_str());
+        attributes.extend(index.sort_key.as_deref());
     }
     attributes.sort_unstable();
     attributes.dedup();
@@ -188,20 +188,20 @@ async fn create_table(
                 .map_err(|e| DevError::Setup(e.to_string()))?,
         );
     }
-    request = request.key_schema(key(spec.partition_key, KeyType::Hash).map_err(setup)?);
-    if let Some(sk) = spec.sort_key {
+    request = request.key_schema(key(&spec.partition_key, KeyType::Hash).map_err(setup)?);
+    if let Some(sk) = &spec.sort_key {
         request = request.key_schema(key(sk, KeyType::Range).map_err(setup)?);
     }
     for index in &spec.indexes {
         let mut gsi = GlobalSecondaryIndex::builder()
-            .index_name(index.name)
-            .key_schema(key(index.partition_key, KeyType::Hash).map_err(setup)?)
+            .index_name(&index.name)
+            .key_schema(key(&index.partition_key, KeyType::Hash).map_err(setup)?)
             .projection(
                 Projection::builder()
                     .projection_type(ProjectionType::All)
                     .build(),
             );
-        if let Some(sk) = index.sort_key {
+        if let Some(sk) = &index.sort_key {
             gsi = gsi.key_schema(key(sk, KeyType::Range).map_err(setup)?);
         }
         request = request.global_secondary_indexes(gsi.build().map_err(setup)?);
@@ -225,7 +225,7 @@ async fn create_table(
         }
         Err(e) => return Err(sdk_error("CreateTable", e).into()),
     }
-    if let Some(attr) = spec.ttl_attribute {
+    if let Some(attr) = &spec.ttl_attribute {
         client
             .update_time_to_live()
             .table_name(name)

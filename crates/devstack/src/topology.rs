@@ -1,68 +1,104 @@
-//! The resources of the system, described once. The local stack is provisioned from this, and
-//! the names it gives resources become the functions' environment variables.
+//! The resources of the system, read from `infrastructure/topology.json` — the same file the CDK
+//! stacks synthesize from. The local stack is provisioned from it, and the names it gives
+//! resources become the functions' environment variables.
+
+use serde::Deserialize;
+
+const TOPOLOGY_JSON: &str = include_str!("../../../infrastructure/topology.json");
 
 /// A DynamoDB table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TableSpec {
-    pub logical: &'static str,
+    #[serde(rename = "name")]
+    pub logical: String,
     /// Environment variable that carries the table's name to the functions.
-    pub env: &'static str,
-    pub partition_key: &'static str,
-    pub sort_key: Option<&'static str>,
+    pub env: String,
+    pub partition_key: String,
+    #[serde(default)]
+    pub sort_key: Option<String>,
+    #[serde(default)]
     pub indexes: Vec<IndexSpec>,
     /// New-image stream (the outbox).
+    #[serde(default)]
     pub stream: bool,
-    pub ttl_attribute: Option<&'static str>,
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct IndexSpec {
-    pub name: &'static str,
-    pub partition_key: &'static str,
-    pub sort_key: Option<&'static str>,
+    pub name: String,
+    pub partition_key: String,
+    #[serde(default)]
+    pub sort_key: Option<String>,
 }
 
 /// An SQS FIFO queue with its FIFO dead-letter queue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct QueueSpec {
-    pub logical: &'static str,
+    #[serde(rename = "name")]
+    pub logical: String,
     /// Environment variable that carries the queue's URL.
-    pub env: &'static str,
+    pub env: String,
+    /// The function the queue feeds; its timeout sets the visibility timeout.
+    pub consumer: String,
+    #[serde(skip)]
     pub visibility_timeout_secs: u32,
+    #[serde(skip)]
     pub max_receive_count: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TopicSpec {
-    pub logical: &'static str,
-    pub env: &'static str,
+    #[serde(rename = "name")]
+    pub logical: String,
+    pub env: String,
 }
 
 /// A queue subscribed to a topic with raw delivery, filtered on the `event_type` attribute.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct SubscriptionSpec {
-    pub topic: &'static str,
-    pub queue: &'static str,
-    pub event_types: Vec<&'static str>,
+    pub topic: String,
+    pub queue: String,
+    pub event_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FunctionSpec {
+    pub name: String,
+    pub timeout_seconds: u32,
+    pub memory_mb: u32,
 }
 
 /// An event-source mapping: what feeds which function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
 pub enum EventSource {
     Queue {
-        queue: &'static str,
-        function: &'static str,
+        queue: String,
+        function: String,
         batch_size: i32,
+        max_concurrency: Option<u32>,
     },
     Stream {
-        table: &'static str,
-        function: &'static str,
+        table: String,
+        function: String,
         batch_size: i32,
     },
 }
 
-#[derive(Debug, Clone)]
+impl EventSource {
+    pub fn function(&self) -> &str {
+        match self {
+            Self::Queue { function, .. } | Self::Stream { function, .. } => function,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct Topology {
+    pub max_receive_count: u32,
+    pub functions: Vec<FunctionSpec>,
     pub tables: Vec<TableSpec>,
     pub queues: Vec<QueueSpec>,
     pub topics: Vec<TopicSpec>,
@@ -72,112 +108,31 @@ pub struct Topology {
 
 /// Visibility timeouts are six times the consuming function's timeout, as AWS recommends for
 /// event-source mappings.
-const fn visibility_for(function_timeout_secs: u32) -> u32 {
-    6 * function_timeout_secs
-}
-
-/// Deliveries before a message moves to its dead-letter queue.
-pub const MAX_RECEIVE_COUNT: u32 = 3;
-
-fn table(logical: &'static str, env: &'static str, partition_key: &'static str) -> TableSpec {
-    TableSpec {
-        logical,
-        env,
-        partition_key,
-        sort_key: None,
-        indexes: vec![],
-        stream: false,
-        ttl_attribute: None,
-    }
-}
+pub const VISIBILITY_TO_TIMEOUT_RATIO: u32 = 6;
 
 impl Topology {
-    pub fn system() -> Self {
-        Self {
-            tables: vec![
-                table("users", "USERS_TABLE", "user_id"),
-                table("assets", "ASSETS_TABLE", "asset_id"),
-                TableSpec {
-                    indexes: vec![IndexSpec {
-                        name: platform::dynamo::RENTALS_BY_USER_INDEX,
-                        partition_key: "user_id",
-                        sort_key: Some("created_at"),
-                    }],
-                    ..table("rentals", "RENTALS_TABLE", "rental_id")
-                },
-                table("returns", "RETURNS_TABLE", "return_id"),
-                TableSpec {
-                    sort_key: Some("event_id"),
-                    stream: true,
-                    ttl_attribute: Some("expires_at"),
-                    ..table("outbox", "OUTBOX_TABLE", "aggregate_id")
-                },
-                table("user-stats", "STATS_TABLE", "user_id"),
-                TableSpec {
-                    ttl_attribute: Some("expires_at"),
-                    ..table("processed", "PROCESSED_TABLE", "key")
-                },
-                table("rejections", "REJECTIONS_TABLE", "rejection_id"),
-            ],
-            queues: vec![
-                QueueSpec {
-                    logical: "rental-returns",
-                    env: "RETURNS_QUEUE_URL",
-                    visibility_timeout_secs: visibility_for(10),
-                    max_receive_count: MAX_RECEIVE_COUNT,
-                },
-                QueueSpec {
-                    logical: "notifications",
-                    env: "NOTIFICATIONS_QUEUE_URL",
-                    visibility_timeout_secs: visibility_for(20),
-                    max_receive_count: MAX_RECEIVE_COUNT,
-                },
-                QueueSpec {
-                    logical: "projections",
-                    env: "PROJECTIONS_QUEUE_URL",
-                    visibility_timeout_secs: visibility_for(10),
-                    max_receive_count: MAX_RECEIVE_COUNT,
-                },
-            ],
-            topics: vec![TopicSpec {
-                logical: "domain-events",
-                env: "DOMAIN_EVENTS_TOPIC_ARN",
-            }],
-            subscriptions: vec![
-                SubscriptionSpec {
-                    topic: "domain-events",
-                    queue: "notifications",
-                    event_types: vec!["RentalCompleted"],
-                },
-                SubscriptionSpec {
-                    topic: "domain-events",
-                    queue: "projections",
-                    event_types: vec!["RentalCompleted"],
-                },
-            ],
-            event_sources: vec![
-                EventSource::Queue {
-                    queue: "rental-returns",
-                    function: "rental-return",
-                    batch_size: 10,
-                },
-                EventSource::Queue {
-                    queue: "notifications",
-                    function: "notifier",
-                    batch_size: 10,
-                },
-                EventSource::Queue {
-                    queue: "projections",
-                    function: "queue-processor",
-                    batch_size: 10,
-                },
-                EventSource::Stream {
-                    table: "outbox",
-                    function: "outbox-relay",
-                    batch_size: 100,
-                },
-            ],
+    /// The system's topology, as `infrastructure/topology.json` describes it.
+    pub fn system() -> crate::Result<Self> {
+        Self::parse(TOPOLOGY_JSON)
+    }
+
+    pub fn parse(json: &str) -> crate::Result<Self> {
+        let mut t: Topology = serde_json::from_str(json)?;
+        for q in &mut t.queues {
+            let consumer = t
+                .functions
+                .iter()
+                .find(|f| f.name == q.consumer)
+                .ok_or_else(|| {
+                    crate::DevError::Setup(format!(
+                        "queue {} names unknown consumer {}",
+                        q.logical, q.consumer
+                    ))
+                })?;
+            q.visibility_timeout_secs = VISIBILITY_TO_TIMEOUT_RATIO * consumer.timeout_seconds;
+            q.max_receive_count = t.max_receive_count;
         }
+        Ok(t)
     }
 
     /// The same topology with every queue's visibility timeout replaced: tests use a short one
@@ -197,32 +152,66 @@ mod tests {
 
     #[test]
     fn every_reference_resolves_and_names_are_unique() {
-        let t = Topology::system();
-        let tables: HashSet<_> = t.tables.iter().map(|t| t.logical).collect();
-        let queues: HashSet<_> = t.queues.iter().map(|q| q.logical).collect();
-        let topics: HashSet<_> = t.topics.iter().map(|t| t.logical).collect();
+        let t = Topology::system().unwrap();
+        let tables: HashSet<_> = t.tables.iter().map(|t| t.logical.as_str()).collect();
+        let queues: HashSet<_> = t.queues.iter().map(|q| q.logical.as_str()).collect();
+        let topics: HashSet<_> = t.topics.iter().map(|t| t.logical.as_str()).collect();
+        let functions: HashSet<_> = t.functions.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(tables.len(), t.tables.len());
         assert_eq!(queues.len(), t.queues.len());
         for s in &t.subscriptions {
             assert!(
-                topics.contains(s.topic) && queues.contains(s.queue),
+                topics.contains(s.topic.as_str()) && queues.contains(s.queue.as_str()),
                 "{s:?}"
             );
         }
         for e in &t.event_sources {
+            assert!(functions.contains(e.function()), "{e:?}");
             match e {
-                EventSource::Queue { queue, .. } => assert!(queues.contains(queue)),
+                EventSource::Queue { queue, .. } => assert!(queues.contains(queue.as_str())),
                 EventSource::Stream { table, .. } => {
-                    assert!(t.tables.iter().any(|x| x.logical == *table && x.stream))
+                    assert!(t.tables.iter().any(|x| &x.logical == table && x.stream))
                 }
             }
         }
         let envs: Vec<_> = t
             .tables
             .iter()
-            .map(|x| x.env)
-            .chain(t.queues.iter().map(|x| x.env))
+            .map(|x| &x.env)
+            .chain(t.queues.iter().map(|x| &x.env))
             .collect();
         assert_eq!(envs.iter().collect::<HashSet<_>>().len(), envs.len());
+    }
+
+    #[test]
+    fn visibility_is_six_times_the_consumer_timeout() {
+        let t = Topology::system().unwrap();
+        let notifications = t
+            .queues
+            .iter()
+            .find(|q| q.logical == "notifications")
+            .unwrap();
+        assert_eq!(notifications.visibility_timeout_secs, 6 * 20);
+        assert!(
+            t.queues
+                .iter()
+                .all(|q| q.max_receive_count == t.max_receive_count)
+        );
+    }
+
+    #[test]
+    fn an_unknown_consumer_is_an_error() {
+        let json = TOPOLOGY_JSON.replace("\"consumer\": \"notifier\"", "\"consumer\": \"nobody\"");
+        assert!(Topology::parse(&json).is_err());
+    }
+
+    #[test]
+    fn the_rentals_index_is_the_one_the_adapter_queries() {
+        let t = Topology::system().unwrap();
+        let rentals = t.tables.iter().find(|x| x.logical == "rentals").unwrap();
+        assert_eq!(
+            rentals.indexes[0].name,
+            platform::dynamo::RENTALS_BY_USER_INDEX
+        );
     }
 }

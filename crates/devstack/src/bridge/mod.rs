@@ -34,10 +34,12 @@ impl Bridge {
         };
         for source in &topology.event_sources {
             match source {
+                // One poller per queue: the local stack runs each mapping with concurrency 1.
                 EventSource::Queue {
                     queue,
                     function,
                     batch_size,
+                    ..
                 } => {
                     let q = resources.queue(queue)?;
                     bridge.queues.push(SqsSource::new(
