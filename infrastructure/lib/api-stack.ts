@@ -1,0 +1,143 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogFormat, ApiKeySourceType, AuthorizationType, EndpointType, JsonSchemaType, JsonSchemaVersion,
+  LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, Period, ResponseType, RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { EnvironmentConfig } from './config.js';
+import { ServiceFunction } from './constructs/service-function.js';
+import { StatefulStack } from './stateful-stack.js';
+import { Topology } from './topology.js';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly topology: Topology;
+  readonly stateful: StatefulStack;
+}
+
+/** Error bodies API Gateway itself produces, in the API's error shape. */
+const GATEWAY_ERRORS: [ResponseType, string, string][] = [
+  [ResponseType.BAD_REQUEST_BODY, '400', 'validation_failed'],
+  [ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_failed'],
+  [ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large'],
+  [ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type'],
+  [ResponseType.THROTTLED, '429', 'throttled'],
+  [ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded'],
+  [ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'missing_authentication'],
+  [ResponseType.ACCESS_DENIED, '403', 'access_denied'],
+  [ResponseType.INVALID_API_KEY, '403', 'invalid_api_key'],
+  [ResponseType.DEFAULT_5XX, '502', 'bad_gateway'],
+];
+
+/** The REST API: api-handler behind every route; return bins post with an API key bound to a
+ * usage plan, everything else is IAM-signed; request validation, throttling, CORS, access logs. */
+export class ApiStack extends Stack {
+  readonly api: RestApi;
+  readonly handler: ServiceFunction;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, topology, stateful: s } = props;
+
+    this.handler = new ServiceFunction(this, 'api-handler', {
+      binary: 'api-handler',
+      description: 'HTTP API: one router for every route',
+      topology,
+      config,
+      environment: {
+        ...s.envFor(topology, {
+          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed'],
+          queues: ['rental-returns'],
+        }),
+        // Routes do not include the stage name.
+        AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
+      },
+    });
+    const h = this.handler;
+    h.allowTable(s.table('users'), ['GetItem']);
+    h.allowTable(s.table('assets'), ['GetItem']);
+    h.allowTable(s.table('rentals'), ['Query'], 'by_user');
+    h.allowTable(s.table('returns'), ['GetItem', 'PutItem']);
+    h.allowTable(s.table('user-stats'), ['GetItem']);
+    s.queue('rental-returns').queue.grantSendMessages(h.fn);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });
+    this.api = new RestApi(this, 'Api', {
+      description: `Rental returns API (${config.name})`,
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      apiKeySourceType: ApiKeySourceType.HEADER,
+      // Every method is IAM-authorized unless it says otherwise.
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: config.name,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.apiThrottle.rateLimit,
+        throttlingBurstLimit: config.apiThrottle.burstLimit,
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: config.corsAllowOrigins,
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token', 'Idempotency-Key'],
+      },
+    });
+    for (const [type, statusCode, code] of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(`Error-${code}-${statusCode}-${type.responseType}`, {
+        type,
+        statusCode,
+        templates: {
+          'application/json': `{"error": {"code": "${code}", "message": $context.error.messageString, "details": ["$context.error.validationErrorString"]}}`,
+        },
+      });
+    }
+
+    const validateBody = this.api.addRequestValidator('ValidateBody', { validateRequestBody: true, validateRequestParameters: true });
+    const validateParams = this.api.addRequestValidator('ValidateParameters', { validateRequestParameters: true });
+    const returnEvent = this.api.addModel('ReturnEvent', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'ReturnEvent',
+        type: JsonSchemaType.OBJECT,
+        required: ['timestamp', 'location_id', 'user_qr_data', 'asset_qr_data'],
+        properties: {
+          timestamp: { type: JsonSchemaType.STRING, minLength: 1 },
+          location_id: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 128 },
+          user_qr_data: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 1024 },
+          asset_qr_data: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 1024 },
+        },
+      },
+    });
+
+    const lambda = new LambdaIntegration(h.fn);
+    const iam = { authorizationType: AuthorizationType.IAM };
+    const withPath = (name: string) => ({ ...iam, requestValidator: validateParams, requestParameters: { [`method.request.path.${name}`]: true } });
+
+    const returns = this.api.root.addResource('rentals').addResource('returns');
+    returns.addMethod('POST', lambda, {
+      authorizationType: AuthorizationType.NONE,
+      apiKeyRequired: true,
+      requestValidator: validateBody,
+      requestModels: { 'application/json': returnEvent },
+    });
+    returns.addResource('{return_id}').addMethod('GET', lambda, withPath('return_id'));
+    const user = this.api.root.addResource('users').addResource('{user_id}');
+    user.addResource('rentals').addMethod('GET', lambda, withPath('user_id'));
+    user.addResource('stats').addMethod('GET', lambda, withPath('user_id'));
+    // Everything else reaches the router, which answers 404/405 in the API's error shape.
+    this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: iam });
+
+    const plan = this.api.addUsagePlan('ReturnBins', {
+      description: 'Return bins: one API key each',
+      throttle: config.apiThrottle,
+      quota: { limit: config.returnBinQuotaPerDay, period: Period.DAY },
+    });
+    plan.addApiStage({ stage: this.api.deploymentStage });
+    plan.addApiKey(this.api.addApiKey('ReturnBinKey', { description: 'Key for the return bins' }));
+  }
+}

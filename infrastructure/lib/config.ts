@@ -1,0 +1,85 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The environments this app deploys; `-c env=<name>` selects one. */
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+
+/** Everything that differs between environments. Account and region come from the CLI's
+ * credentials at deploy time (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION), never from here. */
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  /** Prefix of every stack name. */
+  readonly stackPrefix: string;
+  readonly logRetention: RetentionDays;
+  /** Tables and their data survive `cdk destroy` and cannot be deleted by accident. */
+  readonly protectData: boolean;
+  readonly corsAllowOrigins: string[];
+  readonly apiThrottle: { rateLimit: number; burstLimit: number };
+  /** Requests per day for each return bin's API key. */
+  readonly returnBinQuotaPerDay: number;
+  readonly apiLatencyAlarmP99: Duration;
+  /** Base URL of the notification service (`POST {url}/v1/notify`). */
+  readonly notifyUrl: string;
+  /** Optional e-mail subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+}
+
+const common = {
+  apiLatencyAlarmP99: Duration.seconds(1),
+};
+
+export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
+  dev: {
+    ...common,
+    name: 'dev',
+    stackPrefix: 'Rentals-dev',
+    logRetention: RetentionDays.ONE_WEEK,
+    protectData: false,
+    corsAllowOrigins: ['http://localhost:3000'],
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    returnBinQuotaPerDay: 10_000,
+    notifyUrl: 'https://notify.dev.rentals.example.com',
+  },
+  staging: {
+    ...common,
+    name: 'staging',
+    stackPrefix: 'Rentals-staging',
+    logRetention: RetentionDays.ONE_MONTH,
+    protectData: false,
+    corsAllowOrigins: ['https://staging.rentals.example.com'],
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    returnBinQuotaPerDay: 50_000,
+    notifyUrl: 'https://notify.staging.rentals.example.com',
+  },
+  prod: {
+    ...common,
+    name: 'prod',
+    stackPrefix: 'Rentals-prod',
+    logRetention: RetentionDays.SIX_MONTHS,
+    protectData: true,
+    corsAllowOrigins: ['https://rentals.example.com'],
+    apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
+    returnBinQuotaPerDay: 100_000,
+    notifyUrl: 'https://notify.rentals.example.com',
+  },
+};
+
+/** The configuration `-c env=<name>` selects; `-c notifyUrl=…` and `-c alarmEmail=…` override
+ * those two values. */
+export function configFor(name: unknown, overrides: { notifyUrl?: unknown; alarmEmail?: unknown } = {}): EnvironmentConfig {
+  const env = String(name ?? 'dev');
+  if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
+    throw new Error(`unknown environment "${env}": use -c env=${ENVIRONMENTS.join('|')}`);
+  }
+  const base = CONFIGS[env as EnvironmentName];
+  return {
+    ...base,
+    notifyUrl: typeof overrides.notifyUrl === 'string' ? overrides.notifyUrl : base.notifyUrl,
+    alarmEmail: typeof overrides.alarmEmail === 'string' ? overrides.alarmEmail : base.alarmEmail,
+  };
+}
+
+export function removalPolicy(config: EnvironmentConfig): RemovalPolicy {
+  return config.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}

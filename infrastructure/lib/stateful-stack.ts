@@ -1,0 +1,140 @@
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { EnvironmentConfig, removalPolicy } from './config.js';
+import { Topology, queueVisibilitySeconds } from './topology.js';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly topology: Topology;
+}
+
+export interface QueuePair {
+  readonly queue: Queue;
+  readonly dlq: Queue;
+}
+
+/** Data and messaging: tables (the outbox with its stream), FIFO queues each with a FIFO
+ * dead-letter queue, the domain-events FIFO topic and its filtered subscriptions. */
+export class StatefulStack extends Stack {
+  readonly tables = new Map<string, Table>();
+  readonly queues = new Map<string, QueuePair>();
+  readonly topics = new Map<string, Topic>();
+  /** Where the outbox relay's stream records go when they keep failing (streams need a
+   * standard queue as failure destination). */
+  readonly relayFailures: Queue;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config, topology } = props;
+
+    for (const t of topology.tables) {
+      const table = new Table(this, `Table-${t.name}`, {
+        partitionKey: { name: t.partition_key, type: AttributeType.STRING },
+        sortKey: t.sort_key ? { name: t.sort_key, type: AttributeType.STRING } : undefined,
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        encryption: TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: config.protectData,
+        removalPolicy: removalPolicy(config),
+        stream: t.stream ? StreamViewType.NEW_IMAGE : undefined,
+        timeToLiveAttribute: t.ttl_attribute,
+      });
+      for (const index of t.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partition_key, type: AttributeType.STRING },
+          sortKey: index.sort_key ? { name: index.sort_key, type: AttributeType.STRING } : undefined,
+          projectionType: ProjectionType.ALL,
+        });
+      }
+      this.tables.set(t.name, table);
+    }
+
+    for (const q of topology.queues) {
+      const dlq = new Queue(this, `Queue-${q.name}-dlq`, {
+        fifo: true,
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      const queue = new Queue(this, `Queue-${q.name}`, {
+        fifo: true,
+        contentBasedDeduplication: false,
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(queueVisibilitySeconds(topology, q.name)),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: topology.max_receive_count },
+      });
+      this.queues.set(q.name, { queue, dlq });
+    }
+
+    const snsKey = Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns');
+    for (const t of topology.topics) {
+      this.topics.set(
+        t.name,
+        new Topic(this, `Topic-${t.name}`, {
+          fifo: true,
+          contentBasedDeduplication: false,
+          masterKey: snsKey,
+          enforceSSL: true,
+        }),
+      );
+    }
+    for (const s of topology.subscriptions) {
+      this.topic(s.topic).addSubscription(
+        new SqsSubscription(this.queue(s.queue).queue, {
+          rawMessageDelivery: true,
+          filterPolicy: { event_type: SubscriptionFilter.stringFilter({ allowlist: s.event_types }) },
+        }),
+      );
+    }
+
+    this.relayFailures = new Queue(this, 'RelayFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+  }
+
+  table(name: string): Table {
+    const t = this.tables.get(name);
+    if (!t) throw new Error(`no table ${name}`);
+    return t;
+  }
+
+  queue(name: string): QueuePair {
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`no queue ${name}`);
+    return q;
+  }
+
+  topic(name: string): Topic {
+    const t = this.topics.get(name);
+    if (!t) throw new Error(`no topic ${name}`);
+    return t;
+  }
+
+  /** The environment variables that name `tables`, `queues` and `topics`, as topology.json
+   * assigns them. */
+  envFor(topology: Topology, names: { tables?: string[]; queues?: string[]; topics?: string[] }): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of names.tables ?? []) {
+      const spec = topology.tables.find((t) => t.name === name);
+      if (spec) env[spec.env] = this.table(name).tableName;
+    }
+    for (const name of names.queues ?? []) {
+      const spec = topology.queues.find((q) => q.name === name);
+      if (spec) env[spec.env] = this.queue(name).queue.queueUrl;
+    }
+    for (const name of names.topics ?? []) {
+      const spec = topology.topics.find((t) => t.name === name);
+      if (spec) env[spec.env] = this.topic(name).topicArn;
+    }
+    return env;
+  }
+}

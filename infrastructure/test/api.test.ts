@@ -1,0 +1,75 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CONFIGS } from '../lib/config.js';
+import { synthesize } from './helpers.js';
+
+const { templates } = synthesize('dev');
+const t = templates.api;
+const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+
+function method(httpMethod: string, pathPart: string) {
+  const resources = t.findResources('AWS::ApiGateway::Resource');
+  const id = Object.entries(resources).find(([, r]) => r.Properties.PathPart === pathPart)?.[0];
+  const found = methods.filter((m) => m.Properties.HttpMethod === httpMethod && m.Properties.ResourceId?.Ref === id);
+  assert.equal(found.length, 1, `${httpMethod} …/${pathPart}`);
+  return found[0].Properties;
+}
+
+describe('API stack', () => {
+  it('lets return bins post with an API key and validates the body', () => {
+    const post = method('POST', 'returns');
+    assert.equal(post.AuthorizationType, 'NONE');
+    assert.equal(post.ApiKeyRequired, true);
+    assert.ok(post.RequestValidatorId);
+    assert.ok(post.RequestModels['application/json']);
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ required: ['timestamp', 'location_id', 'user_qr_data', 'asset_qr_data'] }),
+    });
+  });
+
+  it('requires IAM on every other method except CORS preflight', () => {
+    for (const m of methods) {
+      const p = m.Properties;
+      if (p.HttpMethod === 'OPTIONS' || (p.HttpMethod === 'POST' && p.ApiKeyRequired)) continue;
+      assert.equal(p.AuthorizationType, 'AWS_IAM', JSON.stringify(p.ResourceId));
+    }
+    assert.equal(method('GET', '{return_id}').RequestParameters['method.request.path.return_id'], true);
+  });
+
+  it('throttles, logs access and traces the stage; binds a usage plan with quota', () => {
+    const { rateLimit, burstLimit } = CONFIGS.dev.apiThrottle;
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit })]),
+    });
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Quota: { Limit: CONFIGS.dev.returnBinQuotaPerDay, Period: 'DAY' },
+      Throttle: { RateLimit: rateLimit, BurstLimit: burstLimit },
+    });
+    t.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+  });
+
+  it('answers CORS preflight for the configured origins only', () => {
+    const options = method('OPTIONS', 'returns');
+    const headers = options.Integration.IntegrationResponses[0].ResponseParameters;
+    assert.equal(headers['method.response.header.Access-Control-Allow-Origin'], `'${CONFIGS.dev.corsAllowOrigins[0]}'`);
+  });
+
+  it("keeps API Gateway's own errors in the API's error shape", () => {
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code": "validation_failed"') },
+    });
+  });
+
+  it('gives api-handler only reads, the pending-return write and the queue send', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const dynamo = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).filter((a: string) => a.startsWith('dynamodb:'));
+    assert.deepEqual([...new Set(dynamo)].sort(), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    assert.ok(statements.some((s: { Action: string | string[] }) => [s.Action].flat().includes('sqs:SendMessage')));
+  });
+});
