@@ -6,13 +6,18 @@ DEVSTACK := target/debug/devstack
 DEMO_EVENTS := $(sort $(wildcard events/rental-return/event_0*.json)) $(sort $(wildcard events/demo/*.json))
 FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 
-.PHONY: help venv build up down seed reset demo report test lint unit-and-integration zips clean
+ENV ?= dev
+INFRA := infrastructure
+
+.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts moto itself)"
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
+	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
+	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -49,8 +54,32 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-test: venv lint
+$(INFRA)/node_modules/.package-lock.json: $(INFRA)/package-lock.json
+	cd $(INFRA) && npm ci --no-audit --no-fund --prefer-offline
+infra-deps: $(INFRA)/node_modules/.package-lock.json
+
+# Templates of every environment, synthesized without building Rust.
+templates: infra-deps
+	cd $(INFRA) && npx tsx scripts/templates.ts
+
+# tsc, ESLint, CDK assertion + cdk-nag tests, cfn-lint. W3005 is CDK's explicit DependsOn on a
+# role that a GetAtt already implies: harmless, and not ours to change.
+infra-test: venv infra-deps templates
+	cd $(INFRA) && npx tsc --noEmit && npx eslint . && npm test
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- $(INFRA)/cdk.out/templates/*/*.template.json
+
+test: venv lint infra-test
 	scripts/test.sh
+
+# Real synthesis: bundles every function with cargo lambda (release, arm64).
+synth: venv infra-deps
+	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet -c env=$(ENV)
+
+deploy: venv infra-deps
+	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all -c env=$(ENV) --outputs-file cdk.out/outputs-$(ENV).json
+
+diagram: templates
+	cd $(INFRA) && npx tsx scripts/diagram.ts
 
 zips: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --output-format zip \
@@ -59,4 +88,4 @@ zips: venv
 
 clean:
 	scripts/stack.sh down || true
-	rm -rf target $(VENV) .devstack
+	rm -rf target $(VENV) .devstack $(INFRA)/node_modules $(INFRA)/cdk.out

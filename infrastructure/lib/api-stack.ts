@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat, ApiKeySourceType, AuthorizationType, EndpointType, JsonSchemaType, JsonSchemaVersion,
   LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, Period, ResponseType, RestApi,
@@ -138,6 +138,13 @@ export class ApiStack extends Stack {
       quota: { limit: config.returnBinQuotaPerDay, period: Period.DAY },
     });
     plan.addApiStage({ stage: this.api.deploymentStage });
-    plan.addApiKey(this.api.addApiKey('ReturnBinKey', { description: 'Key for the return bins' }));
+    const key = this.api.addApiKey('ReturnBinKey', { description: 'Key for the return bins' });
+    plan.addApiKey(key);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
+    new CfnOutput(this, 'ReturnBinApiKeyId', {
+      value: key.keyId,
+      description: 'aws apigateway get-api-key --include-value --api-key <id> prints the key',
+    });
   }
 }

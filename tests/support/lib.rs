@@ -35,15 +35,23 @@ pub struct TestStack {
 }
 
 impl TestStack {
-    /// A fresh emulator with the whole topology and the reference data.
+    /// A fresh emulator with the whole topology (short visibility timeouts) and the reference
+    /// data.
     pub async fn start() -> Self {
+        Self::start_with(
+            Topology::system()
+                .unwrap()
+                .with_visibility_timeout(TEST_VISIBILITY_SECS),
+        )
+        .await
+    }
+
+    /// A fresh emulator with `topology` and the reference data.
+    pub async fn start_with(topology: Topology) -> Self {
         let moto = MotoServer::start(None)
             .await
             .expect("moto starts (run `make venv` first)");
         let sdk = devstack::sdk_config(&moto.endpoint).await;
-        let topology = Topology::system()
-            .unwrap()
-            .with_visibility_timeout(TEST_VISIBILITY_SECS);
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let resources = devstack::provision(&sdk, &topology, &prefix).await.unwrap();
         devstack::seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources)

@@ -52,6 +52,14 @@ impl SqsSource {
         &self.function
     }
 
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    pub fn batch_size(&self) -> i32 {
+        self.batch_size
+    }
+
     /// One receive → invoke → delete cycle. Messages the function reports as failed (or all of
     /// them, if the invocation fails) are left alone: they reappear after the visibility timeout
     /// and move to the dead-letter queue after `maxReceiveCount` receives.

@@ -44,6 +44,14 @@ impl StreamSource {
         &self.function
     }
 
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// Reads new stream records and delivers up to one batch; returns how many records the
     /// function accepted.
     pub async fn poll_once(&self, invoker: &impl Invoker) -> Result<usize> {
