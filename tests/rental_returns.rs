@@ -14,6 +14,7 @@ use domain::time::parse_event_time;
 use http_body_util::BodyExt;
 use integration_tests::{TestStack, example_events, return_event};
 use platform::dynamo::Rejection;
+use platform::idempotency::DynamoIdempotencyStore;
 use platform::sqs::FifoSender;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -27,6 +28,18 @@ async fn api(
     uri: &str,
     body: Option<&Value>,
 ) -> (StatusCode, Value) {
+    let (status, _, body) = api_with_key(stack, method, uri, body, None).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// One request through the router wired to this stack's real adapters.
+async fn api_with_key(
+    stack: &TestStack,
+    method: &str,
+    uri: &str,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let services = Arc::new(Services {
         rentals: stack.rental_store(),
         stats: stack.stats_store(),
@@ -34,22 +47,27 @@ async fn api(
             stack.sqs(),
             &stack.resources.queue("rental-returns").unwrap().url,
         ),
+        idempotency: DynamoIdempotencyStore::new(stack.dynamo(), stack.table("idempotency")),
     });
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let request = request
         .body(
             body.map(|b| Body::from(b.to_string()))
                 .unwrap_or_else(Body::empty),
         )
         .unwrap();
     let response = router(services).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let (parts, body) = response.into_parts();
     (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
     )
 }
 
@@ -417,5 +435,60 @@ async fn the_api_refuses_bad_input_and_queues_nothing() {
             .unwrap()
             .received,
         0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_replays_and_refuses_through_the_real_store() {
+    let stack = TestStack::start().await;
+    let event = example_events().remove(3);
+    let (status, headers, first) = api_with_key(
+        &stack,
+        "POST",
+        "/rentals/returns",
+        Some(&event),
+        Some("bin-7:42"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get("idempotent-replayed").is_none());
+    let (status, headers, again) = api_with_key(
+        &stack,
+        "POST",
+        "/rentals/returns",
+        Some(&event),
+        Some("bin-7:42"),
+    )
+    .await;
+    assert_eq!(
+        (status, &again),
+        (StatusCode::ACCEPTED, &first),
+        "byte-for-byte replay"
+    );
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let other = example_events().remove(4);
+    let (status, _, body) = api_with_key(
+        &stack,
+        "POST",
+        "/rentals/returns",
+        Some(&other),
+        Some("bin-7:42"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "idempotency_key_mismatch"
+    );
+    let source = stack.queue_source("rental-returns");
+    let functions = stack.functions();
+    assert_eq!(
+        source
+            .poll_once(&functions.invoker())
+            .await
+            .unwrap()
+            .received,
+        1,
+        "queued once"
     );
 }

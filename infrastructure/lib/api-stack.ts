@@ -47,7 +47,7 @@ export class ApiStack extends Stack {
       config,
       environment: {
         ...s.envFor(topology, {
-          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed'],
+          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency'],
           queues: ['rental-returns'],
         }),
         // Routes do not include the stage name.
@@ -60,6 +60,7 @@ export class ApiStack extends Stack {
     h.allowTable(s.table('rentals'), ['Query'], 'by_user');
     h.allowTable(s.table('returns'), ['GetItem', 'PutItem']);
     h.allowTable(s.table('user-stats'), ['GetItem']);
+    h.allowTable(s.table('idempotency'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     s.queue('rental-returns').queue.grantSendMessages(h.fn);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });

@@ -66,10 +66,12 @@ describe('API stack', () => {
     });
   });
 
-  it('gives api-handler only reads, the pending-return write and the queue send', () => {
+  it('gives api-handler only reads, the pending-return write, idempotency records and the queue send', () => {
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const dynamo = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).filter((a: string) => a.startsWith('dynamodb:'));
-    assert.deepEqual([...new Set(dynamo)].sort(), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    assert.deepEqual([...new Set(dynamo)].sort(), [
+      'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+    ]);
     assert.ok(statements.some((s: { Action: string | string[] }) => [s.Action].flat().includes('sqs:SendMessage')));
   });
 });

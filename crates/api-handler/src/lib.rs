@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod error;
+pub mod idempotency;
 pub mod ports;
 pub mod routes;
 
@@ -22,6 +23,7 @@ pub struct Config {
     pub stats_table: String,
     pub markers_table: String,
     pub returns_queue_url: String,
+    pub idempotency_table: String,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
             stats_table: required("STATS_TABLE")?,
             markers_table: required("PROCESSED_TABLE")?,
             returns_queue_url: required("RETURNS_QUEUE_URL")?,
+            idempotency_table: required("IDEMPOTENCY_TABLE")?,
         })
     }
 }

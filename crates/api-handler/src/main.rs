@@ -3,6 +3,7 @@
 use api_handler::{Config, Services, router};
 use lambda_http::{Error, run};
 use platform::dynamo::{DynamoRentalStore, DynamoStatsStore};
+use platform::idempotency::DynamoIdempotencyStore;
 use platform::sqs::FifoSender;
 use std::sync::Arc;
 
@@ -14,7 +15,8 @@ async fn main() -> Result<(), Error> {
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let services = Services {
         rentals: DynamoRentalStore::new(dynamo.clone(), config.tables),
-        stats: DynamoStatsStore::new(dynamo, config.stats_table, config.markers_table),
+        stats: DynamoStatsStore::new(dynamo.clone(), config.stats_table, config.markers_table),
+        idempotency: DynamoIdempotencyStore::new(dynamo, config.idempotency_table),
         returns: FifoSender::new(aws_sdk_sqs::Client::new(&sdk), config.returns_queue_url),
     };
     run(router(Arc::new(services))).await

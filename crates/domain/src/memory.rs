@@ -136,9 +136,15 @@ impl RentalStore for InMemoryRentalStore {
 #[derive(Default)]
 pub struct InMemoryReturnQueue {
     queued: Mutex<Vec<ReturnScan>>,
+    fail_next: Mutex<Option<PortError>>,
 }
 
 impl InMemoryReturnQueue {
+    /// The next enqueue fails with `error`.
+    pub fn fail_next(&self, error: PortError) {
+        *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+    }
+
     pub fn queued(&self) -> Vec<ReturnScan> {
         self.queued
             .lock()
@@ -149,6 +155,14 @@ impl InMemoryReturnQueue {
 
 impl ReturnQueue for InMemoryReturnQueue {
     async fn enqueue(&self, scan: &ReturnScan) -> Result<(), PortError> {
+        if let Some(e) = self
+            .fail_next
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            return Err(e);
+        }
         let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
         if !q.iter().any(|s| s.return_id() == scan.return_id()) {
             q.push(scan.clone());

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod batch;
 pub mod config;
 pub mod dynamo;
+pub mod idempotency;
 pub mod notify;
 pub mod outbox;
 pub mod sqs;

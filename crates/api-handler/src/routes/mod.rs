@@ -19,6 +19,11 @@ pub fn router<P: Ports>(ports: Arc<P>) -> Router {
         )
         .route("/users/{user_id}/rentals", get(rentals::list_rentals::<P>))
         .route("/users/{user_id}/stats", get(rentals::user_stats::<P>))
+        // Only matched routes: unknown paths and methods answer 404/405 before any claim.
+        .route_layer(axum::middleware::from_fn_with_state(
+            ports.clone(),
+            crate::idempotency::idempotency::<P>,
+        ))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The body extractor enforces its own limit with this API's error shape.

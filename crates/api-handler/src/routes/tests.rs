@@ -10,11 +10,18 @@ use domain::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStor
 use domain::rentals::{AssetType, Rental, RentalStatus, User};
 use domain::time::parse_event_time;
 use http_body_util::BodyExt;
+use platform::idempotency::IdempotencyStore;
+use platform::idempotency::memory::InMemoryIdempotencyStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-type TestServices = Services<InMemoryRentalStore, InMemoryStatsStore, InMemoryReturnQueue>;
+type TestServices = Services<
+    InMemoryRentalStore,
+    InMemoryStatsStore,
+    InMemoryReturnQueue,
+    InMemoryIdempotencyStore,
+>;
 
 fn services() -> Arc<TestServices> {
     let rentals = InMemoryRentalStore::default();
@@ -43,6 +50,7 @@ fn services() -> Arc<TestServices> {
         rentals,
         stats: InMemoryStatsStore::default(),
         returns: InMemoryReturnQueue::default(),
+        idempotency: InMemoryIdempotencyStore::default(),
     })
 }
 
@@ -264,4 +272,144 @@ async fn the_openapi_document_matches_the_router() {
             }
         }
     }
+}
+
+async fn post_with_key(
+    s: &Arc<TestServices>,
+    key: &str,
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::post("/rentals/returns")
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let res = router(s.clone()).oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_replays_the_first_response_byte_for_byte() {
+    let s = services();
+    let (status, headers, first) = post_with_key(&s, "k-1", EVENT).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get("idempotent-replayed").is_none());
+    // Same JSON, other layout: still the same request.
+    let relaid: Value = serde_json::from_str(EVENT).unwrap();
+    let (status, headers, again) = post_with_key(&s, "k-1", &relaid.to_string()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(again, first);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(
+        headers["location"],
+        format!(
+            "/rentals/returns/{}",
+            serde_json::from_slice::<Value>(&first).unwrap()["return_id"]
+                .as_str()
+                .unwrap()
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_422() {
+    let s = services();
+    post_with_key(&s, "k-2", EVENT).await;
+    let other = EVENT.replace("11:00:00", "11:30:00");
+    let (status, _, body) = post_with_key(&s, "k-2", &other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "idempotency_key_mismatch"
+    );
+    assert_eq!(
+        s.returns.queued().len(),
+        1,
+        "the second request did not run"
+    );
+}
+
+#[tokio::test]
+async fn a_key_in_use_by_a_running_request_is_409() {
+    let s = services();
+    let hash = platform::idempotency::request_hash("POST", "/rentals/returns", EVENT.as_bytes());
+    let now = chrono::Utc::now().timestamp_millis();
+    s.idempotency
+        .claim("POST /rentals/returns k-3", &hash, now)
+        .await
+        .unwrap();
+    let (status, headers, body) = post_with_key(&s, "k-3", EVENT).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "request_in_progress"
+    );
+    assert!(s.returns.queued().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_failure_is_not_stored_so_a_retry_runs_again() {
+    let s = services();
+    s.returns
+        .fail_next(PortError::Retryable("throttled".into()));
+    let (status, _, _) = post_with_key(&s, "k-4", EVENT).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, headers, _) = post_with_key(&s, "k-4", EVENT).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get("idempotent-replayed").is_none());
+    assert_eq!(s.returns.queued().len(), 1);
+}
+
+#[tokio::test]
+async fn client_errors_are_stored_and_replayed() {
+    let s = services();
+    let (status, _, first) = post_with_key(&s, "k-5", "{broken").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, headers, again) = post_with_key(&s, "k-5", "{broken").await;
+    assert_eq!((status, again), (StatusCode::BAD_REQUEST, first));
+    assert_eq!(headers["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn malformed_keys_are_400_and_gets_ignore_the_header() {
+    let s = services();
+    let (status, _, body) = post_with_key(&s, "has space", EVENT).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "invalid_idempotency_key"
+    );
+    let req = Request::get("/users/tpg_u0001/stats")
+        .header("idempotency-key", "has space")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        router(s).oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_crashed_claim_expires_and_the_key_can_be_used_again() {
+    let store =
+        InMemoryIdempotencyStore::with_in_progress_expiry(std::time::Duration::from_millis(10));
+    let hash = "h";
+    assert_eq!(
+        store.claim("k", hash, 0).await.unwrap(),
+        platform::idempotency::Claim::Acquired
+    );
+    assert_eq!(
+        store.claim("k", hash, 5).await.unwrap(),
+        platform::idempotency::Claim::InProgress
+    );
+    assert_eq!(
+        store.claim("k", hash, 11).await.unwrap(),
+        platform::idempotency::Claim::Acquired
+    );
 }

@@ -1,0 +1,144 @@
+//! `Idempotency-Key` on every POST: the first request with a key runs and its response is
+//! stored; a retry with the same key and request gets that response again, byte for byte (with
+//! `Idempotent-Replayed: true`); the same key with a different request is `422`; a retry while
+//! the first is still running is `409` with `Retry-After`. 5xx responses are not stored, so a
+//! retry after a server failure runs again. Design and store: `platform::idempotency`.
+
+use crate::body::MAX_BODY_BYTES;
+use crate::error::ApiError;
+use crate::ports::Ports;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use platform::idempotency::{
+    Claim, IdempotencyKey, IdempotencyStore, StoredResponse, request_hash,
+};
+use serde_json::json;
+use std::sync::Arc;
+use tracing::warn;
+
+pub const HEADER: &str = "idempotency-key";
+/// Response headers worth replaying; the rest are transport details.
+const REPLAYED_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message, "details": []}})),
+    )
+        .into_response()
+}
+
+pub async fn idempotency<P: Ports>(
+    State(p): State<Arc<P>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(raw) = request.headers().get(HEADER) else {
+        return next.run(request).await;
+    };
+    let Some(key) = raw.to_str().ok().and_then(IdempotencyKey::parse) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        );
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }
+        .into_response();
+    };
+    let scoped = format!("{} {} {}", parts.method, parts.uri.path(), key.as_str());
+    let hash = request_hash(parts.method.as_str(), parts.uri.path(), &bytes);
+    let store = p.idempotency();
+    match store.claim(&scoped, &hash, now_ms()).await {
+        Err(e) => ApiError::Port(e).into_response(),
+        Ok(Claim::Mismatch) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_mismatch",
+            "this Idempotency-Key was used with a different request",
+        ),
+        Ok(Claim::InProgress) => {
+            let mut r = problem(
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
+        Ok(Claim::Completed(stored)) => replay(&stored),
+        Ok(Claim::Acquired) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            if response.status().is_server_error() {
+                if let Err(e) = store.release(&scoped).await {
+                    warn!(error = %e, "could not release idempotency claim; it expires by itself");
+                }
+                return response;
+            }
+            let (parts, body) = response.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "internal error",
+                );
+            };
+            let stored = StoredResponse {
+                status: parts.status.as_u16(),
+                headers: REPLAYED_HEADERS
+                    .iter()
+                    .filter_map(|h| {
+                        parts
+                            .headers
+                            .get(h)
+                            .and_then(|v| v.to_str().ok())
+                            .map(|v| (h.to_string(), v.to_owned()))
+                    })
+                    .collect(),
+                body: STANDARD.encode(&body),
+            };
+            if let Err(e) = store.complete(&scoped, &stored, now_ms()).await {
+                // The request succeeded; failing it now would invite a second execution. The
+                // claim expires and a later retry with this key runs again.
+                warn!(error = %e, "could not store the idempotent response");
+            }
+            Response::from_parts(parts, Body::from(body))
+        }
+    }
+}
+
+fn replay(stored: &StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let body = STANDARD.decode(&stored.body).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    for (name, value) in &stored.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,127 @@
+//! Idempotent POSTs (`Idempotency-Key`), in the manner of AWS Powertools' idempotency utility.
+//!
+//! A record per key holds a hash of the request and, once the first request finished, its
+//! response. The first request claims the key with a conditional write (an in-progress marker
+//! that expires, so a crashed request does not block retries forever); a repeat with the same
+//! request gets the stored response byte for byte; the same key with another request is refused;
+//! a repeat while the first is still running is told to retry. Records expire by TTL.
+
+mod dynamo;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+
+pub use dynamo::DynamoIdempotencyStore;
+
+use domain::PortError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::time::Duration;
+
+/// How long a claim protects a running request; past it, the request is taken as crashed and a
+/// retry may claim the key again. Longer than the API's own timeout (29 s at API Gateway).
+pub const DEFAULT_IN_PROGRESS_EXPIRY: Duration = Duration::from_secs(30);
+/// How long a completed response is replayed.
+pub const DEFAULT_RECORD_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_KEY_LEN: usize = 255;
+
+/// A client-chosen key: 1 to 255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_KEY_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A response as it is stored and replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Base64 of the body bytes, so that the replay is byte-for-byte.
+    pub body: String,
+}
+
+/// What claiming a key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is ours: run the request, then `complete` or `release`.
+    Acquired,
+    /// The same request finished before: replay this.
+    Completed(StoredResponse),
+    /// The same request is running now.
+    InProgress,
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request with `request_hash` at `now` (milliseconds since the epoch).
+    fn claim(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Claim, PortError>> + Send;
+    /// Stores the response of the request that holds the claim.
+    fn complete(
+        &self,
+        key: &str,
+        response: &StoredResponse,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Gives the claim up (the request failed in a way worth retrying).
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Hash of what makes two requests "the same": method, path and body. A JSON body is hashed in
+/// canonical form (keys sorted, no insignificant whitespace), so a re-serialised retry matches.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| v.to_string().into_bytes())
+        .unwrap_or_else(|_| body.to_vec());
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(&canonical);
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_visible_ascii_up_to_255() {
+        assert!(IdempotencyKey::parse("a-b_c.9:0").is_some());
+        assert!(IdempotencyKey::parse("").is_none());
+        assert!(IdempotencyKey::parse("has space").is_none());
+        assert!(IdempotencyKey::parse("ünï").is_none());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_some());
+        assert!(IdempotencyKey::parse(&"k".repeat(256)).is_none());
+    }
+
+    #[test]
+    fn equal_json_hashes_equal_whatever_its_layout() {
+        let a = request_hash("POST", "/x", br#"{"a": 1, "b": [1, 2]}"#);
+        let b = request_hash("POST", "/x", br#"{"b":[1,2],"a":1}"#);
+        assert_eq!(a, b);
+        assert_ne!(a, request_hash("POST", "/x", br#"{"a": 2, "b": [1, 2]}"#));
+        assert_ne!(a, request_hash("POST", "/y", br#"{"a": 1, "b": [1, 2]}"#));
+        assert_eq!(
+            request_hash("POST", "/x", b"not json"),
+            request_hash("POST", "/x", b"not json")
+        );
+    }
+}
