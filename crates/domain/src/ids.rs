@@ -107,6 +107,10 @@ string_id!(
     /// One domain event; stable across retries so that consumers can de-duplicate on it.
     EventId
 );
+string_id!(
+    /// A stored formula; derived from its make-up's fingerprint, so one make-up has one id.
+    FormulaId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod events;
+pub mod formulas;
 pub mod ids;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;

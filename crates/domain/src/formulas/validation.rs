@@ -1,0 +1,284 @@
+//! `POST /formulas` bodies: every field problem is reported, each with its own code.
+
+use super::formula::{Concentration, Material, MaterialName, NewFormula};
+use crate::error::{FieldError, ValidationError};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_MATERIAL_NAME_LEN: usize = 100;
+pub const MAX_MATERIALS: usize = 50;
+
+/// A JSON number or numeric string as an exact decimal. Numbers pass through their shortest
+/// round-trip text, which is exact for up to 15 significant digits; a string is always exact.
+fn decimal(v: &Value) -> Option<Decimal> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        _ => return None,
+    };
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(&text).ok()
+    } else {
+        Decimal::from_str_exact(&text).ok()
+    }
+}
+
+fn text_field(
+    v: Option<&Value>,
+    field: &str,
+    empty_code: &'static str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => {
+            errors.push(FieldError::new(field, "missing_field", format!("{field} is required")));
+            None
+        }
+        Some(Value::String(s)) => {
+            let t = s.trim();
+            if t.is_empty() {
+                errors.push(FieldError::new(field, empty_code, format!("{field} must not be empty")));
+                None
+            } else if t.chars().count() > max {
+                errors.push(FieldError::new(field, "too_long", format!("{field} must be at most {max} characters")));
+                None
+            } else if t.chars().any(char::is_control) {
+                errors.push(FieldError::new(field, "control_character", format!("{field} must not contain control characters")));
+                None
+            } else {
+                Some(t.to_owned())
+            }
+        }
+        Some(_) => {
+            errors.push(FieldError::new(field, "invalid_type", format!("{field} must be a string")));
+            None
+        }
+    }
+}
+
+impl NewFormula {
+    pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
+        let Some(obj) = body.as_object() else {
+            return Err(ValidationError::single("formula", FieldError::new("$", "invalid_type", "expected a JSON object")));
+        };
+        let mut errors = Vec::new();
+        let name = text_field(obj.get("name"), "name", "empty_name", MAX_NAME_LEN, &mut errors);
+
+        let mut materials = Vec::new();
+        match obj.get("materials") {
+            None | Some(Value::Null) => errors.push(FieldError::new("materials", "missing_field", "materials is required")),
+            Some(Value::Array(items)) if items.is_empty() => {
+                errors.push(FieldError::new("materials", "no_materials", "a formula needs at least one material"))
+            }
+            Some(Value::Array(items)) if items.len() > MAX_MATERIALS => errors.push(FieldError::new(
+                "materials",
+                "too_many_materials",
+                format!("a formula has at most {MAX_MATERIALS} materials"),
+            )),
+            Some(Value::Array(items)) => {
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                for (i, item) in items.iter().enumerate() {
+                    let at = |f: &str| format!("materials[{i}].{f}");
+                    let Some(m) = item.as_object() else {
+                        errors.push(FieldError::new(format!("materials[{i}]"), "invalid_type", "a material is an object"));
+                        continue;
+                    };
+                    let name = text_field(m.get("name"), &at("name"), "empty", MAX_MATERIAL_NAME_LEN, &mut errors);
+                    let concentration = match m.get("concentration") {
+                        None | Some(Value::Null) => {
+                            errors.push(FieldError::new(at("concentration"), "missing_field", "concentration is required"));
+                            None
+                        }
+                        Some(v) => match decimal(v) {
+                            None => {
+                                errors.push(FieldError::new(
+                                    at("concentration"),
+                                    "invalid_concentration",
+                                    "concentration must be a decimal number",
+                                ));
+                                None
+                            }
+                            Some(d) => match Concentration::new(d) {
+                                None => {
+                                    errors.push(FieldError::new(
+                                        at("concentration"),
+                                        "concentration_out_of_range",
+                                        "concentration must be greater than 0 and at most 100",
+                                    ));
+                                    None
+                                }
+                                Some(c) => Some(c),
+                            },
+                        },
+                    };
+                    if let Some(n) = &name {
+                        let folded = n.to_lowercase();
+                        if let Some(first) = seen.insert(folded, i) {
+                            errors.push(FieldError::new(
+                                at("name"),
+                                "duplicate_material",
+                                format!("material {n:?} is already listed at materials[{first}]"),
+                            ));
+                            continue;
+                        }
+                    }
+                    if let (Some(name), Some(concentration)) = (name, concentration) {
+                        materials.push(Material { name: MaterialName::new(name), concentration });
+                    }
+                }
+                let total: Decimal = materials.iter().map(|m| m.concentration.value()).sum();
+                if total > Decimal::ONE_HUNDRED {
+                    errors.push(FieldError::new(
+                        "materials",
+                        "total_exceeds_100",
+                        format!("concentrations add up to {total}, more than 100"),
+                    ));
+                }
+            }
+            Some(_) => errors.push(FieldError::new("materials", "invalid_type", "materials must be an array")),
+        }
+        match name {
+            Some(name) if errors.is_empty() => Ok(Self { name, materials }),
+            _ => Err(ValidationError { subject: "formula", details: errors }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formulas::Fingerprint;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn codes(body: Value) -> Vec<(String, &'static str)> {
+        NewFormula::from_json(&body).unwrap_err().details.into_iter().map(|d| (d.field, d.code)).collect()
+    }
+
+    fn ok(body: Value) -> NewFormula {
+        NewFormula::from_json(&body).unwrap()
+    }
+
+    #[test]
+    fn accepts_the_example() {
+        let f = ok(json!({"name": " Summer Breeze ", "materials": [{"name": "Bergamot Oil", "concentration": 15.5}]}));
+        assert_eq!(f.name, "Summer Breeze");
+        assert_eq!(f.materials[0].concentration.to_string(), "15.5");
+    }
+
+    #[test]
+    fn each_field_problem_has_its_code() {
+        let c = |v| codes(v);
+        assert_eq!(c(json!({"name": "  ", "materials": [{"name": "a", "concentration": 1}]})), [("name".into(), "empty_name")]);
+        assert_eq!(c(json!({"name": "n", "materials": []})), [("materials".into(), "no_materials")]);
+        assert_eq!(c(json!({"name": "n"})), [("materials".into(), "missing_field")]);
+        assert_eq!(
+            c(json!({"name": "n", "materials": [{"name": "Rose", "concentration": 1}, {"name": " rose ", "concentration": 2}]})),
+            [("materials[1].name".into(), "duplicate_material")]
+        );
+        for bad in [json!("x"), json!(true), json!([1])] {
+            assert_eq!(
+                c(json!({"name": "n", "materials": [{"name": "a", "concentration": bad}]})),
+                [("materials[0].concentration".into(), "invalid_concentration")]
+            );
+        }
+        for out in [json!(0), json!(-1), json!(100.01), json!("0.0")] {
+            assert_eq!(
+                c(json!({"name": "n", "materials": [{"name": "a", "concentration": out}]})),
+                [("materials[0].concentration".into(), "concentration_out_of_range")]
+            );
+        }
+        assert_eq!(
+            c(json!({"name": "n", "materials": [{"name": "a", "concentration": 60}, {"name": "b", "concentration": 40.01}]})),
+            [("materials".into(), "total_exceeds_100")]
+        );
+        let many: Vec<Value> = (0..=MAX_MATERIALS).map(|i| json!({"name": format!("m{i}"), "concentration": 1})).collect();
+        assert_eq!(c(json!({"name": "n", "materials": many})), [("materials".into(), "too_many_materials")]);
+        assert_eq!(c(json!([])), [("$".into(), "invalid_type")]);
+        assert_eq!(c(json!({"name": "a\u{7}b", "materials": [{"name": "a", "concentration": 1}]})), [("name".into(), "control_character")]);
+    }
+
+    #[test]
+    fn reports_all_problems_at_once() {
+        let found = codes(json!({"name": 7, "materials": [{"concentration": "abc"}, 5]}));
+        assert_eq!(
+            found,
+            [
+                ("name".into(), "invalid_type"),
+                ("materials[0].name".into(), "missing_field"),
+                ("materials[0].concentration".into(), "invalid_concentration"),
+                ("materials[1]".into(), "invalid_type"),
+            ]
+        );
+    }
+
+    #[test]
+    fn exactly_100_is_allowed_and_decimals_are_exact() {
+        let f = ok(json!({"name": "n", "materials": [{"name": "a", "concentration": 33.3}, {"name": "b", "concentration": "66.7"}]}));
+        let total: Decimal = f.materials.iter().map(|m| m.concentration.value()).sum();
+        assert_eq!(total, Decimal::ONE_HUNDRED);
+        ok(json!({"name": "n", "materials": [{"name": "a", "concentration": 1e2}]}));
+    }
+
+    fn make_up(entries: &[(&str, Value)]) -> Fingerprint {
+        let materials: Vec<Value> = entries.iter().map(|(n, c)| json!({"name": n, "concentration": c})).collect();
+        ok(json!({"name": "any", "materials": materials})).fingerprint()
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_name_case_and_decimal_notation() {
+        let a = make_up(&[("Bergamot Oil", json!(15.5)), ("Rose", json!(10))]);
+        assert_eq!(a, make_up(&[("rose", json!("10.000")), (" BERGAMOT OIL ", json!("15.50"))]));
+        assert_ne!(a, make_up(&[("Bergamot Oil", json!(15.5)), ("Rose", json!(10.1))]));
+        assert_ne!(a, make_up(&[("Bergamot Oil", json!(15.5))]));
+        assert_ne!(a, make_up(&[("Bergamot", json!(15.5)), ("Rose", json!(10))]));
+    }
+
+    proptest! {
+        #[test]
+        fn any_permutation_or_rewrite_gives_the_same_fingerprint(
+            cents in proptest::collection::btree_map("[a-z]{1,8}", 1u32..=1000, 1..8),
+            seed in any::<u64>(),
+        ) {
+            let entries: Vec<(String, Decimal)> =
+                cents.into_iter().map(|(n, c)| (n, Decimal::new(i64::from(c), 2))).collect();
+            let original: Vec<Value> = entries.iter()
+                .map(|(n, d)| json!({"name": n, "concentration": d.to_string()}))
+                .collect();
+            let mut rewritten: Vec<Value> = entries.iter()
+                .map(|(n, d)| json!({"name": format!(" {} ", n.to_uppercase()), "concentration": format!("{d}000")}))
+                .collect();
+            let len = rewritten.len();
+            rewritten.rotate_left((seed as usize) % len);
+            let a = NewFormula::from_json(&json!({"name": "x", "materials": original})).unwrap().fingerprint();
+            let b = NewFormula::from_json(&json!({"name": "y", "materials": rewritten})).unwrap().fingerprint();
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn any_change_of_a_concentration_changes_the_fingerprint(
+            cents in proptest::collection::btree_map("[a-z]{1,8}", 1u32..=1000, 1..8),
+            which in any::<prop::sample::Index>(),
+            delta in 1u32..100,
+        ) {
+            let entries: Vec<(String, u32)> = cents.into_iter().collect();
+            let changed = which.index(entries.len());
+            let body = |bump: bool| {
+                let materials: Vec<Value> = entries.iter().enumerate()
+                    .map(|(i, (n, c))| {
+                        let c = if bump && i == changed { c + delta } else { *c };
+                        json!({"name": n, "concentration": Decimal::new(i64::from(c), 2).to_string()})
+                    })
+                    .collect();
+                json!({"name": "x", "materials": materials})
+            };
+            let a = NewFormula::from_json(&body(false)).unwrap().fingerprint();
+            let b = NewFormula::from_json(&body(true)).unwrap().fingerprint();
+            prop_assert_ne!(a, b);
+        }
+    }
+}
