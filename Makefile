@@ -48,6 +48,7 @@ demo: venv
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed; \
 	$(DEVSTACK) replay $(DEMO_EVENTS); \
+	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)); \
 	$(DEVSTACK) report
 
 lint:

@@ -335,3 +335,33 @@ async fn the_relay_publishes_each_outbox_record_exactly_once_in_order() {
     }
     assert_eq!(bodies, events, "every event once, in the order written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_keeps_reading_after_a_cancelled_transaction() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    let invoker = functions.invoker();
+    let outbox = stack.table("outbox");
+    let relay = stack.outbox_source();
+    let write = |e: &DomainEvent| {
+        let put = OutboxRecord::for_domain_event(e)
+            .unwrap()
+            .transact_put(&outbox)
+            .unwrap();
+        stack
+            .dynamo()
+            .transact_write_items()
+            .transact_items(put)
+            .send()
+    };
+    let first = completed("tpg_u0004", 1);
+    write(&first).await.unwrap();
+    assert_eq!(relay.poll_once(&invoker).await.unwrap(), 1);
+    assert!(write(&first).await.is_err(), "the duplicate is cancelled");
+    write(&completed("tpg_u0004", 2)).await.unwrap();
+    assert_eq!(
+        relay.poll_once(&invoker).await.unwrap(),
+        1,
+        "the row after the cancellation is delivered"
+    );
+}

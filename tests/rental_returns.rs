@@ -4,23 +4,17 @@
 #![recursion_limit = "256"]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use api_handler::{Services, router};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use domain::ids::{AssetId, RentalId, UserId};
 use domain::ports::{RentalStore, StatsStore};
 use domain::rentals::{AssetType, Rental, RentalStatus};
 use domain::time::parse_event_time;
-use http_body_util::BodyExt;
 use integration_tests::{TestStack, example_events, return_event};
 use platform::dynamo::Rejection;
-use platform::idempotency::DynamoIdempotencyStore;
 use platform::sqs::FifoSender;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 
 async fn api(
     stack: &TestStack,
@@ -28,11 +22,9 @@ async fn api(
     uri: &str,
     body: Option<&Value>,
 ) -> (StatusCode, Value) {
-    let (status, _, body) = api_with_key(stack, method, uri, body, None).await;
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    stack.api(method, uri, body).await
 }
 
-/// One request through the router wired to this stack's real adapters.
 async fn api_with_key(
     stack: &TestStack,
     method: &str,
@@ -40,35 +32,7 @@ async fn api_with_key(
     body: Option<&Value>,
     key: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let services = Arc::new(Services {
-        rentals: stack.rental_store(),
-        stats: stack.stats_store(),
-        returns: FifoSender::new(
-            stack.sqs(),
-            &stack.resources.queue("rental-returns").unwrap().url,
-        ),
-        idempotency: DynamoIdempotencyStore::new(stack.dynamo(), stack.table("idempotency")),
-    });
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        request = request.header("idempotency-key", key);
-    }
-    let request = request
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap();
-    let response = router(services).oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    (
-        parts.status,
-        parts.headers,
-        body.collect().await.unwrap().to_bytes().to_vec(),
-    )
+    stack.http(method, uri, body, key).await
 }
 
 async fn outbox_rows(stack: &TestStack) -> usize {

@@ -47,7 +47,7 @@ export class ApiStack extends Stack {
       config,
       environment: {
         ...s.envFor(topology, {
-          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency'],
+          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency', 'formulas'],
           queues: ['rental-returns'],
         }),
         // Routes do not include the stage name.
@@ -61,6 +61,9 @@ export class ApiStack extends Stack {
     h.allowTable(s.table('returns'), ['GetItem', 'PutItem']);
     h.allowTable(s.table('user-stats'), ['GetItem']);
     h.allowTable(s.table('idempotency'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    // A submission is one transaction: the formula (conditional) and its outbox row.
+    h.allowTable(s.table('formulas'), ['GetItem', 'PutItem']);
+    h.allowTable(s.table('outbox'), ['PutItem']);
     s.queue('rental-returns').queue.grantSendMessages(h.fn);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });

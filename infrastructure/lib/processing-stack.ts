@@ -49,18 +49,20 @@ export class ProcessingStack extends Stack {
 
     const queueProcessor = fn(
       'queue-processor',
-      'Projects domain events into user stats and reward points',
-      s.envFor(topology, { tables: ['user-stats', 'processed', 'rejections'] }),
+      'Projections (user stats, reward points) and work items (formulas)',
+      s.envFor(topology, { tables: ['user-stats', 'processed', 'formulas', 'outbox', 'rejections'] }),
     );
     queueProcessor.allowTable(s.table('user-stats'), ['GetItem', 'UpdateItem']);
+    queueProcessor.allowTable(s.table('formulas'), ['UpdateItem']);
     queueProcessor.allowTable(s.table('processed'), ['PutItem']);
     queueProcessor.allowTable(s.table('rejections'), ['PutItem']);
 
     const relay = fn('outbox-relay', 'Publishes outbox rows from the outbox stream', {
-      ...s.envFor(topology, { tables: ['rejections'], topics: ['domain-events'] }),
+      ...s.envFor(topology, { tables: ['rejections'], topics: ['domain-events'], queues: ['work'] }),
     });
     relay.allowTable(s.table('rejections'), ['PutItem']);
     s.topic('domain-events').grantPublish(relay.fn);
+    s.queue('work').queue.grantSendMessages(relay.fn);
 
     for (const source of topology.event_sources) {
       const target = this.functions.get(source.function);

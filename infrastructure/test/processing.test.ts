@@ -54,8 +54,10 @@ describe('processing stack', () => {
     const fns = t.findResources('AWS::Lambda::Function');
     const env = (name: string) => Object.keys(fns[functionId(name)].Properties.Environment.Variables).sort();
     assert.deepEqual(env('notifier'), ['NOTIFY_URL', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG']);
-    assert.deepEqual(env('outbox-relay'), ['DOMAIN_EVENTS_TOPIC_ARN', 'REJECTIONS_TABLE', 'RUST_LOG']);
-    assert.deepEqual(env('queue-processor'), ['PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG', 'STATS_TABLE']);
+    assert.deepEqual(env('outbox-relay'), ['DOMAIN_EVENTS_TOPIC_ARN', 'REJECTIONS_TABLE', 'RUST_LOG', 'WORK_QUEUE_URL']);
+    assert.deepEqual(env('queue-processor'), [
+      'FORMULAS_TABLE', 'OUTBOX_TABLE', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG', 'STATS_TABLE',
+    ]);
     assert.deepEqual(env('rental-return'), [
       'ASSETS_TABLE', 'OUTBOX_TABLE', 'REJECTIONS_TABLE', 'RENTALS_TABLE', 'RETURNS_TABLE', 'RUST_LOG', 'USERS_TABLE',
     ]);
@@ -74,6 +76,8 @@ describe('processing stack', () => {
         .sort();
     };
     assert.deepEqual(actions('notifier'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
-    assert.deepEqual(actions('queue-processor'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    assert.deepEqual(actions('queue-processor'), [
+      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem',
+    ]);
   });
 });

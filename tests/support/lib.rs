@@ -12,10 +12,12 @@ use devstack::sink::Sink;
 use devstack::topology::{EventSource, Topology};
 use notifier::Notifier;
 use platform::config::RentalTables;
-use platform::dynamo::{DynamoRentalStore, DynamoStatsStore, ProcessedMarkers, RejectionLog};
+use platform::dynamo::{
+    DynamoFormulaStore, DynamoRentalStore, DynamoStatsStore, ProcessedMarkers, RejectionLog,
+};
 use platform::notify::{NotifyClient, NotifyConfig};
 use platform::outbox::AwsPublisher;
-use queue_processor::Projections;
+use queue_processor::QueueProcessor;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -109,6 +111,10 @@ impl TestStack {
         )
     }
 
+    pub fn formula_store(&self) -> DynamoFormulaStore {
+        DynamoFormulaStore::new(self.dynamo(), self.table("formulas"), self.table("outbox"))
+    }
+
     pub fn notify_config(&self, base_url: &str) -> NotifyConfig {
         NotifyConfig {
             base_url: base_url.to_owned(),
@@ -132,15 +138,16 @@ impl TestStack {
                 markers: ProcessedMarkers::new(self.dynamo(), self.table("processed")),
                 rejections: self.rejections(),
             },
-            projections: Projections {
+            processor: QueueProcessor {
                 stats: self.stats_store(),
+                formulas: self.formula_store(),
                 rejections: self.rejections(),
             },
             publisher: AwsPublisher::new(
                 aws_sdk_sns::Client::new(&self.sdk),
                 self.sqs(),
                 self.resources.topic("domain-events").unwrap(),
-                None,
+                Some(self.resources.queue("work").unwrap().url.clone()),
             ),
         })
     }
@@ -178,7 +185,7 @@ impl TestStack {
         Fut: Future<Output = bool>,
     {
         let invoker = functions.invoker();
-        let queues: Vec<SqsSource> = ["rental-returns", "notifications", "projections"]
+        let queues: Vec<SqsSource> = ["rental-returns", "notifications", "projections", "work"]
             .iter()
             .map(|q| self.queue_source(q))
             .collect();
@@ -198,6 +205,65 @@ impl TestStack {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// One request through the API router wired to this stack's real adapters.
+    pub async fn http(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let services = Arc::new(api_handler::Services {
+            rentals: self.rental_store(),
+            stats: self.stats_store(),
+            returns: platform::sqs::FifoSender::new(
+                self.sqs(),
+                &self.resources.queue("rental-returns").unwrap().url,
+            ),
+            idempotency: platform::idempotency::DynamoIdempotencyStore::new(
+                self.dynamo(),
+                self.table("idempotency"),
+            ),
+            formulas: self.formula_store(),
+        });
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        let request = request
+            .body(
+                body.map(|b| axum::body::Body::from(b.to_string()))
+                    .unwrap_or_else(axum::body::Body::empty),
+            )
+            .unwrap();
+        let response = api_handler::router(services)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let (parts, body) = response.into_parts();
+        (
+            parts.status,
+            parts.headers,
+            body.collect().await.unwrap().to_bytes().to_vec(),
+        )
+    }
+
+    /// [`Self::http`] without a key, the body parsed as JSON.
+    pub async fn api(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> (axum::http::StatusCode, Value) {
+        let (status, _, body) = self.http(method, uri, body, None).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     /// Messages currently in `queue`'s dead-letter queue (received and left there).
@@ -223,7 +289,7 @@ pub struct Functions {
     pub rentals: DynamoRentalStore,
     pub rejections: RejectionLog,
     pub notifier: Notifier<RejectionLog>,
-    pub projections: Projections<DynamoStatsStore, RejectionLog>,
+    pub processor: QueueProcessor<DynamoStatsStore, DynamoFormulaStore, RejectionLog>,
     pub publisher: AwsPublisher,
 }
 
@@ -249,7 +315,7 @@ impl Functions {
             )
             .map_err(|e| err(&e))?,
             "queue-processor" => serde_json::to_value(
-                self.projections
+                self.processor
                     .handle(serde_json::from_value(payload).map_err(|e| err(&e))?)
                     .await
                     .map_err(|e| err(&e))?,

@@ -24,6 +24,7 @@ pub struct Config {
     pub markers_table: String,
     pub returns_queue_url: String,
     pub idempotency_table: String,
+    pub formulas_table: String,
 }
 
 impl Config {
@@ -34,6 +35,7 @@ impl Config {
             markers_table: required("PROCESSED_TABLE")?,
             returns_queue_url: required("RETURNS_QUEUE_URL")?,
             idempotency_table: required("IDEMPOTENCY_TABLE")?,
+            formulas_table: required("FORMULAS_TABLE")?,
         })
     }
 }

@@ -5,6 +5,7 @@ use crate::Result;
 use crate::provision::Resources;
 use crate::sink::Received;
 use aws_sdk_sqs::types::QueueAttributeName;
+use domain::formulas::Formula;
 use domain::rentals::stats::UserStats;
 use domain::rentals::{Rental, ReturnRecord, ReturnState};
 use domain::time::format_time;
@@ -19,6 +20,7 @@ pub struct Snapshot {
     pub rentals: Vec<Rental>,
     pub stats: Vec<UserStats>,
     pub rejections: Vec<Rejection>,
+    pub formulas: Vec<Formula>,
     pub notifications: Vec<Received>,
     /// Messages waiting in each dead-letter queue.
     pub dead_letters: BTreeMap<String, u64>,
@@ -54,6 +56,12 @@ pub async fn snapshot(
     let mut stats: Vec<UserStats> = scan_all(&dynamo, r.table("user-stats")?).await?;
     stats.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     let rejections = scan_all(&dynamo, r.table("rejections")?).await?;
+    let mut formulas: Vec<Formula> = scan_all(&dynamo, r.table("formulas")?).await?;
+    formulas.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then_with(|| a.formula_id.cmp(&b.formula_id))
+    });
     let notifications = reqwest::get(format!("{notify_url}/v1/notify"))
         .await?
         .json()
@@ -79,6 +87,7 @@ pub async fn snapshot(
         rentals,
         stats,
         rejections,
+        formulas,
         notifications,
         dead_letters,
     })
@@ -145,6 +154,22 @@ pub fn render(s: &Snapshot) -> String {
             out,
             "  {:<10} returns {}  on time {}  reward points {}",
             u.user_id, u.returns_count, u.on_time_returns, u.reward_points
+        );
+    }
+    let _ = writeln!(out, "\n== Formulas ({}) ==", s.formulas.len());
+    for f in &s.formulas {
+        let materials: Vec<String> = f
+            .materials
+            .iter()
+            .map(|m| format!("{} {}%", m.name.as_str(), m.concentration))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}  {:<28} {:?}  {}",
+            f.formula_id,
+            f.name,
+            f.status,
+            materials.join(", ")
         );
     }
     let _ = writeln!(out, "\n== Rejected messages ({}) ==", s.rejections.len());

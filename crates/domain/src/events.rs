@@ -24,14 +24,23 @@ pub struct DomainEvent {
 #[serde(tag = "event_type", content = "payload")]
 pub enum EventBody {
     RentalCompleted(RentalCompleted),
+    FormulaSubmitted(FormulaSubmitted),
 }
 
 impl EventBody {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::RentalCompleted(_) => "RentalCompleted",
+            Self::FormulaSubmitted(_) => "FormulaSubmitted",
         }
     }
+}
+
+/// A formula was stored and awaits processing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormulaSubmitted {
+    pub formula_id: crate::ids::FormulaId,
+    pub fingerprint: crate::formulas::Fingerprint,
 }
 
 /// A return completed a rental.
@@ -65,6 +74,16 @@ impl DomainEvent {
     pub fn derive_id(kind: &str, cause: &str) -> EventId {
         let digest = hex::encode(Sha256::digest(format!("{kind}\0{cause}").as_bytes()));
         EventId::from_trusted(format!("evt_{}", &digest[..32]))
+    }
+
+    /// Formulas are independent of each other: each is its own aggregate (and message group).
+    pub fn formula_submitted(event: FormulaSubmitted, at: DateTime<Utc>) -> Self {
+        Self {
+            event_id: Self::derive_id("FormulaSubmitted", event.formula_id.as_str()),
+            aggregate_id: format!("formula-{}", event.formula_id),
+            occurred_at: at,
+            body: EventBody::FormulaSubmitted(event),
+        }
     }
 
     pub fn rental_completed(event: RentalCompleted) -> Self {
@@ -128,10 +147,9 @@ mod tests {
 
     #[test]
     fn on_time_compares_with_expiry() {
-        let DomainEvent {
-            body: EventBody::RentalCompleted(mut e),
-            ..
-        } = sample();
+        let EventBody::RentalCompleted(mut e) = sample().body else {
+            panic!("sample is a RentalCompleted");
+        };
         assert!(e.on_time());
         e.returned_at = parse_event_time("2025-02-16T00:00:00Z").unwrap();
         assert!(!e.on_time());

@@ -206,3 +206,65 @@ impl StatsStore for InMemoryStatsStore {
         Ok(self.stats(user))
     }
 }
+
+/// Formulas in memory, with the DynamoDB adapter's conditional semantics.
+#[derive(Default)]
+pub struct InMemoryFormulaStore {
+    state: Mutex<(
+        BTreeMap<crate::ids::FormulaId, crate::formulas::Formula>,
+        Vec<DomainEvent>,
+    )>,
+}
+
+impl InMemoryFormulaStore {
+    pub fn events(&self) -> Vec<DomainEvent> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
+    }
+}
+
+impl crate::ports::FormulaStore for InMemoryFormulaStore {
+    async fn submit(
+        &self,
+        formula: &crate::formulas::Formula,
+        event: &DomainEvent,
+    ) -> Result<crate::ports::FormulaSubmission, PortError> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.0.contains_key(&formula.formula_id) {
+            return Ok(crate::ports::FormulaSubmission::Duplicate(
+                formula.formula_id.clone(),
+            ));
+        }
+        s.0.insert(formula.formula_id.clone(), formula.clone());
+        s.1.push(event.clone());
+        Ok(crate::ports::FormulaSubmission::Created)
+    }
+
+    async fn get(
+        &self,
+        id: &crate::ids::FormulaId,
+    ) -> Result<Option<crate::formulas::Formula>, PortError> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .get(id)
+            .cloned())
+    }
+
+    async fn mark_processed(&self, id: &crate::ids::FormulaId) -> Result<bool, PortError> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match s.0.get_mut(id) {
+            Some(f) if f.status == crate::formulas::FormulaStatus::Pending => {
+                f.status = crate::formulas::FormulaStatus::Processed;
+                Ok(true)
+            }
+            Some(_) => Ok(false),
+            None => Err(PortError::Permanent(format!("no formula {id}"))),
+        }
+    }
+}

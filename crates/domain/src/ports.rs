@@ -84,3 +84,29 @@ pub trait StatsStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<Option<crate::rentals::stats::UserStats>, PortError>> + Send;
 }
+
+/// What storing a formula found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormulaSubmission {
+    Created,
+    /// A formula with the same make-up exists; nothing was stored or published.
+    Duplicate(crate::ids::FormulaId),
+}
+
+pub trait FormulaStore: Send + Sync {
+    /// Stores `formula` and the event it emits in one transaction, unless its make-up is taken.
+    fn submit(
+        &self,
+        formula: &crate::formulas::Formula,
+        event: &DomainEvent,
+    ) -> impl Future<Output = Result<FormulaSubmission, PortError>> + Send;
+    fn get(
+        &self,
+        id: &crate::ids::FormulaId,
+    ) -> impl Future<Output = Result<Option<crate::formulas::Formula>, PortError>> + Send;
+    /// Marks the formula processed; `false` when it already was.
+    fn mark_processed(
+        &self,
+        id: &crate::ids::FormulaId,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+}

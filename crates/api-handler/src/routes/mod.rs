@@ -1,3 +1,4 @@
+mod formulas;
 mod rentals;
 
 use crate::error::ApiError;
@@ -19,6 +20,8 @@ pub fn router<P: Ports>(ports: Arc<P>) -> Router {
         )
         .route("/users/{user_id}/rentals", get(rentals::list_rentals::<P>))
         .route("/users/{user_id}/stats", get(rentals::user_stats::<P>))
+        .route("/formulas", post(formulas::submit::<P>))
+        .route("/formulas/{formula_id}", get(formulas::get::<P>))
         // Only matched routes: unknown paths and methods answer 404/405 before any claim.
         .route_layer(axum::middleware::from_fn_with_state(
             ports.clone(),

@@ -23,8 +23,8 @@ pub struct StreamSource {
 #[derive(Default)]
 struct State {
     stream_arn: Option<String>,
-    /// Next iterator per shard; `None` once a shard is closed and drained.
-    iterators: BTreeMap<String, Option<String>>,
+    /// Last sequence number read per shard (`None`: read from the trim horizon).
+    positions: BTreeMap<String, Option<String>>,
     pending: VecDeque<Value>,
 }
 
@@ -125,31 +125,37 @@ impl StreamSource {
             .map(|d| d.shards())
             .unwrap_or_default()
         {
-            let Some(id) = shard.shard_id() else { continue };
-            if state.iterators.contains_key(id) {
-                continue;
+            if let Some(id) = shard.shard_id() {
+                state.positions.entry(id.to_owned()).or_insert(None);
             }
-            let it = self
-                .streams
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(id)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetShardIterator", e))?;
-            state.iterators.insert(id.to_owned(), it.shard_iterator);
         }
         Ok(())
     }
 
+    /// Reads each shard from just after the last record read. A fresh iterator per poll: moto
+    /// replaces a table's stream shard when it rolls a cancelled transaction back, and an old
+    /// iterator would go on reading the replaced shard.
     async fn read(&self, state: &mut State) -> Result<()> {
         let arn = state.stream_arn.clone().unwrap_or_default();
-        let shards: Vec<String> = state.iterators.keys().cloned().collect();
-        for shard in shards {
-            let Some(Some(iterator)) = state.iterators.get(&shard).cloned() else {
-                continue;
+        let shards: Vec<(String, Option<String>)> = state.positions.clone().into_iter().collect();
+        for (shard, after) in shards {
+            let mut request = self
+                .streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(&shard);
+            request = match &after {
+                Some(seq) => request
+                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                    .sequence_number(seq),
+                None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
             };
+            let iterator = request
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetShardIterator", e))?
+                .shard_iterator;
+            let Some(iterator) = iterator else { continue };
             let out = self
                 .streams
                 .get_records()
@@ -159,8 +165,10 @@ impl StreamSource {
                 .map_err(|e| sdk_error("GetRecords", e))?;
             for record in out.records() {
                 state.pending.push_back(lambda_record(record, &arn));
+                if let Some(seq) = record.dynamodb().and_then(|d| d.sequence_number()) {
+                    state.positions.insert(shard.clone(), Some(seq.to_owned()));
+                }
             }
-            state.iterators.insert(shard, out.next_shard_iterator);
         }
         Ok(())
     }

@@ -73,8 +73,10 @@ pub struct Fingerprint(String);
 
 impl Fingerprint {
     pub fn of(materials: &[Material]) -> Self {
-        let mut parts: Vec<(String, String)> =
-            materials.iter().map(|m| (m.name.folded(), m.concentration.to_string())).collect();
+        let mut parts: Vec<(String, String)> = materials
+            .iter()
+            .map(|m| (m.name.folded(), m.concentration.to_string()))
+            .collect();
         parts.sort();
         let mut h = Sha256::new();
         h.update(b"formula-makeup-v1");

@@ -5,7 +5,6 @@ use crate::error::{FieldError, ValidationError};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::str::FromStr;
 
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_MATERIAL_NAME_LEN: usize = 100;
@@ -35,26 +34,46 @@ fn text_field(
 ) -> Option<String> {
     match v {
         None | Some(Value::Null) => {
-            errors.push(FieldError::new(field, "missing_field", format!("{field} is required")));
+            errors.push(FieldError::new(
+                field,
+                "missing_field",
+                format!("{field} is required"),
+            ));
             None
         }
         Some(Value::String(s)) => {
             let t = s.trim();
             if t.is_empty() {
-                errors.push(FieldError::new(field, empty_code, format!("{field} must not be empty")));
+                errors.push(FieldError::new(
+                    field,
+                    empty_code,
+                    format!("{field} must not be empty"),
+                ));
                 None
             } else if t.chars().count() > max {
-                errors.push(FieldError::new(field, "too_long", format!("{field} must be at most {max} characters")));
+                errors.push(FieldError::new(
+                    field,
+                    "too_long",
+                    format!("{field} must be at most {max} characters"),
+                ));
                 None
             } else if t.chars().any(char::is_control) {
-                errors.push(FieldError::new(field, "control_character", format!("{field} must not contain control characters")));
+                errors.push(FieldError::new(
+                    field,
+                    "control_character",
+                    format!("{field} must not contain control characters"),
+                ));
                 None
             } else {
                 Some(t.to_owned())
             }
         }
         Some(_) => {
-            errors.push(FieldError::new(field, "invalid_type", format!("{field} must be a string")));
+            errors.push(FieldError::new(
+                field,
+                "invalid_type",
+                format!("{field} must be a string"),
+            ));
             None
         }
     }
@@ -63,34 +82,65 @@ fn text_field(
 impl NewFormula {
     pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
         let Some(obj) = body.as_object() else {
-            return Err(ValidationError::single("formula", FieldError::new("$", "invalid_type", "expected a JSON object")));
+            return Err(ValidationError::single(
+                "formula",
+                FieldError::new("$", "invalid_type", "expected a JSON object"),
+            ));
         };
         let mut errors = Vec::new();
-        let name = text_field(obj.get("name"), "name", "empty_name", MAX_NAME_LEN, &mut errors);
+        let name = text_field(
+            obj.get("name"),
+            "name",
+            "empty_name",
+            MAX_NAME_LEN,
+            &mut errors,
+        );
 
         let mut materials = Vec::new();
         match obj.get("materials") {
-            None | Some(Value::Null) => errors.push(FieldError::new("materials", "missing_field", "materials is required")),
-            Some(Value::Array(items)) if items.is_empty() => {
-                errors.push(FieldError::new("materials", "no_materials", "a formula needs at least one material"))
-            }
-            Some(Value::Array(items)) if items.len() > MAX_MATERIALS => errors.push(FieldError::new(
+            None | Some(Value::Null) => errors.push(FieldError::new(
                 "materials",
-                "too_many_materials",
-                format!("a formula has at most {MAX_MATERIALS} materials"),
+                "missing_field",
+                "materials is required",
             )),
+            Some(Value::Array(items)) if items.is_empty() => errors.push(FieldError::new(
+                "materials",
+                "no_materials",
+                "a formula needs at least one material",
+            )),
+            Some(Value::Array(items)) if items.len() > MAX_MATERIALS => {
+                errors.push(FieldError::new(
+                    "materials",
+                    "too_many_materials",
+                    format!("a formula has at most {MAX_MATERIALS} materials"),
+                ))
+            }
             Some(Value::Array(items)) => {
                 let mut seen: HashMap<String, usize> = HashMap::new();
                 for (i, item) in items.iter().enumerate() {
                     let at = |f: &str| format!("materials[{i}].{f}");
                     let Some(m) = item.as_object() else {
-                        errors.push(FieldError::new(format!("materials[{i}]"), "invalid_type", "a material is an object"));
+                        errors.push(FieldError::new(
+                            format!("materials[{i}]"),
+                            "invalid_type",
+                            "a material is an object",
+                        ));
                         continue;
                     };
-                    let name = text_field(m.get("name"), &at("name"), "empty", MAX_MATERIAL_NAME_LEN, &mut errors);
+                    let name = text_field(
+                        m.get("name"),
+                        &at("name"),
+                        "empty",
+                        MAX_MATERIAL_NAME_LEN,
+                        &mut errors,
+                    );
                     let concentration = match m.get("concentration") {
                         None | Some(Value::Null) => {
-                            errors.push(FieldError::new(at("concentration"), "missing_field", "concentration is required"));
+                            errors.push(FieldError::new(
+                                at("concentration"),
+                                "missing_field",
+                                "concentration is required",
+                            ));
                             None
                         }
                         Some(v) => match decimal(v) {
@@ -127,7 +177,10 @@ impl NewFormula {
                         }
                     }
                     if let (Some(name), Some(concentration)) = (name, concentration) {
-                        materials.push(Material { name: MaterialName::new(name), concentration });
+                        materials.push(Material {
+                            name: MaterialName::new(name),
+                            concentration,
+                        });
                     }
                 }
                 let total: Decimal = materials.iter().map(|m| m.concentration.value()).sum();
@@ -139,11 +192,18 @@ impl NewFormula {
                     ));
                 }
             }
-            Some(_) => errors.push(FieldError::new("materials", "invalid_type", "materials must be an array")),
+            Some(_) => errors.push(FieldError::new(
+                "materials",
+                "invalid_type",
+                "materials must be an array",
+            )),
         }
         match name {
             Some(name) if errors.is_empty() => Ok(Self { name, materials }),
-            _ => Err(ValidationError { subject: "formula", details: errors }),
+            _ => Err(ValidationError {
+                subject: "formula",
+                details: errors,
+            }),
         }
     }
 }
@@ -156,7 +216,12 @@ mod tests {
     use serde_json::json;
 
     fn codes(body: Value) -> Vec<(String, &'static str)> {
-        NewFormula::from_json(&body).unwrap_err().details.into_iter().map(|d| (d.field, d.code)).collect()
+        NewFormula::from_json(&body)
+            .unwrap_err()
+            .details
+            .into_iter()
+            .map(|d| (d.field, d.code))
+            .collect()
     }
 
     fn ok(body: Value) -> NewFormula {
@@ -165,7 +230,9 @@ mod tests {
 
     #[test]
     fn accepts_the_example() {
-        let f = ok(json!({"name": " Summer Breeze ", "materials": [{"name": "Bergamot Oil", "concentration": 15.5}]}));
+        let f = ok(
+            json!({"name": " Summer Breeze ", "materials": [{"name": "Bergamot Oil", "concentration": 15.5}]}),
+        );
         assert_eq!(f.name, "Summer Breeze");
         assert_eq!(f.materials[0].concentration.to_string(), "15.5");
     }
@@ -173,11 +240,22 @@ mod tests {
     #[test]
     fn each_field_problem_has_its_code() {
         let c = |v| codes(v);
-        assert_eq!(c(json!({"name": "  ", "materials": [{"name": "a", "concentration": 1}]})), [("name".into(), "empty_name")]);
-        assert_eq!(c(json!({"name": "n", "materials": []})), [("materials".into(), "no_materials")]);
-        assert_eq!(c(json!({"name": "n"})), [("materials".into(), "missing_field")]);
         assert_eq!(
-            c(json!({"name": "n", "materials": [{"name": "Rose", "concentration": 1}, {"name": " rose ", "concentration": 2}]})),
+            c(json!({"name": "  ", "materials": [{"name": "a", "concentration": 1}]})),
+            [("name".into(), "empty_name")]
+        );
+        assert_eq!(
+            c(json!({"name": "n", "materials": []})),
+            [("materials".into(), "no_materials")]
+        );
+        assert_eq!(
+            c(json!({"name": "n"})),
+            [("materials".into(), "missing_field")]
+        );
+        assert_eq!(
+            c(
+                json!({"name": "n", "materials": [{"name": "Rose", "concentration": 1}, {"name": " rose ", "concentration": 2}]})
+            ),
             [("materials[1].name".into(), "duplicate_material")]
         );
         for bad in [json!("x"), json!(true), json!([1])] {
@@ -189,17 +267,30 @@ mod tests {
         for out in [json!(0), json!(-1), json!(100.01), json!("0.0")] {
             assert_eq!(
                 c(json!({"name": "n", "materials": [{"name": "a", "concentration": out}]})),
-                [("materials[0].concentration".into(), "concentration_out_of_range")]
+                [(
+                    "materials[0].concentration".into(),
+                    "concentration_out_of_range"
+                )]
             );
         }
         assert_eq!(
-            c(json!({"name": "n", "materials": [{"name": "a", "concentration": 60}, {"name": "b", "concentration": 40.01}]})),
+            c(
+                json!({"name": "n", "materials": [{"name": "a", "concentration": 60}, {"name": "b", "concentration": 40.01}]})
+            ),
             [("materials".into(), "total_exceeds_100")]
         );
-        let many: Vec<Value> = (0..=MAX_MATERIALS).map(|i| json!({"name": format!("m{i}"), "concentration": 1})).collect();
-        assert_eq!(c(json!({"name": "n", "materials": many})), [("materials".into(), "too_many_materials")]);
+        let many: Vec<Value> = (0..=MAX_MATERIALS)
+            .map(|i| json!({"name": format!("m{i}"), "concentration": 1}))
+            .collect();
+        assert_eq!(
+            c(json!({"name": "n", "materials": many})),
+            [("materials".into(), "too_many_materials")]
+        );
         assert_eq!(c(json!([])), [("$".into(), "invalid_type")]);
-        assert_eq!(c(json!({"name": "a\u{7}b", "materials": [{"name": "a", "concentration": 1}]})), [("name".into(), "control_character")]);
+        assert_eq!(
+            c(json!({"name": "a\u{7}b", "materials": [{"name": "a", "concentration": 1}]})),
+            [("name".into(), "control_character")]
+        );
     }
 
     #[test]
@@ -218,24 +309,41 @@ mod tests {
 
     #[test]
     fn exactly_100_is_allowed_and_decimals_are_exact() {
-        let f = ok(json!({"name": "n", "materials": [{"name": "a", "concentration": 33.3}, {"name": "b", "concentration": "66.7"}]}));
+        let f = ok(
+            json!({"name": "n", "materials": [{"name": "a", "concentration": 33.3}, {"name": "b", "concentration": "66.7"}]}),
+        );
         let total: Decimal = f.materials.iter().map(|m| m.concentration.value()).sum();
         assert_eq!(total, Decimal::ONE_HUNDRED);
         ok(json!({"name": "n", "materials": [{"name": "a", "concentration": 1e2}]}));
     }
 
     fn make_up(entries: &[(&str, Value)]) -> Fingerprint {
-        let materials: Vec<Value> = entries.iter().map(|(n, c)| json!({"name": n, "concentration": c})).collect();
+        let materials: Vec<Value> = entries
+            .iter()
+            .map(|(n, c)| json!({"name": n, "concentration": c}))
+            .collect();
         ok(json!({"name": "any", "materials": materials})).fingerprint()
     }
 
     #[test]
     fn fingerprint_ignores_order_name_case_and_decimal_notation() {
         let a = make_up(&[("Bergamot Oil", json!(15.5)), ("Rose", json!(10))]);
-        assert_eq!(a, make_up(&[("rose", json!("10.000")), (" BERGAMOT OIL ", json!("15.50"))]));
-        assert_ne!(a, make_up(&[("Bergamot Oil", json!(15.5)), ("Rose", json!(10.1))]));
+        assert_eq!(
+            a,
+            make_up(&[
+                ("rose", json!("10.000")),
+                (" BERGAMOT OIL ", json!("15.50"))
+            ])
+        );
+        assert_ne!(
+            a,
+            make_up(&[("Bergamot Oil", json!(15.5)), ("Rose", json!(10.1))])
+        );
         assert_ne!(a, make_up(&[("Bergamot Oil", json!(15.5))]));
-        assert_ne!(a, make_up(&[("Bergamot", json!(15.5)), ("Rose", json!(10))]));
+        assert_ne!(
+            a,
+            make_up(&[("Bergamot", json!(15.5)), ("Rose", json!(10))])
+        );
     }
 
     proptest! {

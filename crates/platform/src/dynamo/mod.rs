@@ -1,11 +1,13 @@
 //! DynamoDB adapters. Items are the domain types marshalled with `serde_dynamo`; every write
 //! that must not happen twice is conditional.
 
+mod formula_store;
 mod markers;
 mod rejections;
 mod rental_store;
 mod stats_store;
 
+pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
 pub use rejections::{Rejection, RejectionLog};
 pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX};

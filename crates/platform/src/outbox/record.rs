@@ -2,7 +2,7 @@ use crate::aws::data_error;
 use crate::dynamo::{Item, ttl_in_days};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::PortError;
-use domain::events::DomainEvent;
+use domain::events::{DomainEvent, EventBody};
 use domain::time::format_time;
 use serde::{Deserialize, Serialize};
 
@@ -34,12 +34,22 @@ pub struct OutboxRecord {
     pub created_at: String,
 }
 
+impl Destination {
+    /// Facts others react to fan out through the topic; work items go to the work queue.
+    pub fn for_event(event: &DomainEvent) -> Self {
+        match event.body {
+            EventBody::RentalCompleted(_) => Self::DomainEvents,
+            EventBody::FormulaSubmitted(_) => Self::WorkQueue,
+        }
+    }
+}
+
 impl OutboxRecord {
     pub fn for_domain_event(event: &DomainEvent) -> Result<Self, PortError> {
         Ok(Self {
             aggregate_id: event.aggregate_id.clone(),
             event_id: event.event_id.to_string(),
-            destination: Destination::DomainEvents,
+            destination: Destination::for_event(event),
             message_group_id: event.aggregate_id.clone(),
             event_type: event.event_type().to_owned(),
             body: serde_json::to_string(event).map_err(|e| data_error("domain event", e))?,

@@ -1,0 +1,79 @@
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::ports::Ports;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::formulas::{Formula, NewFormula, submit_formula};
+use domain::ids::FormulaId;
+use domain::ports::{FormulaStore, FormulaSubmission};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tracing::instrument;
+
+/// `POST /formulas`: validates, then stores the formula and its work item atomically unless
+/// the same make-up exists: `202 {"formula_id"}`, or `409` naming the existing formula.
+#[instrument(skip_all)]
+pub async fn submit<P: Ports>(
+    State(p): State<Arc<P>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let new = NewFormula::from_json(&body)?;
+    let (id, outcome) = submit_formula(p.formulas(), new, chrono::Utc::now()).await?;
+    Ok(match outcome {
+        FormulaSubmission::Created => (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/formulas/{id}"))],
+            Json(json!({"formula_id": id})),
+        )
+            .into_response(),
+        FormulaSubmission::Duplicate(existing) => (
+            StatusCode::CONFLICT,
+            [(header::LOCATION, format!("/formulas/{existing}"))],
+            Json(json!({
+                "formula_id": existing,
+                "error": {"code": "duplicate_formula", "message": "a formula with the same make-up exists", "details": []},
+            })),
+        )
+            .into_response(),
+    })
+}
+
+/// `GET /formulas/{formula_id}`: the formula and its processing status.
+#[instrument(skip(p))]
+pub async fn get<P: Ports>(
+    State(p): State<Arc<P>>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = FormulaId::parse(raw).map_err(|e| ApiError::invalid_path_id("formula_id", e))?;
+    let formula = p
+        .formulas()
+        .get(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            code: "formula_not_found",
+            message: format!("no formula {id}"),
+        })?;
+    Ok(Json(formula_json(&formula)))
+}
+
+fn formula_json(f: &Formula) -> Value {
+    let materials: Vec<Value> = f
+        .materials
+        .iter()
+        .map(|m| {
+            // A JSON number, written from the exact decimal's text.
+            let concentration: Value =
+                serde_json::from_str(&m.concentration.to_string()).unwrap_or(Value::Null);
+            json!({"name": m.name.as_str(), "concentration": concentration})
+        })
+        .collect();
+    json!({
+        "formula_id": f.formula_id,
+        "name": f.name,
+        "materials": materials,
+        "fingerprint": f.fingerprint,
+        "status": f.status,
+    })
+}

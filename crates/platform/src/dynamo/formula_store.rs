@@ -1,0 +1,106 @@
+use super::{Item, s};
+use crate::aws::{data_error, sdk_error};
+use crate::outbox::OutboxRecord;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use domain::PortError;
+use domain::events::DomainEvent;
+use domain::formulas::Formula;
+use domain::ids::FormulaId;
+use domain::ports::{FormulaStore, FormulaSubmission};
+use tracing::instrument;
+
+/// Formulas in DynamoDB. The id derives from the make-up's fingerprint, so the conditional put
+/// of the formula item is the fingerprint claim; it commits with the outbox row or not at all.
+#[derive(Clone)]
+pub struct DynamoFormulaStore {
+    client: Client,
+    table: String,
+    outbox_table: String,
+}
+
+impl DynamoFormulaStore {
+    pub fn new(client: Client, table: impl Into<String>, outbox_table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            outbox_table: outbox_table.into(),
+        }
+    }
+}
+
+impl FormulaStore for DynamoFormulaStore {
+    #[instrument(skip_all, fields(formula_id = %formula.formula_id))]
+    async fn submit(
+        &self,
+        formula: &Formula,
+        event: &DomainEvent,
+    ) -> Result<FormulaSubmission, PortError> {
+        let item: Item = serde_dynamo::to_item(formula).map_err(|e| data_error("formula", e))?;
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(formula_id)")
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        let outbox = OutboxRecord::for_domain_event(event)?.transact_put(&self.outbox_table)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(claim).build())
+            .transact_items(outbox)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(FormulaSubmission::Created),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), TransactWriteItemsError::TransactionCanceledException(c)
+                    if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")) =>
+            {
+                Ok(FormulaSubmission::Duplicate(formula.formula_id.clone()))
+            }
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    #[instrument(skip(self))]
+    async fn get(&self, id: &FormulaId) -> Result<Option<Formula>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("formula_id", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(&self.table, e)))
+            .transpose()
+    }
+
+    #[instrument(skip(self))]
+    async fn mark_processed(&self, id: &FormulaId) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("formula_id", s(id.as_str()))
+            .update_expression("SET #s = :processed")
+            .condition_expression("attribute_exists(formula_id) AND #s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":processed", s("processed"))
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Flow 3 against moto: concurrent identical submissions, the atomic store + outbox, the relay
+//! to the work queue, and processing by queue-processor.
+
+#![recursion_limit = "256"]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::http::StatusCode;
+use integration_tests::TestStack;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn summer_breeze() -> Value {
+    json!({"name": "Summer Breeze", "materials": [
+        {"name": "Bergamot Oil", "concentration": 15.5},
+        {"name": "Rose Absolute", "concentration": 2.25},
+        {"name": "Iso E Super", "concentration": 30}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_identical_concurrent_submissions_store_and_publish_exactly_one() {
+    let stack = Arc::new(TestStack::start().await);
+    let handles: Vec<_> = (0..20)
+        .map(|i| {
+            let stack = stack.clone();
+            // Same make-up, other names and notations.
+            let mut body = summer_breeze();
+            body["name"] = json!(format!("Copy {i}"));
+            body["materials"][0]["concentration"] = json!("15.50");
+            tokio::spawn(async move { stack.api("POST", "/formulas", Some(&body)).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    let accepted: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::ACCEPTED)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(accepted.len(), 1, "{results:?}");
+    let id = accepted[0]["formula_id"].as_str().unwrap().to_owned();
+    for (status, body) in &results {
+        assert!(
+            *status == StatusCode::ACCEPTED || *status == StatusCode::CONFLICT,
+            "{status} {body}"
+        );
+        assert_eq!(body["formula_id"], id.as_str());
+    }
+    let outbox: Vec<Value> = devstack::report::scan_all(&stack.dynamo(), &stack.table("outbox"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.len(),
+        1,
+        "one outbox row, nothing for the duplicates"
+    );
+
+    // The relay publishes it to the work queue; queue-processor processes it.
+    let (_, pending) = stack.api("GET", &format!("/formulas/{id}"), None).await;
+    assert_eq!(pending["status"], "pending");
+    let functions = stack.functions();
+    let s = stack.clone();
+    let id2 = id.clone();
+    stack
+        .pump_until(&functions, Duration::from_secs(30), move || {
+            let (s, id) = (s.clone(), id2.clone());
+            async move {
+                s.api("GET", &format!("/formulas/{id}"), None).await.1["status"] == "processed"
+            }
+        })
+        .await;
+    let (status, formula) = stack.api("GET", &format!("/formulas/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        formula["materials"][0],
+        json!({"name": "Bergamot Oil", "concentration": 15.5})
+    );
+    assert!(stack.dead_letters("work").await.is_empty());
+
+    // A resubmission later is still refused with the existing id.
+    let (status, body) = stack.api("POST", "/formulas", Some(&summer_breeze())).await;
+    assert_eq!(
+        (status, body["formula_id"].as_str()),
+        (StatusCode::CONFLICT, Some(id.as_str()))
+    );
+}

@@ -1,0 +1,90 @@
+//! Every file under `events/` deserializes into what its function expects.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use domain::events::DomainEvent;
+use domain::formulas::NewFormula;
+use domain::rentals::ReturnScan;
+use platform::outbox::OutboxRecord;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(dir);
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "{}", dir.display());
+    out
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn return_events_are_well_formed_scans() {
+    for f in files("rental-return").into_iter().chain(files("demo")) {
+        let v = json(&f);
+        if v.get("Records").is_some() {
+            let batch: SqsEvent = serde_json::from_value(v).unwrap();
+            assert_eq!(batch.records.len(), 5);
+            for r in batch.records {
+                let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+                ReturnScan::from_json(&body).unwrap();
+                assert!(r.attributes.contains_key("MessageGroupId"));
+            }
+        } else {
+            ReturnScan::from_json(&v).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
+}
+
+#[test]
+fn queue_samples_carry_domain_events() {
+    for f in files("notifier")
+        .into_iter()
+        .chain(files("queue-processor"))
+    {
+        let batch: SqsEvent = serde_json::from_value(json(&f)).unwrap();
+        for r in batch.records {
+            let _: DomainEvent = serde_json::from_str(r.body.as_deref().unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
+}
+
+#[test]
+fn the_stream_sample_is_an_outbox_insert() {
+    for f in files("outbox-relay") {
+        let event: StreamEvent = serde_json::from_value(json(&f)).unwrap();
+        let row: OutboxRecord =
+            serde_dynamo::from_item(event.records[0].change.new_image.clone()).unwrap();
+        let _: DomainEvent = serde_json::from_str(&row.body).unwrap();
+    }
+}
+
+#[test]
+fn api_samples_are_rest_proxy_events() {
+    for f in files("api-handler") {
+        let event: ApiGatewayProxyRequest = serde_json::from_value(json(&f)).unwrap();
+        assert!(event.path.is_some());
+    }
+}
+
+#[test]
+fn demo_formulas_are_valid_except_the_invalid_one() {
+    for f in files("demo-formulas") {
+        let result = NewFormula::from_json(&json(&f));
+        let invalid = f.to_string_lossy().contains("invalid");
+        assert_eq!(result.is_err(), invalid, "{}", f.display());
+    }
+}
