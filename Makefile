@@ -9,13 +9,14 @@ FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 ENV ?= dev
 INFRA := infrastructure
 
-.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram zips clean
+.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts moto itself)"
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
+	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
 	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
 
@@ -81,6 +82,10 @@ deploy: venv infra-deps
 
 diagram: templates
 	cd $(INFRA) && npx tsx scripts/diagram.ts
+
+# Criterion benchmarks of request handling (no I/O); HTML-free text report.
+bench:
+	cargo bench -p api-handler --bench requests
 
 zips: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --output-format zip \

@@ -86,3 +86,47 @@ async fn twenty_identical_concurrent_submissions_store_and_publish_exactly_one()
         (StatusCode::CONFLICT, Some(id.as_str()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_store_and_publish_loses_nothing() {
+    let stack = Arc::new(TestStack::start().await);
+    let (status, body) = stack.api("POST", "/formulas", Some(&summer_breeze())).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = body["formula_id"].as_str().unwrap().to_owned();
+
+    // The relay crashes on its first invocations: the stored formula is not published yet.
+    let relay = stack.outbox_source();
+    let crashes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = crashes.clone();
+    let crashing = move |function: String, _payload: Value| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            Err::<Value, _>(devstack::bridge::InvokeError::Function {
+                function,
+                detail: "runtime exited".into(),
+            })
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(relay.poll_once(&crashing).await.unwrap(), 0);
+    }
+    assert_eq!(crashes.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let (_, pending) = stack.api("GET", &format!("/formulas/{id}"), None).await;
+    assert_eq!(pending["status"], "pending");
+
+    // The same stream reader, once the relay works again, publishes the row; it is processed once.
+    let functions = stack.functions();
+    assert_eq!(relay.poll_once(&functions.invoker()).await.unwrap(), 1);
+    let work = stack.queue_source("work");
+    let mut received = 0;
+    for _ in 0..20 {
+        received += work.poll_once(&functions.invoker()).await.unwrap().received;
+        if received > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(received, 1);
+    let (_, done) = stack.api("GET", &format!("/formulas/{id}"), None).await;
+    assert_eq!(done["status"], "processed");
+}

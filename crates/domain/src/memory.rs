@@ -135,7 +135,7 @@ impl RentalStore for InMemoryRentalStore {
 /// A queue that keeps what it was given, dropping repeats like a FIFO queue's de-duplication.
 #[derive(Default)]
 pub struct InMemoryReturnQueue {
-    queued: Mutex<Vec<ReturnScan>>,
+    queued: Mutex<(Vec<ReturnScan>, HashSet<ReturnId>)>,
     fail_next: Mutex<Option<PortError>>,
 }
 
@@ -149,6 +149,7 @@ impl InMemoryReturnQueue {
         self.queued
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .0
             .clone()
     }
 }
@@ -164,8 +165,8 @@ impl ReturnQueue for InMemoryReturnQueue {
             return Err(e);
         }
         let mut q = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        if !q.iter().any(|s| s.return_id() == scan.return_id()) {
-            q.push(scan.clone());
+        if q.1.insert(scan.return_id()) {
+            q.0.push(scan.clone());
         }
         Ok(())
     }

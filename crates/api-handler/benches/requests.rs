@@ -1,0 +1,106 @@
+//! Request handling cost without I/O: validation and fingerprinting, and whole POSTs through the
+//! router with in-memory ports (what the Lambda adds on top of network and DynamoDB time).
+//! `make bench`; targets and results in the README.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use api_handler::{Services, router};
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use domain::formulas::NewFormula;
+use domain::memory::{
+    InMemoryFormulaStore, InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore,
+};
+use domain::rentals::ReturnScan;
+use platform::idempotency::memory::InMemoryIdempotencyStore;
+use serde_json::{Value, json};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower::ServiceExt;
+
+fn formula(variant: u64) -> Value {
+    let materials: Vec<Value> = (0..10)
+        .map(|i| json!({"name": format!("Material {i}"), "concentration": format!("{}.{:02}", i + 1, variant % 100)}))
+        .collect();
+    json!({"name": format!("Formula {variant}"), "materials": materials})
+}
+
+fn services() -> Arc<
+    Services<
+        InMemoryRentalStore,
+        InMemoryStatsStore,
+        InMemoryReturnQueue,
+        InMemoryIdempotencyStore,
+        InMemoryFormulaStore,
+    >,
+> {
+    Arc::new(Services {
+        rentals: InMemoryRentalStore::default(),
+        stats: InMemoryStatsStore::default(),
+        returns: InMemoryReturnQueue::default(),
+        idempotency: InMemoryIdempotencyStore::default(),
+        formulas: InMemoryFormulaStore::default(),
+    })
+}
+
+fn validation(c: &mut Criterion) {
+    let body = formula(7);
+    c.bench_function("formula validation + fingerprint (10 materials)", |b| {
+        b.iter(|| {
+            NewFormula::from_json(black_box(&body))
+                .unwrap()
+                .fingerprint()
+        })
+    });
+    let scan = json!({"timestamp": "2025-02-10T11:00:00+00:00", "location_id": "topanga-location-01",
+                      "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="});
+    c.bench_function("return scan validation + return id", |b| {
+        b.iter(|| ReturnScan::from_json(black_box(&scan)).unwrap().return_id())
+    });
+}
+
+fn post_through_router(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let ports = services();
+    let counter = AtomicU64::new(0);
+    c.bench_function("POST /formulas through the router (in-memory ports)", |b| {
+        b.to_async(&rt).iter(|| {
+            // A new make-up each time: the accepted path, not the duplicate one.
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let mut body = formula(n);
+            body["materials"][9]["name"] = json!(format!("Unique {n}"));
+            let request = Request::post("/formulas")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let app = router(ports.clone());
+            async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
+        })
+    });
+    let ports = services();
+    let counter = AtomicU64::new(0);
+    c.bench_function(
+        "POST /rentals/returns through the router (in-memory ports)",
+        |b| {
+            b.to_async(&rt).iter(|| {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let body = json!({"timestamp": format!("2025-02-10T11:00:00.{:03}Z", n % 1000),
+                              "location_id": format!("loc-{n}"), "user_qr_data": "dHBnX3UwMDAx",
+                              "asset_qr_data": "dHBnX2EwMDAwMQ=="});
+                let request = Request::post("/rentals/returns")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap();
+                let app = router(ports.clone());
+                async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
+            })
+        },
+    );
+}
+
+criterion_group!(benches, validation, post_through_router);
+criterion_main!(benches);
