@@ -323,19 +323,8 @@ async fn replay(files: &[String]) -> Result<()> {
         files.len()
     );
     for file in files {
-        let body = std::fs::read_to_string(file)?;
-        let response = http
-            .post(format!("{api}/rentals/returns"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let answer: serde_json::Value = response.json().await.unwrap_or_default();
-        let name = Path::new(file)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (name, status, answer) =
+            post_file(&http, &format!("{api}/rentals/returns"), file).await?;
         let Some(id) = answer["return_id"].as_str() else {
             println!("  {name:<28} HTTP {status} {answer}");
             continue;
@@ -410,19 +399,7 @@ async fn submit_formulas(files: &[String]) -> Result<()> {
     let mut accepted = Vec::new();
     println!("== Submitting {} formulas through {api} ==", files.len());
     for file in files {
-        let body = std::fs::read_to_string(file)?;
-        let response = http
-            .post(format!("{api}/formulas"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let answer: serde_json::Value = response.json().await.unwrap_or_default();
-        let name = Path::new(file)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (name, status, answer) = post_file(&http, &format!("{api}/formulas"), file).await?;
         let detail = match (
             answer["formula_id"].as_str(),
             answer["error"]["code"].as_str(),
@@ -474,4 +451,26 @@ async fn submit_formulas(files: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// POSTs a JSON file; answers the file's name, the status and the JSON answer.
+async fn post_file(
+    http: &reqwest::Client,
+    url: &str,
+    file: &str,
+) -> Result<(String, reqwest::StatusCode, serde_json::Value)> {
+    let body = std::fs::read_to_string(file)?;
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer = response.json().await.unwrap_or_default();
+    let name = Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((name, status, answer))
 }

@@ -26,11 +26,12 @@ pub struct Snapshot {
     pub dead_letters: BTreeMap<String, u64>,
 }
 
-pub async fn scan_all<T: DeserializeOwned>(
+/// Every item of `table`, as stored.
+pub async fn scan_items(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-) -> Result<Vec<T>> {
-    let items = client
+) -> Result<Vec<platform::dynamo::Item>> {
+    Ok(client
         .scan()
         .table_name(table)
         .into_paginator()
@@ -38,8 +39,16 @@ pub async fn scan_all<T: DeserializeOwned>(
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| sdk_error("Scan", e))?;
-    serde_dynamo::from_items(items).map_err(|e| crate::DevError::Setup(format!("{table}: {e}")))
+        .map_err(|e| sdk_error("Scan", e))?)
+}
+
+/// Every item of `table`, as `T`.
+pub async fn scan_all<T: DeserializeOwned>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<Vec<T>> {
+    serde_dynamo::from_items(scan_items(client, table).await?)
+        .map_err(|e| crate::DevError::Setup(format!("{table}: {e}")))
 }
 
 pub async fn snapshot(

@@ -104,16 +104,7 @@ async fn clear_table(client: &Client, table: &str) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    let items = client
-        .scan()
-        .table_name(table)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| sdk_error("Scan", e))?;
-    for item in items {
+    for item in crate::report::scan_items(client, table).await? {
         let key: Item = item.into_iter().filter(|(k, _)| keys.contains(k)).collect();
         client
             .delete_item()
