@@ -18,6 +18,34 @@ impl FieldError {
     }
 }
 
+/// A required string field of a JSON object, trimmed; records `missing_field` (absent or null)
+/// or `invalid_type` (not a string) in `errors` otherwise.
+pub fn required_string(
+    value: Option<&serde_json::Value>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match value {
+        None | Some(serde_json::Value::Null) => {
+            errors.push(FieldError::new(
+                field,
+                "missing_field",
+                format!("{field} is required"),
+            ));
+            None
+        }
+        Some(serde_json::Value::String(s)) => Some(s.trim().to_owned()),
+        Some(_) => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_type",
+                format!("{field} must be a string"),
+            ));
+            None
+        }
+    }
+}
+
 /// A payload that does not describe a valid domain value. Carries every field problem found,
 /// not only the first, so a client can fix its request in one round trip.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

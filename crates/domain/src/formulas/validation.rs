@@ -1,7 +1,7 @@
 //! `POST /formulas` bodies: every field problem is reported, each with its own code.
 
 use super::formula::{Concentration, Material, MaterialName, NewFormula};
-use crate::error::{FieldError, ValidationError};
+use crate::error::{FieldError, ValidationError, required_string};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -32,50 +32,30 @@ fn text_field(
     max: usize,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    match v {
-        None | Some(Value::Null) => {
-            errors.push(FieldError::new(
-                field,
-                "missing_field",
-                format!("{field} is required"),
-            ));
-            None
-        }
-        Some(Value::String(s)) => {
-            let t = s.trim();
-            if t.is_empty() {
-                errors.push(FieldError::new(
-                    field,
-                    empty_code,
-                    format!("{field} must not be empty"),
-                ));
-                None
-            } else if t.chars().count() > max {
-                errors.push(FieldError::new(
-                    field,
-                    "too_long",
-                    format!("{field} must be at most {max} characters"),
-                ));
-                None
-            } else if t.chars().any(char::is_control) {
-                errors.push(FieldError::new(
-                    field,
-                    "control_character",
-                    format!("{field} must not contain control characters"),
-                ));
-                None
-            } else {
-                Some(t.to_owned())
-            }
-        }
-        Some(_) => {
-            errors.push(FieldError::new(
-                field,
-                "invalid_type",
-                format!("{field} must be a string"),
-            ));
-            None
-        }
+    let t = required_string(v, field, errors)?;
+    if t.is_empty() {
+        errors.push(FieldError::new(
+            field,
+            empty_code,
+            format!("{field} must not be empty"),
+        ));
+        None
+    } else if t.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} must be at most {max} characters"),
+        ));
+        None
+    } else if t.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "control_character",
+            format!("{field} must not contain control characters"),
+        ));
+        None
+    } else {
+        Some(t)
     }
 }
 

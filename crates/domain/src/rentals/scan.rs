@@ -1,6 +1,6 @@
 //! A return bin's scan: the wire event and its validated form.
 
-use crate::error::{FieldError, ValidationError};
+use crate::error::{FieldError, ValidationError, required_string};
 use crate::ids::{LocationId, ReturnId};
 use crate::time::{format_time, parse_event_time, serde_time};
 use chrono::{DateTime, Utc};
@@ -41,25 +41,7 @@ impl ReturnScan {
             ));
         };
         let mut errors = Vec::new();
-        let mut text = |field: &'static str| match obj.get(field) {
-            None | Some(Value::Null) => {
-                errors.push(FieldError::new(
-                    field,
-                    "missing_field",
-                    format!("{field} is required"),
-                ));
-                None
-            }
-            Some(Value::String(s)) => Some(s.trim().to_owned()),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    field,
-                    "invalid_type",
-                    format!("{field} must be a string"),
-                ));
-                None
-            }
-        };
+        let mut text = |field: &'static str| required_string(obj.get(field), field, &mut errors);
         let timestamp = text("timestamp");
         let location = text("location_id");
         let user_qr = text("user_qr_data");
