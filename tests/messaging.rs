@@ -14,7 +14,6 @@ use domain::ids::{AssetId, LocationId, RentalId, ReturnId, UserId};
 use domain::rentals::AssetType;
 use domain::time::parse_event_time;
 use integration_tests::{TEST_VISIBILITY_SECS, TestStack};
-use platform::outbox::OutboxRecord;
 use platform::sqs::FifoSender;
 use serde_json::Value;
 use std::sync::Arc;
@@ -261,35 +260,12 @@ async fn the_notifier_retries_then_succeeds_and_notifies_once() {
 async fn the_relay_publishes_each_outbox_record_exactly_once_in_order() {
     let stack = TestStack::start().await;
     let functions = stack.functions();
-    let outbox = stack.table("outbox");
     let events: Vec<DomainEvent> = (1..=6).map(|n| completed("tpg_u0003", n)).collect();
     for e in &events {
-        let put = OutboxRecord::for_domain_event(e)
-            .unwrap()
-            .transact_put(&outbox)
-            .unwrap();
-        stack
-            .dynamo()
-            .transact_write_items()
-            .transact_items(put)
-            .send()
-            .await
-            .unwrap();
+        stack.write_outbox(e).await.unwrap();
     }
     // A second write of an already-recorded event is refused by its condition.
-    let again = OutboxRecord::for_domain_event(&events[0])
-        .unwrap()
-        .transact_put(&outbox)
-        .unwrap();
-    assert!(
-        stack
-            .dynamo()
-            .transact_write_items()
-            .transact_items(again)
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(stack.write_outbox(&events[0]).await.is_err());
 
     let invoker = functions.invoker();
     let relay = stack.outbox_source();
@@ -341,24 +317,18 @@ async fn the_relay_keeps_reading_after_a_cancelled_transaction() {
     let stack = TestStack::start().await;
     let functions = stack.functions();
     let invoker = functions.invoker();
-    let outbox = stack.table("outbox");
     let relay = stack.outbox_source();
-    let write = |e: &DomainEvent| {
-        let put = OutboxRecord::for_domain_event(e)
-            .unwrap()
-            .transact_put(&outbox)
-            .unwrap();
-        stack
-            .dynamo()
-            .transact_write_items()
-            .transact_items(put)
-            .send()
-    };
     let first = completed("tpg_u0004", 1);
-    write(&first).await.unwrap();
+    stack.write_outbox(&first).await.unwrap();
     assert_eq!(relay.poll_once(&invoker).await.unwrap(), 1);
-    assert!(write(&first).await.is_err(), "the duplicate is cancelled");
-    write(&completed("tpg_u0004", 2)).await.unwrap();
+    assert!(
+        stack.write_outbox(&first).await.is_err(),
+        "the duplicate is cancelled"
+    );
+    stack
+        .write_outbox(&completed("tpg_u0004", 2))
+        .await
+        .unwrap();
     assert_eq!(
         relay.poll_once(&invoker).await.unwrap(),
         1,

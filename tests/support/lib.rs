@@ -266,6 +266,22 @@ impl TestStack {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// Writes `event`'s outbox row in a transaction of its own, as a state change does; the
+    /// error text when the transaction is cancelled (the event id exists).
+    pub async fn write_outbox(&self, event: &domain::events::DomainEvent) -> Result<(), String> {
+        let put = platform::outbox::OutboxRecord::for_domain_event(event)
+            .unwrap()
+            .transact_put(&self.table("outbox"))
+            .unwrap();
+        self.dynamo()
+            .transact_write_items()
+            .transact_items(put)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Messages currently in `queue`'s dead-letter queue (received and left there).
     pub async fn dead_letters(&self, queue: &str) -> Vec<String> {
         let out = self
