@@ -25,6 +25,7 @@ pub struct DomainEvent {
 pub enum EventBody {
     RentalCompleted(RentalCompleted),
     FormulaSubmitted(FormulaSubmitted),
+    TaskSubmitted(TaskSubmitted),
 }
 
 impl EventBody {
@@ -32,6 +33,7 @@ impl EventBody {
         match self {
             Self::RentalCompleted(_) => "RentalCompleted",
             Self::FormulaSubmitted(_) => "FormulaSubmitted",
+            Self::TaskSubmitted(_) => "TaskSubmitted",
         }
     }
 }
@@ -41,6 +43,12 @@ impl EventBody {
 pub struct FormulaSubmitted {
     pub formula_id: crate::ids::FormulaId,
     pub fingerprint: crate::formulas::Fingerprint,
+}
+
+/// A task was accepted and awaits its turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSubmitted {
+    pub task_id: crate::ids::TaskId,
 }
 
 /// A return completed a rental.
@@ -83,6 +91,21 @@ impl DomainEvent {
             aggregate_id: format!("formula-{}", event.formula_id),
             occurred_at: at,
             body: EventBody::FormulaSubmitted(event),
+        }
+    }
+
+    /// Tasks of one group form one aggregate, so the outbox keeps them in one partition (one
+    /// stream shard, in write order) and they travel in one message group.
+    pub fn task_submitted(
+        event: TaskSubmitted,
+        group: &crate::tasks::TaskGroup,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            event_id: Self::derive_id("TaskSubmitted", event.task_id.as_str()),
+            aggregate_id: group.to_string(),
+            occurred_at: at,
+            body: EventBody::TaskSubmitted(event),
         }
     }
 

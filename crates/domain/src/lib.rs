@@ -10,6 +10,7 @@ pub mod ids;
 pub mod memory;
 pub mod ports;
 pub mod rentals;
+pub mod tasks;
 pub mod time;
 
-pub use error::{FieldError, PortError, ValidationError};
+pub use error::{FieldError, PortError, TextRule, ValidationError, text_field};

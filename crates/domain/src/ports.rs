@@ -110,3 +110,42 @@ pub trait FormulaStore: Send + Sync {
         id: &crate::ids::FormulaId,
     ) -> impl Future<Output = Result<bool, PortError>> + Send;
 }
+
+pub trait TaskStore: Send + Sync {
+    /// Stores a new task and the event that queues it, in one transaction.
+    fn submit(
+        &self,
+        task: &crate::tasks::Task,
+        event: &DomainEvent,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn get(
+        &self,
+        id: &crate::ids::TaskId,
+    ) -> impl Future<Output = Result<Option<crate::tasks::Task>, PortError>> + Send;
+    /// Starts a processing attempt and answers the task as it now stands (`None`: no such
+    /// task). A `queued` (or `failed`, redriven) task becomes `processing` and takes the next
+    /// sequence number, atomically with the counter, so numbers are gap-free and strictly
+    /// increasing in processing order; a `processing` task (a retry) keeps its number. Every
+    /// attempt is counted. A `completed` task is answered unchanged.
+    fn begin(
+        &self,
+        id: &crate::ids::TaskId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Option<crate::tasks::Task>, PortError>> + Send;
+    /// Records how an attempt ended on a task that is `processing`; a no-op otherwise.
+    fn settle(
+        &self,
+        id: &crate::ids::TaskId,
+        settlement: &crate::tasks::Settlement,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// The work a task stands for. Called at least once per task, so it must be idempotent; a
+/// retryable error is tried again (nothing later in the stream overtakes it), a permanent one
+/// fails the task at once.
+pub trait TaskExecutor: Send + Sync {
+    fn execute(
+        &self,
+        task: &crate::tasks::Task,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}

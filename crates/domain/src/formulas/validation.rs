@@ -1,7 +1,7 @@
 //! `POST /formulas` bodies: every field problem is reported, each with its own code.
 
 use super::formula::{Concentration, Material, MaterialName, NewFormula};
-use crate::error::{FieldError, ValidationError, required_string};
+use crate::error::{FieldError, TextRule, ValidationError, text_field};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -9,6 +9,9 @@ use std::collections::HashMap;
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_MATERIAL_NAME_LEN: usize = 100;
 pub const MAX_MATERIALS: usize = 50;
+
+const NAME: TextRule = TextRule::single_line(MAX_NAME_LEN).non_empty("empty_name");
+const MATERIAL_NAME: TextRule = TextRule::single_line(MAX_MATERIAL_NAME_LEN).non_empty("empty");
 
 /// A JSON number or numeric string as an exact decimal. Numbers pass through their shortest
 /// round-trip text, which is exact for up to 15 significant digits; a string is always exact.
@@ -25,40 +28,6 @@ fn decimal(v: &Value) -> Option<Decimal> {
     }
 }
 
-fn text_field(
-    v: Option<&Value>,
-    field: &str,
-    empty_code: &'static str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let t = required_string(v, field, errors)?;
-    if t.is_empty() {
-        errors.push(FieldError::new(
-            field,
-            empty_code,
-            format!("{field} must not be empty"),
-        ));
-        None
-    } else if t.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("{field} must be at most {max} characters"),
-        ));
-        None
-    } else if t.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "control_character",
-            format!("{field} must not contain control characters"),
-        ));
-        None
-    } else {
-        Some(t)
-    }
-}
-
 impl NewFormula {
     pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
         let Some(obj) = body.as_object() else {
@@ -68,13 +37,7 @@ impl NewFormula {
             ));
         };
         let mut errors = Vec::new();
-        let name = text_field(
-            obj.get("name"),
-            "name",
-            "empty_name",
-            MAX_NAME_LEN,
-            &mut errors,
-        );
+        let name = text_field(obj.get("name"), "name", &NAME, &mut errors);
 
         let mut materials = Vec::new();
         match obj.get("materials") {
@@ -107,13 +70,7 @@ impl NewFormula {
                         ));
                         continue;
                     };
-                    let name = text_field(
-                        m.get("name"),
-                        &at("name"),
-                        "empty",
-                        MAX_MATERIAL_NAME_LEN,
-                        &mut errors,
-                    );
+                    let name = text_field(m.get("name"), &at("name"), &MATERIAL_NAME, &mut errors);
                     let concentration = match m.get("concentration") {
                         None | Some(Value::Null) => {
                             errors.push(FieldError::new(

@@ -33,7 +33,7 @@ pub fn notification_for(event: &DomainEvent) -> Option<Notification> {
                 "returned_at": crate::time::format_time(&e.returned_at),
             }),
         }),
-        EventBody::FormulaSubmitted(_) => None,
+        EventBody::FormulaSubmitted(_) | EventBody::TaskSubmitted(_) => None,
     }
 }
 

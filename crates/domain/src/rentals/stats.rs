@@ -63,7 +63,7 @@ pub fn stats_delta(event: &DomainEvent) -> Option<StatsDelta> {
                 returned_at: e.returned_at,
             })
         }
-        EventBody::FormulaSubmitted(_) => None,
+        EventBody::FormulaSubmitted(_) | EventBody::TaskSubmitted(_) => None,
     }
 }
 

@@ -269,3 +269,6 @@ impl crate::ports::FormulaStore for InMemoryFormulaStore {
         }
     }
 }
+
+mod tasks;
+pub use tasks::{InMemoryTaskStore, ScriptedExecutor};

@@ -1,0 +1,252 @@
+use super::task::{Settlement, Task, TaskStatus};
+use crate::PortError;
+use crate::ids::TaskId;
+use crate::ports::{TaskExecutor, TaskStore};
+use chrono::{DateTime, Utc};
+
+/// Which delivery of its message an attempt is: the queue's receive count against the number
+/// of receives after which the message moves to the dead-letter queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub receive_count: u32,
+    pub max_receives: u32,
+}
+
+impl Delivery {
+    /// If this attempt fails, the message is not delivered again.
+    pub fn is_last(&self) -> bool {
+        self.receive_count >= self.max_receives
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessOutcome {
+    Completed(Task),
+    /// A repeated delivery of a task that already completed: nothing ran.
+    AlreadyCompleted(Task),
+}
+
+/// Runs one attempt at a task. The task's state tells a retry from a repeat: a completed task is
+/// not run again. A retryable failure leaves the task `processing` with its error and returns
+/// the error, so the message (and every later one of its group) goes back to the queue; on the
+/// last delivery the task is marked `failed` first and the message then moves to the
+/// dead-letter queue. A permanent failure marks it `failed` at once.
+pub async fn process_task<S: TaskStore, E: TaskExecutor>(
+    store: &S,
+    executor: &E,
+    task_id: &TaskId,
+    delivery: Delivery,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<ProcessOutcome, PortError> {
+    let Some(task) = store.begin(task_id, now()).await? else {
+        return Err(PortError::Permanent(format!("no task {task_id}")));
+    };
+    if task.status == TaskStatus::Completed {
+        return Ok(ProcessOutcome::AlreadyCompleted(task));
+    }
+    match executor.execute(&task).await {
+        Ok(()) => {
+            let at = now();
+            store.settle(task_id, &Settlement::Completed { at }).await?;
+            Ok(ProcessOutcome::Completed(Task {
+                status: TaskStatus::Completed,
+                finished_at: Some(at),
+                ..task
+            }))
+        }
+        Err(PortError::Retryable(error)) if !delivery.is_last() => {
+            store
+                .settle(
+                    task_id,
+                    &Settlement::Retrying {
+                        error: error.clone(),
+                    },
+                )
+                .await?;
+            Err(PortError::Retryable(error))
+        }
+        Err(e) => {
+            let error = e.to_string();
+            store
+                .settle(
+                    task_id,
+                    &Settlement::Failed {
+                        error: error.clone(),
+                        at: now(),
+                    },
+                )
+                .await?;
+            Err(match e {
+                PortError::Retryable(_) => PortError::Retryable(format!(
+                    "last attempt ({} of {}) failed, the message goes to the dead-letter queue: {error}",
+                    delivery.receive_count, delivery.max_receives
+                )),
+                PortError::Permanent(_) => PortError::Permanent(error),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{InMemoryTaskStore, ScriptedExecutor};
+    use crate::tasks::{NewTask, Priority, TaskGroup, submit_task};
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    const FIRST: Delivery = Delivery {
+        receive_count: 1,
+        max_receives: 3,
+    };
+
+    async fn submit(store: &InMemoryTaskStore, n: u128, title: &str) -> TaskId {
+        let id = TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, n));
+        let new = NewTask {
+            title: title.into(),
+            description: String::new(),
+            priority: Priority::Medium,
+            due_date: None,
+        };
+        submit_task(store, id.clone(), new, &TaskGroup::default(), now())
+            .await
+            .unwrap();
+        id
+    }
+
+    async fn state(store: &InMemoryTaskStore, id: &TaskId) -> Task {
+        store.get(id).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn tasks_number_in_processing_order_and_repeats_do_not_rerun() {
+        let store = InMemoryTaskStore::default();
+        let executor = ScriptedExecutor::default();
+        let a = submit(&store, 1, "a").await;
+        let b = submit(&store, 2, "b").await;
+        assert_eq!(state(&store, &a).await.status, TaskStatus::Queued);
+        for id in [&a, &b] {
+            let outcome = process_task(&store, &executor, id, FIRST, now)
+                .await
+                .unwrap();
+            assert!(matches!(outcome, ProcessOutcome::Completed(_)));
+        }
+        let again = process_task(&store, &executor, &a, FIRST, now)
+            .await
+            .unwrap();
+        assert!(matches!(again, ProcessOutcome::AlreadyCompleted(_)));
+        assert_eq!(executor.ran(), vec![a.clone(), b.clone()]);
+        let (a, b) = (state(&store, &a).await, state(&store, &b).await);
+        assert_eq!((a.sequence, b.sequence), (Some(1), Some(2)));
+        assert_eq!((a.status, a.attempts), (TaskStatus::Completed, 1));
+        assert_eq!(a.finished_at, Some(now()));
+        assert_eq!(store.events().len(), 2);
+        assert!(store.events().iter().all(|e| e.aggregate_id == "tasks"));
+    }
+
+    #[tokio::test]
+    async fn a_retried_task_keeps_its_number_and_records_the_error() {
+        let store = InMemoryTaskStore::default();
+        let executor = ScriptedExecutor::failing("flaky", 1);
+        let flaky = submit(&store, 1, "flaky").await;
+        let next = submit(&store, 2, "next").await;
+        let err = process_task(&store, &executor, &flaky, FIRST, now)
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        let t = state(&store, &flaky).await;
+        assert_eq!(
+            (t.status, t.sequence, t.attempts),
+            (TaskStatus::Processing, Some(1), 1)
+        );
+        assert!(t.last_error.unwrap().contains("scripted failure"));
+        let second = Delivery {
+            receive_count: 2,
+            ..FIRST
+        };
+        process_task(&store, &executor, &flaky, second, now)
+            .await
+            .unwrap();
+        process_task(&store, &executor, &next, FIRST, now)
+            .await
+            .unwrap();
+        let t = state(&store, &flaky).await;
+        assert_eq!(
+            (t.status, t.sequence, t.attempts),
+            (TaskStatus::Completed, Some(1), 2)
+        );
+        assert_eq!(state(&store, &next).await.sequence, Some(2));
+    }
+
+    #[tokio::test]
+    async fn the_last_failed_delivery_marks_the_task_failed_and_a_redrive_runs_it_again() {
+        let store = InMemoryTaskStore::default();
+        let executor = ScriptedExecutor::failing("doomed", u32::MAX);
+        let doomed = submit(&store, 1, "doomed").await;
+        for receive_count in 1..=3 {
+            let delivery = Delivery {
+                receive_count,
+                ..FIRST
+            };
+            let err = process_task(&store, &executor, &doomed, delivery, now)
+                .await
+                .unwrap_err();
+            assert!(
+                err.is_retryable(),
+                "the message must go back, then to the DLQ"
+            );
+        }
+        let t = state(&store, &doomed).await;
+        assert_eq!(
+            (t.status, t.attempts, t.sequence),
+            (TaskStatus::Failed, 3, Some(1))
+        );
+        assert!(t.finished_at.is_some());
+
+        let other = submit(&store, 2, "other").await;
+        process_task(&store, &executor, &other, FIRST, now)
+            .await
+            .unwrap();
+        executor.fail("doomed", 0);
+        process_task(&store, &executor, &doomed, FIRST, now)
+            .await
+            .unwrap();
+        let t = state(&store, &doomed).await;
+        assert_eq!(
+            (t.status, t.attempts, t.sequence),
+            (TaskStatus::Completed, 4, Some(3))
+        );
+    }
+
+    struct Refusing;
+    impl TaskExecutor for Refusing {
+        async fn execute(&self, _: &Task) -> Result<(), PortError> {
+            Err(PortError::Permanent("cannot be done".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_fails_the_task_at_once() {
+        let store = InMemoryTaskStore::default();
+        let id = submit(&store, 1, "x").await;
+        let err = process_task(&store, &Refusing, &id, FIRST, now)
+            .await
+            .unwrap_err();
+        assert!(!err.is_retryable());
+        let t = state(&store, &id).await;
+        assert_eq!(t.status, TaskStatus::Failed);
+        assert_eq!(t.last_error.as_deref(), Some("permanent: cannot be done"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_task_is_a_permanent_failure() {
+        let store = InMemoryTaskStore::default();
+        let id = TaskId::parse("tsk_missing").unwrap();
+        let err = process_task(&store, &ScriptedExecutor::default(), &id, FIRST, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err, PortError::Permanent("no task tsk_missing".into()));
+    }
+}
