@@ -10,10 +10,12 @@ use devstack::moto::MotoServer;
 use devstack::provision::Resources;
 use devstack::sink::Sink;
 use devstack::topology::{EventSource, Topology};
+use domain::memory::ScriptedExecutor;
 use notifier::Notifier;
 use platform::config::RentalTables;
 use platform::dynamo::{
-    DynamoFormulaStore, DynamoRentalStore, DynamoStatsStore, ProcessedMarkers, RejectionLog,
+    DynamoFormulaStore, DynamoRentalStore, DynamoStatsStore, DynamoTaskStore, ProcessedMarkers,
+    RejectionLog,
 };
 use platform::notify::{NotifyClient, NotifyConfig};
 use platform::outbox::AwsPublisher;
@@ -115,6 +117,10 @@ impl TestStack {
         DynamoFormulaStore::new(self.dynamo(), self.table("formulas"), self.table("outbox"))
     }
 
+    pub fn task_store(&self) -> DynamoTaskStore {
+        DynamoTaskStore::new(self.dynamo(), self.table("tasks"), self.table("outbox"))
+    }
+
     pub fn notify_config(&self, base_url: &str) -> NotifyConfig {
         NotifyConfig {
             base_url: base_url.to_owned(),
@@ -141,7 +147,11 @@ impl TestStack {
             processor: QueueProcessor {
                 stats: self.stats_store(),
                 formulas: self.formula_store(),
+                tasks: self.task_store(),
+                // Runs every task; a test scripts failures with `processor.executor.fail`.
+                executor: ScriptedExecutor::default(),
                 rejections: self.rejections(),
+                max_receive_count: self.topology.max_receive_count,
             },
             publisher: AwsPublisher::new(
                 aws_sdk_sns::Client::new(&self.sdk),
@@ -154,19 +164,22 @@ impl TestStack {
 
     /// The queue → function mapping for `queue`, as the bridge runs it, without long polling.
     pub fn queue_source(&self, queue: &str) -> SqsSource {
-        let function = self
+        let (function, batch_size) = self
             .topology
             .event_sources
             .iter()
             .find_map(|s| match s {
                 EventSource::Queue {
-                    queue: q, function, ..
-                } if q == queue => Some(function.clone()),
+                    queue: q,
+                    function,
+                    batch_size,
+                    ..
+                } if q == queue => Some((function.clone(), *batch_size)),
                 _ => None,
             })
             .unwrap();
         let q = self.resources.queue(queue).unwrap();
-        SqsSource::new(self.sqs(), &q.url, &q.arn, &function, 10).with_wait_secs(0)
+        SqsSource::new(self.sqs(), &q.url, &q.arn, &function, batch_size).with_wait_secs(0)
     }
 
     pub fn outbox_source(&self) -> StreamSource {
@@ -229,6 +242,8 @@ impl TestStack {
                 self.table("idempotency"),
             ),
             formulas: self.formula_store(),
+            tasks: self.task_store(),
+            task_group: domain::tasks::TaskGroup::default(),
         });
         let mut request = axum::http::Request::builder()
             .method(method)
@@ -305,7 +320,13 @@ pub struct Functions {
     pub rentals: DynamoRentalStore,
     pub rejections: RejectionLog,
     pub notifier: Notifier<RejectionLog>,
-    pub processor: QueueProcessor<DynamoStatsStore, DynamoFormulaStore, RejectionLog>,
+    pub processor: QueueProcessor<
+        DynamoStatsStore,
+        DynamoFormulaStore,
+        DynamoTaskStore,
+        ScriptedExecutor,
+        RejectionLog,
+    >,
     pub publisher: AwsPublisher,
 }
 

@@ -1,4 +1,4 @@
-//! Request handling cost without I/O: validation and fingerprinting, and whole POSTs through the
+//! Request handling cost without I/O: validation (and fingerprinting), and whole POSTs through the
 //! router with in-memory ports (what the Lambda adds on top of network and DynamoDB time).
 //! `make bench`; targets and results in the README.
 
@@ -11,8 +11,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use domain::formulas::NewFormula;
 use domain::memory::{
     InMemoryFormulaStore, InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore,
+    InMemoryTaskStore,
 };
 use domain::rentals::ReturnScan;
+use domain::tasks::{NewTask, TaskGroup};
 use platform::idempotency::memory::InMemoryIdempotencyStore;
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -34,6 +36,7 @@ fn services() -> Arc<
         InMemoryReturnQueue,
         InMemoryIdempotencyStore,
         InMemoryFormulaStore,
+        InMemoryTaskStore,
     >,
 > {
     Arc::new(Services {
@@ -42,10 +45,21 @@ fn services() -> Arc<
         returns: InMemoryReturnQueue::default(),
         idempotency: InMemoryIdempotencyStore::default(),
         formulas: InMemoryFormulaStore::default(),
+        tasks: InMemoryTaskStore::default(),
+        task_group: TaskGroup::default(),
     })
 }
 
+fn task(n: u64) -> Value {
+    json!({"title": format!("  Restock shelf {n} "), "description": "Aisle 3, back room.\nCheck the cold store too.",
+           "priority": "high", "due_date": "2026-12-01T09:00:00+01:00"})
+}
+
 fn validation(c: &mut Criterion) {
+    let body = task(7);
+    c.bench_function("task validation + sanitization", |b| {
+        b.iter(|| NewTask::from_json(black_box(&body)).unwrap())
+    });
     let body = formula(7);
     c.bench_function("formula validation + fingerprint (10 materials)", |b| {
         b.iter(|| {
@@ -74,6 +88,19 @@ fn post_through_router(c: &mut Criterion) {
             let mut body = formula(n);
             body["materials"][9]["name"] = json!(format!("Unique {n}"));
             let request = Request::post("/formulas")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let app = router(ports.clone());
+            async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
+        })
+    });
+    let ports = services();
+    let counter = AtomicU64::new(0);
+    c.bench_function("POST /tasks through the router (in-memory ports)", |b| {
+        b.to_async(&rt).iter(|| {
+            let body = task(counter.fetch_add(1, Ordering::Relaxed));
+            let request = Request::post("/tasks")
                 .header("content-type", "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap();

@@ -50,6 +50,20 @@ where
     }
 }
 
+/// A required variable parsed as `T`.
+pub fn required_parsed<T>(name: &'static str) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw = required(name)?;
+    raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+        name,
+        value: raw,
+        reason: e.to_string(),
+    })
+}
+
 /// A duration given in milliseconds.
 pub fn millis_or(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
     parsed_or(name, default.as_millis() as u64).map(Duration::from_millis)

@@ -2,8 +2,8 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use platform::dynamo::{DynamoFormulaStore, DynamoStatsStore, RejectionLog};
-use queue_processor::{Config, QueueProcessor};
+use platform::dynamo::{DynamoFormulaStore, DynamoStatsStore, DynamoTaskStore, RejectionLog};
+use queue_processor::{Config, QueueProcessor, RecordingExecutor};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,8 +15,11 @@ async fn main() -> Result<(), Error> {
         formulas: DynamoFormulaStore::new(
             dynamo.clone(),
             config.formulas_table,
-            config.outbox_table,
+            config.outbox_table.clone(),
         ),
+        tasks: DynamoTaskStore::new(dynamo.clone(), config.tasks_table, config.outbox_table),
+        executor: RecordingExecutor,
+        max_receive_count: config.max_receive_count,
         rejections: RejectionLog::new(dynamo, config.rejections_table),
     };
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {

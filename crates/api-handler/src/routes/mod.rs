@@ -1,5 +1,6 @@
 mod formulas;
 mod rentals;
+mod tasks;
 
 use crate::error::ApiError;
 use crate::ports::Ports;
@@ -22,6 +23,8 @@ pub fn router<P: Ports>(ports: Arc<P>) -> Router {
         .route("/users/{user_id}/stats", get(rentals::user_stats::<P>))
         .route("/formulas", post(formulas::submit::<P>))
         .route("/formulas/{formula_id}", get(formulas::get::<P>))
+        .route("/tasks", post(tasks::submit::<P>))
+        .route("/tasks/{task_id}", get(tasks::get::<P>))
         // Only matched routes: unknown paths and methods answer 404/405 before any claim.
         .route_layer(axum::middleware::from_fn_with_state(
             ports.clone(),

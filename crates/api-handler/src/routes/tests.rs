@@ -8,6 +8,7 @@ use domain::PortError;
 use domain::ids::{AssetId, RentalId, UserId};
 use domain::memory::{
     InMemoryFormulaStore, InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore,
+    InMemoryTaskStore,
 };
 use domain::rentals::{AssetType, Rental, RentalStatus, User};
 use domain::time::parse_event_time;
@@ -24,6 +25,7 @@ type TestServices = Services<
     InMemoryReturnQueue,
     InMemoryIdempotencyStore,
     InMemoryFormulaStore,
+    InMemoryTaskStore,
 >;
 
 fn services() -> Arc<TestServices> {
@@ -55,6 +57,8 @@ fn services() -> Arc<TestServices> {
         returns: InMemoryReturnQueue::default(),
         idempotency: InMemoryIdempotencyStore::default(),
         formulas: InMemoryFormulaStore::default(),
+        tasks: InMemoryTaskStore::default(),
+        task_group: domain::tasks::TaskGroup::parse("tasks-test").unwrap(),
     })
 }
 
@@ -467,5 +471,73 @@ async fn invalid_formulas_are_400_with_a_code_per_problem() {
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("formula_not_found"))
+    );
+}
+
+#[tokio::test]
+async fn a_task_is_queued_in_the_configured_group_and_readable() {
+    let s = services();
+    let body = r#"{"title": "  Restock shelf 4 ", "description": "Aisle 3\nBack room", "priority": "high", "due_date": "2026-12-01T09:00:00"}"#;
+    let (status, created) = call(&s, "POST", "/tasks", Some(body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(created.as_object().unwrap().len(), 1, "{created}");
+    let id = created["task_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("tsk_"));
+    let events = s.tasks.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].aggregate_id, "tasks-test");
+    let (status, got) = call(&s, "GET", &format!("/tasks/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["title"], "Restock shelf 4");
+    assert_eq!(got["description"], "Aisle 3\nBack room");
+    assert_eq!(got["due_date"], "2026-12-01T09:00:00Z");
+    assert_eq!(got["status"], "queued");
+    assert_eq!(got["sequence"], Value::Null);
+    assert_eq!(got["attempts"], 0);
+}
+
+#[tokio::test]
+async fn task_ids_from_one_instance_increase() {
+    let s = services();
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let body = format!(r#"{{"title": "t{i}", "description": "", "priority": "low"}}"#);
+        let (status, created) = call(&s, "POST", "/tasks", Some(&body)).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        ids.push(created["task_id"].as_str().unwrap().to_owned());
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ids);
+}
+
+#[tokio::test]
+async fn invalid_tasks_are_400_with_a_code_per_problem_and_store_nothing() {
+    let s = services();
+    let (status, body) = call(
+        &s,
+        "POST",
+        "/tasks",
+        Some(r#"{"title": "a\u0007b", "description": "ok", "priority": "urgent", "due_date": "soon"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "validation_failed");
+    let codes: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["control_character", "invalid_priority", "invalid_due_date"]
+    );
+    assert!(s.tasks.events().is_empty());
+    let (status, body) = call(&s, "GET", "/tasks/tsk_unknown", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("task_not_found"))
     );
 }

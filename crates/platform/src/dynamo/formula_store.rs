@@ -1,9 +1,8 @@
-use super::{Item, s};
+use super::{Item, Transaction, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::PortError;
 use domain::events::DomainEvent;
@@ -46,23 +45,13 @@ impl FormulaStore for DynamoFormulaStore {
             .build()
             .map_err(|e| data_error("Put", e))?;
         let outbox = OutboxRecord::for_domain_event(event)?.transact_put(&self.outbox_table)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(claim).build())
-            .transact_items(outbox)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(FormulaSubmission::Created),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), TransactWriteItemsError::TransactionCanceledException(c)
-                    if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")) =>
-            {
-                Ok(FormulaSubmission::Duplicate(formula.formula_id.clone()))
+        let items = vec![TransactWriteItem::builder().put(claim).build(), outbox];
+        Ok(match transact(&self.client, items).await? {
+            Transaction::Committed => FormulaSubmission::Created,
+            Transaction::ConditionsFailed(_) => {
+                FormulaSubmission::Duplicate(formula.formula_id.clone())
             }
-            Err(e) => Err(sdk_error("TransactWriteItems", e)),
-        }
+        })
     }
 
     #[instrument(skip(self))]

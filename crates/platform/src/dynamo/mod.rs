@@ -6,12 +6,14 @@ mod markers;
 mod rejections;
 mod rental_store;
 mod stats_store;
+mod task_store;
 
 pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
 pub use rejections::{Rejection, RejectionLog};
 pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX};
 pub use stats_store::DynamoStatsStore;
+pub use task_store::{DynamoTaskStore, SEQUENCE_KEY};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -29,4 +31,64 @@ pub(crate) fn ttl_in_days(days: i64) -> AttributeValue {
             .timestamp()
             .to_string(),
     )
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// How a transaction ended when it did not fail outright.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transaction {
+    Committed,
+    /// Cancelled because the conditions of these items (by position) did not hold; nothing
+    /// was written.
+    ConditionsFailed(Vec<usize>),
+}
+
+impl Transaction {
+    pub(crate) fn failed_at(&self, index: usize) -> bool {
+        matches!(self, Self::ConditionsFailed(items) if items.contains(&index))
+    }
+}
+
+/// Writes `items` all or nothing. A cancellation for any other reason than a failed condition
+/// (a conflicting transaction, throttling) is retryable.
+pub(crate) async fn transact(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Transaction, domain::PortError> {
+    use aws_sdk_dynamodb::error::SdkError;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Transaction::Committed),
+        Err(SdkError::ServiceError(e)) => match e.err() {
+            TransactWriteItemsError::TransactionCanceledException(c) => {
+                let failed: Vec<usize> = c
+                    .cancellation_reasons()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|(i, _)| i)
+                    .collect();
+                if failed.is_empty() {
+                    Err(domain::PortError::Retryable(format!(
+                        "TransactWriteItems cancelled: {c}"
+                    )))
+                } else {
+                    Ok(Transaction::ConditionsFailed(failed))
+                }
+            }
+            _ => Err(crate::aws::sdk_error(
+                "TransactWriteItems",
+                SdkError::ServiceError(e),
+            )),
+        },
+        Err(e) => Err(crate::aws::sdk_error("TransactWriteItems", e)),
+    }
 }

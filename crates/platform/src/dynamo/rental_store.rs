@@ -1,10 +1,9 @@
-use super::{Item, s};
+use super::{Item, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::config::RentalTables;
 use crate::outbox::OutboxRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{AssetId, ReturnId, UserId};
@@ -134,36 +133,14 @@ impl RentalStore for DynamoRentalStore {
             items
                 .push(OutboxRecord::for_domain_event(&c.event)?.transact_put(&self.tables.outbox)?);
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(CommitResult::Committed),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(c) => {
-                    let failed = |i: usize| {
-                        c.cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|code| code == "ConditionalCheckFailed")
-                    };
-                    if failed(0) {
-                        Ok(CommitResult::ReturnAlreadyDecided)
-                    } else if failed(1) {
-                        Ok(CommitResult::RentalTaken)
-                    } else {
-                        Err(PortError::Retryable(format!(
-                            "TransactWriteItems cancelled: {c}"
-                        )))
-                    }
-                }
-                _ => Err(sdk_error("TransactWriteItems", SdkError::ServiceError(e))),
-            },
-            Err(e) => Err(sdk_error("TransactWriteItems", e)),
-        }
+        let outcome = transact(&self.client, items).await?;
+        Ok(if outcome.failed_at(0) {
+            CommitResult::ReturnAlreadyDecided
+        } else if outcome.failed_at(1) {
+            CommitResult::RentalTaken
+        } else {
+            CommitResult::Committed
+        })
     }
 
     #[instrument(skip_all, fields(return_id = %record.return_id))]

@@ -1,9 +1,7 @@
-use super::{s, ttl_in_days};
+use super::{Transaction, n, s, transact, ttl_in_days};
 use crate::aws::{data_error, sdk_error};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{EventId, UserId};
 use domain::ports::StatsStore;
@@ -37,10 +35,6 @@ impl DynamoStatsStore {
     }
 }
 
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 impl StatsStore for DynamoStatsStore {
     #[instrument(skip_all, fields(event_id = %event_id, user_id = %delta.user_id))]
     async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
@@ -66,23 +60,12 @@ impl StatsStore for DynamoStatsStore {
             .expression_attribute_values(":t", s(format_time(&delta.returned_at)))
             .build()
             .map_err(|e| data_error("Update", e))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(marker).build())
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), TransactWriteItemsError::TransactionCanceledException(c)
-                    if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("TransactWriteItems", e)),
-        }
+        let items = vec![
+            TransactWriteItem::builder().put(marker).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        // The marker is first: its condition failing means the event was applied already.
+        Ok(transact(&self.client, items).await? == Transaction::Committed)
     }
 
     #[instrument(skip_all, fields(user_id = %user))]

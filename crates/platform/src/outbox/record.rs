@@ -39,7 +39,7 @@ impl Destination {
     pub fn for_event(event: &DomainEvent) -> Self {
         match event.body {
             EventBody::RentalCompleted(_) => Self::DomainEvents,
-            EventBody::FormulaSubmitted(_) => Self::WorkQueue,
+            EventBody::FormulaSubmitted(_) | EventBody::TaskSubmitted(_) => Self::WorkQueue,
         }
     }
 }
