@@ -47,7 +47,7 @@ export class ApiStack extends Stack {
       config,
       environment: {
         ...s.envFor(topology, {
-          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency', 'formulas'],
+          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency', 'formulas', 'tasks'],
           queues: ['rental-returns'],
         }),
         // Routes do not include the stage name.
@@ -63,6 +63,8 @@ export class ApiStack extends Stack {
     h.allowTable(s.table('idempotency'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // A submission is one transaction: the formula (conditional) and its outbox row.
     h.allowTable(s.table('formulas'), ['GetItem', 'PutItem']);
+    // Likewise a task and its outbox row.
+    h.allowTable(s.table('tasks'), ['GetItem', 'PutItem']);
     h.allowTable(s.table('outbox'), ['PutItem']);
     s.queue('rental-returns').queue.grantSendMessages(h.fn);
 
@@ -117,6 +119,46 @@ export class ApiStack extends Stack {
         },
       },
     });
+    // Shape only (required fields, types): limits and business rules are the router's, so that
+    // their error codes are the same behind the gateway and locally.
+    const formula = this.api.addModel('Formula', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'Formula',
+        type: JsonSchemaType.OBJECT,
+        required: ['name', 'materials'],
+        properties: {
+          name: { type: JsonSchemaType.STRING },
+          materials: {
+            type: JsonSchemaType.ARRAY,
+            items: {
+              type: JsonSchemaType.OBJECT,
+              required: ['name', 'concentration'],
+              properties: {
+                name: { type: JsonSchemaType.STRING },
+                concentration: { type: [JsonSchemaType.NUMBER, JsonSchemaType.STRING] },
+              },
+            },
+          },
+        },
+      },
+    });
+    const task = this.api.addModel('Task', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'Task',
+        type: JsonSchemaType.OBJECT,
+        required: ['title', 'description', 'priority'],
+        properties: {
+          title: { type: JsonSchemaType.STRING },
+          description: { type: JsonSchemaType.STRING },
+          priority: { type: JsonSchemaType.STRING },
+          due_date: { type: [JsonSchemaType.STRING, JsonSchemaType.NULL] },
+        },
+      },
+    });
 
     const lambda = new LambdaIntegration(h.fn);
     const iam = { authorizationType: AuthorizationType.IAM };
@@ -133,6 +175,13 @@ export class ApiStack extends Stack {
     const user = this.api.root.addResource('users').addResource('{user_id}');
     user.addResource('rentals').addMethod('GET', lambda, withPath('user_id'));
     user.addResource('stats').addMethod('GET', lambda, withPath('user_id'));
+    const withBody = (model: typeof task) => ({ ...iam, requestValidator: validateBody, requestModels: { 'application/json': model } });
+    const formulas = this.api.root.addResource('formulas');
+    formulas.addMethod('POST', lambda, withBody(formula));
+    formulas.addResource('{formula_id}').addMethod('GET', lambda, withPath('formula_id'));
+    const tasks = this.api.root.addResource('tasks');
+    tasks.addMethod('POST', lambda, withBody(task));
+    tasks.addResource('{task_id}').addMethod('GET', lambda, withPath('task_id'));
     // Everything else reaches the router, which answers 404/405 in the API's error shape.
     this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: iam });
 

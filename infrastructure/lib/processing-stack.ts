@@ -49,11 +49,17 @@ export class ProcessingStack extends Stack {
 
     const queueProcessor = fn(
       'queue-processor',
-      'Projections (user stats, reward points) and work items (formulas)',
-      s.envFor(topology, { tables: ['user-stats', 'processed', 'formulas', 'outbox', 'rejections'] }),
+      'Projections (user stats, reward points) and work items (formulas, tasks)',
+      {
+        ...s.envFor(topology, { tables: ['user-stats', 'processed', 'formulas', 'tasks', 'outbox', 'rejections'] }),
+        // A task that fails on this receive is marked failed before its message is dead-lettered.
+        MAX_RECEIVE_COUNT: String(topology.max_receive_count),
+      },
     );
     queueProcessor.allowTable(s.table('user-stats'), ['GetItem', 'UpdateItem']);
     queueProcessor.allowTable(s.table('formulas'), ['UpdateItem']);
+    // Reads the task and the sequence counter; moves both in one transaction.
+    queueProcessor.allowTable(s.table('tasks'), ['GetItem', 'UpdateItem']);
     queueProcessor.allowTable(s.table('processed'), ['PutItem']);
     queueProcessor.allowTable(s.table('rejections'), ['PutItem']);
 

@@ -37,6 +37,22 @@ describe('API stack', () => {
     assert.equal(method('GET', '{return_id}').RequestParameters['method.request.path.return_id'], true);
   });
 
+  it('routes formulas and tasks explicitly, IAM-signed, bodies checked against their models', () => {
+    for (const resource of ['formulas', 'tasks']) {
+      const post = method('POST', resource);
+      assert.equal(post.AuthorizationType, 'AWS_IAM');
+      assert.ok(post.RequestValidatorId && post.RequestModels['application/json'], resource);
+    }
+    assert.equal(method('GET', '{formula_id}').RequestParameters['method.request.path.formula_id'], true);
+    assert.equal(method('GET', '{task_id}').RequestParameters['method.request.path.task_id'], true);
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ title: 'Task', required: ['title', 'description', 'priority'] }),
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ title: 'Formula', required: ['name', 'materials'] }),
+    });
+  });
+
   it('throttles, logs access and traces the stage; binds a usage plan with quota', () => {
     const { rateLimit, burstLimit } = CONFIGS.dev.apiThrottle;
     t.hasResourceProperties('AWS::ApiGateway::Stage', {

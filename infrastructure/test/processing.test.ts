@@ -56,8 +56,10 @@ describe('processing stack', () => {
     assert.deepEqual(env('notifier'), ['NOTIFY_URL', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG']);
     assert.deepEqual(env('outbox-relay'), ['DOMAIN_EVENTS_TOPIC_ARN', 'REJECTIONS_TABLE', 'RUST_LOG', 'WORK_QUEUE_URL']);
     assert.deepEqual(env('queue-processor'), [
-      'FORMULAS_TABLE', 'OUTBOX_TABLE', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG', 'STATS_TABLE',
+      'FORMULAS_TABLE', 'MAX_RECEIVE_COUNT', 'OUTBOX_TABLE', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG', 'STATS_TABLE', 'TASKS_TABLE',
     ]);
+    const variables = fns[functionId('queue-processor')].Properties.Environment.Variables;
+    assert.equal(variables.MAX_RECEIVE_COUNT, String(topology.max_receive_count));
     assert.deepEqual(env('rental-return'), [
       'ASSETS_TABLE', 'OUTBOX_TABLE', 'REJECTIONS_TABLE', 'RENTALS_TABLE', 'RETURNS_TABLE', 'RUST_LOG', 'USERS_TABLE',
     ]);
@@ -77,7 +79,8 @@ describe('processing stack', () => {
     };
     assert.deepEqual(actions('notifier'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
     assert.deepEqual(actions('queue-processor'), [
-      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem',
+      'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
     ]);
   });
 });
