@@ -47,9 +47,10 @@ report: build
 demo: venv
 	scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
-	$(DEVSTACK) seed; \
-	$(DEVSTACK) replay $(DEMO_EVENTS); \
-	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)); \
+	$(DEVSTACK) seed && \
+	$(DEVSTACK) replay $(DEMO_EVENTS) && \
+	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)) && \
+	$(DEVSTACK) tasks $(sort $(wildcard events/demo-tasks/*.json)) && \
 	$(DEVSTACK) report
 
 lint:

@@ -8,6 +8,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use domain::events::DomainEvent;
 use domain::formulas::NewFormula;
 use domain::rentals::ReturnScan;
+use domain::tasks::NewTask;
 use platform::outbox::OutboxRecord;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -86,5 +87,21 @@ fn demo_formulas_are_valid_except_the_invalid_one() {
         let result = NewFormula::from_json(&json(&f));
         let invalid = f.to_string_lossy().contains("invalid");
         assert_eq!(result.is_err(), invalid, "{}", f.display());
+    }
+}
+
+#[test]
+fn demo_tasks_are_valid_except_the_invalid_one() {
+    for f in files("demo-tasks") {
+        let result = NewTask::from_json(&json(&f));
+        let invalid = f.to_string_lossy().contains("invalid");
+        assert_eq!(result.is_err(), invalid, "{}", f.display());
+        if let Err(e) = result {
+            assert_eq!(
+                e.details.len(),
+                4,
+                "every field of the invalid sample is wrong: {e}"
+            );
+        }
     }
 }

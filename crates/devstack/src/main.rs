@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{error, info};
 
+mod submit;
+
 /// Prefix of every resource the local stack creates.
 const PREFIX: &str = "local-";
 const API_FUNCTION: &str = "api-handler";
@@ -87,7 +89,8 @@ async fn main() {
             .await
         }
         Some("replay") => replay(&args[1..]).await,
-        Some("formulas") => submit_formulas(&args[1..]).await,
+        Some("formulas") => submit::formulas(&args[1..]).await,
+        Some("tasks") => submit::tasks(&args[1..]).await,
         Some("report") => {
             with_stack(|sdk, r, env| async move {
                 let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
@@ -100,7 +103,7 @@ async fn main() {
             .await
         }
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | report"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | report"
                 .into(),
         )),
     };
@@ -112,7 +115,7 @@ async fn main() {
 }
 
 /// Reads `.devstack/env` written by `serve`.
-fn read_env() -> Result<BTreeMap<String, String>> {
+pub(crate) fn read_env() -> Result<BTreeMap<String, String>> {
     let path = state_dir().join("env");
     let text = std::fs::read_to_string(&path).map_err(|_| {
         DevError::Setup(format!(
@@ -324,7 +327,7 @@ async fn replay(files: &[String]) -> Result<()> {
     );
     for file in files {
         let (name, status, answer) =
-            post_file(&http, &format!("{api}/rentals/returns"), file).await?;
+            submit::post_file(&http, &format!("{api}/rentals/returns"), file).await?;
         let Some(id) = answer["return_id"].as_str() else {
             println!("  {name:<28} HTTP {status} {answer}");
             continue;
@@ -388,89 +391,4 @@ async fn wait_side_effects(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-/// Posts each formula file to the API in order, then waits until every accepted formula is
-/// processed by queue-processor.
-async fn submit_formulas(files: &[String]) -> Result<()> {
-    let env = read_env()?;
-    let api = env.get("API_URL").cloned().unwrap_or_default();
-    let http = reqwest::Client::new();
-    let mut accepted = Vec::new();
-    println!("== Submitting {} formulas through {api} ==", files.len());
-    for file in files {
-        let (name, status, answer) = post_file(&http, &format!("{api}/formulas"), file).await?;
-        let detail = match (
-            answer["formula_id"].as_str(),
-            answer["error"]["code"].as_str(),
-        ) {
-            (Some(id), None) => {
-                accepted.push(id.to_owned());
-                format!("accepted {id}")
-            }
-            (Some(id), Some(code)) => format!("{code}: existing {id}"),
-            (None, Some(code)) => {
-                let fields: Vec<String> = answer["error"]["details"]
-                    .as_array()
-                    .map(|d| {
-                        d.iter()
-                            .map(|e| {
-                                format!(
-                                    "{}={}",
-                                    e["field"].as_str().unwrap_or(""),
-                                    e["code"].as_str().unwrap_or("")
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                format!("{code} [{}]", fields.join(", "))
-            }
-            _ => answer.to_string(),
-        };
-        println!("  {name:<34} HTTP {status}  {detail}");
-    }
-    for id in &accepted {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let f: serde_json::Value = http
-                .get(format!("{api}/formulas/{id}"))
-                .send()
-                .await?
-                .json()
-                .await?;
-            if f["status"] == "processed" {
-                println!("  {id} processed");
-                break;
-            }
-            if Instant::now() > deadline {
-                println!("  {id} still {}", f["status"]);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    Ok(())
-}
-
-/// POSTs a JSON file; answers the file's name, the status and the JSON answer.
-async fn post_file(
-    http: &reqwest::Client,
-    url: &str,
-    file: &str,
-) -> Result<(String, reqwest::StatusCode, serde_json::Value)> {
-    let body = std::fs::read_to_string(file)?;
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await?;
-    let status = response.status();
-    let answer = response.json().await.unwrap_or_default();
-    let name = Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok((name, status, answer))
 }

@@ -8,6 +8,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use domain::formulas::Formula;
 use domain::rentals::stats::UserStats;
 use domain::rentals::{Rental, ReturnRecord, ReturnState};
+use domain::tasks::Task;
 use domain::time::format_time;
 use platform::dynamo::Rejection;
 use platform::sdk_error;
@@ -21,6 +22,8 @@ pub struct Snapshot {
     pub stats: Vec<UserStats>,
     pub rejections: Vec<Rejection>,
     pub formulas: Vec<Formula>,
+    /// In processing order; tasks not yet started last.
+    pub tasks: Vec<Task>,
     pub notifications: Vec<Received>,
     /// Messages waiting in each dead-letter queue.
     pub dead_letters: BTreeMap<String, u64>,
@@ -71,6 +74,19 @@ pub async fn snapshot(
             .cmp(&b.name)
             .then_with(|| a.formula_id.cmp(&b.formula_id))
     });
+    let task_items: Vec<platform::dynamo::Item> = scan_items(&dynamo, r.table("tasks")?)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            i.get("task_id")
+                .and_then(|k| k.as_s().ok())
+                .map(String::as_str)
+                != Some(platform::dynamo::SEQUENCE_KEY)
+        })
+        .collect();
+    let mut tasks: Vec<Task> = serde_dynamo::from_items(task_items)
+        .map_err(|e| crate::DevError::Setup(format!("tasks: {e}")))?;
+    tasks.sort_by_key(|t| (t.sequence.unwrap_or(u64::MAX), t.task_id.clone()));
     let notifications = reqwest::get(format!("{notify_url}/v1/notify"))
         .await?
         .json()
@@ -97,6 +113,7 @@ pub async fn snapshot(
         stats,
         rejections,
         formulas,
+        tasks,
         notifications,
         dead_letters,
     })
@@ -179,6 +196,23 @@ pub fn render(s: &Snapshot) -> String {
             f.name,
             f.status,
             materials.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\n== Tasks ({}) ==", s.tasks.len());
+    for t in &s.tasks {
+        let sequence = t.sequence.map_or("-".to_owned(), |n| format!("#{n}"));
+        let error = t
+            .last_error
+            .as_deref()
+            .map(|e| format!("  last error: {e}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {sequence:<4} {}  {:<10} attempts {}  {}{error}",
+            t.task_id,
+            format!("{:?}", t.status).to_lowercase(),
+            t.attempts,
+            t.title
         );
     }
     let _ = writeln!(out, "\n== Rejected messages ({}) ==", s.rejections.len());
