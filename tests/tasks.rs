@@ -77,6 +77,12 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
     sorted.sort();
     assert_eq!(sorted, ids, "task ids sort by submission time");
     assert!(stack.dead_letters("work").await.is_empty());
+    // The counter shares the table; it is not a task.
+    let (status, body) = stack.api("GET", "/tasks/%23sequence", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("task_not_found"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

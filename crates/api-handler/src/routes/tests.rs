@@ -287,7 +287,16 @@ async fn post_with_key(
     key: &str,
     body: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let req = Request::post("/rentals/returns")
+    post_to_with_key(s, "/rentals/returns", key, body).await
+}
+
+async fn post_to_with_key(
+    s: &Arc<TestServices>,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::post(path)
         .header("content-type", "application/json")
         .header("idempotency-key", key)
         .body(Body::from(body.to_owned()))
@@ -540,4 +549,22 @@ async fn invalid_tasks_are_400_with_a_code_per_problem_and_store_nothing() {
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("task_not_found"))
     );
+}
+
+#[tokio::test]
+async fn a_retried_task_submission_with_its_key_queues_one_task() {
+    let s = services();
+    let body = r#"{"title": "once", "description": "", "priority": "low"}"#;
+    let (status, _, first) = post_to_with_key(&s, "/tasks", "task-key", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // Without the key a retry would be a second task: every submission gets a new id.
+    let (status, headers, again) = post_to_with_key(&s, "/tasks", "task-key", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again, first);
+    assert_eq!(s.tasks.events().len(), 1);
+    let (_, created) = call(&s, "POST", "/tasks", Some(body)).await;
+    let first: Value = serde_json::from_slice(&first).unwrap();
+    assert_ne!(created["task_id"], first["task_id"]);
+    assert_eq!(s.tasks.events().len(), 2);
 }
