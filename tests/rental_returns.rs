@@ -187,6 +187,24 @@ async fn the_five_example_events_reach_the_expected_end_state() {
     for queue in ["rental-returns", "notifications", "projections"] {
         assert!(stack.dead_letters(queue).await.is_empty(), "{queue} DLQ");
     }
+
+    // What `make report` prints for this state.
+    let snapshot = devstack::report::snapshot(&stack.sdk, &stack.resources, &stack.notify_url)
+        .await
+        .unwrap();
+    let report = devstack::report::render(&snapshot);
+    for line in [
+        "== Returns (5) ==",
+        "user tpg_u0001  asset tpg_a00001  -> completed  rental tpg_r0001",
+        "user tpg_u0005  asset tpg_a00500  -> rejected   asset_not_found",
+        "tpg_r0004  tpg_u0002 asset tpg_a00015 COMPLETED",
+        "== Notifications received by the sink (4) ==",
+        "tpg_u0001 returns 2  on time 2  reward points 30",
+        "== Rejected messages (0) ==",
+        "rental-returns-dlq   0",
+    ] {
+        assert!(report.contains(line), "{line:?} not in\n{report}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

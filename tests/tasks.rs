@@ -77,6 +77,13 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
     sorted.sort();
     assert_eq!(sorted, ids, "task ids sort by submission time");
     assert!(stack.dead_letters("work").await.is_empty());
+    let snapshot = devstack::report::snapshot(&stack.sdk, &stack.resources, &stack.notify_url)
+        .await
+        .unwrap();
+    let report = devstack::report::render(&snapshot);
+    assert!(report.contains("== Tasks (25) =="), "{report}");
+    let first = format!("#1   {}  completed  attempts 1  task 01", ids[0]);
+    assert!(report.contains(&first), "{report}");
     // The counter shares the table; it is not a task.
     let (status, body) = stack.api("GET", "/tasks/%23sequence", None).await;
     assert_eq!(

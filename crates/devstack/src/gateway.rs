@@ -133,3 +133,104 @@ fn http_response(r: ApiGatewayProxyResponse) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridge::InvokeError;
+    use serde_json::{Value, json};
+    use std::sync::Mutex;
+
+    type Seen = Arc<Mutex<Vec<Value>>>;
+
+    /// A function that records the event it got and answers `answer`.
+    fn gateway(
+        answer: Result<Value, &'static str>,
+    ) -> (Arc<Gateway<impl Invoker + 'static>>, Seen) {
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        let invoker = move |function: String, payload: Value| {
+            log.lock().unwrap().push(payload);
+            let answer = answer.clone().map_err(|detail| InvokeError::Function {
+                function,
+                detail: detail.into(),
+            });
+            async move { answer }
+        };
+        (Gateway::new(invoker, "api-handler"), seen)
+    }
+
+    async fn send(
+        gw: Arc<Gateway<impl Invoker + 'static>>,
+        request: axum::http::Request<axum::body::Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = proxy(State(gw), request).await;
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, body.to_vec())
+    }
+
+    #[tokio::test]
+    async fn requests_become_rest_proxy_events_and_answers_become_http() {
+        let (gw, seen) = gateway(Ok(json!({
+            "statusCode": 202,
+            "headers": {"content-type": "application/json", "location": "/tasks/tsk_1"},
+            "body": "{\"task_id\":\"tsk_1\"}",
+            "isBase64Encoded": false
+        })));
+        let request = axum::http::Request::post("/tasks?a=1&a=2&flag")
+            .header("content-type", "application/json")
+            .header("idempotency-key", "k")
+            .body(axum::body::Body::from(r#"{"title":"t"}"#))
+            .unwrap();
+        let (status, headers, body) = send(gw, request).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(headers["location"], "/tasks/tsk_1");
+        assert_eq!(body, br#"{"task_id":"tsk_1"}"#);
+
+        let event = seen.lock().unwrap()[0].clone();
+        let parsed: ApiGatewayProxyRequest = serde_json::from_value(event.clone()).unwrap();
+        assert_eq!(parsed.http_method, axum::http::Method::POST);
+        assert_eq!(parsed.path.as_deref(), Some("/tasks"));
+        assert_eq!(parsed.body.as_deref(), Some(r#"{"title":"t"}"#));
+        assert!(!parsed.is_base64_encoded);
+        assert_eq!(parsed.headers["idempotency-key"], "k");
+        assert_eq!(
+            event["multiValueQueryStringParameters"]["a"],
+            json!(["1", "2"])
+        );
+        assert_eq!(event["queryStringParameters"]["flag"], "");
+        assert_eq!(parsed.path_parameters["proxy"], "tasks");
+        assert_eq!(parsed.request_context.stage.as_deref(), Some("local"));
+        assert_eq!(parsed.request_context.path.as_deref(), Some("/local/tasks"));
+    }
+
+    #[tokio::test]
+    async fn binary_bodies_travel_base64_encoded() {
+        let (gw, seen) = gateway(Ok(json!({"statusCode": 204})));
+        let request = axum::http::Request::put("/blob")
+            .body(axum::body::Body::from(vec![0xff_u8, 0x00, 0xfe]))
+            .unwrap();
+        let (status, _, body) = send(gw, request).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(body.is_empty());
+        let event = seen.lock().unwrap()[0].clone();
+        assert_eq!(event["isBase64Encoded"], true);
+        assert_eq!(event["body"], "/wD+");
+    }
+
+    #[tokio::test]
+    async fn a_failing_function_or_a_malformed_answer_is_a_502() {
+        let (gw, _) = gateway(Err("panicked"));
+        let (status, _, body) = send(gw, axum::http::Request::default()).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            json!({"message": "Internal server error"})
+        );
+        let (gw, _) = gateway(Ok(json!({"statusCode": "not a number"})));
+        let (status, _, body) = send(gw, axum::http::Request::default()).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert!(String::from_utf8_lossy(&body).contains("malformed Lambda proxy response"));
+    }
+}
