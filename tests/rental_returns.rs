@@ -474,3 +474,53 @@ async fn an_idempotency_key_replays_and_refuses_through_the_real_store() {
         "queued once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_restores_the_initial_state_and_seeding_again_changes_nothing() {
+    let stack = TestStack::start().await;
+    let functions = stack.functions();
+    let event = &example_events()[0];
+    let (status, _, _) = api_with_key(
+        &stack,
+        "POST",
+        "/rentals/returns",
+        Some(event),
+        Some("reset-key"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let task = json!({"title": "t", "description": "", "priority": "low"});
+    let (status, created) = api(&stack, "POST", "/tasks", Some(&task)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let task_id = created["task_id"].as_str().unwrap().to_owned();
+    let s = &stack;
+    stack
+        .pump_until(&functions, Duration::from_secs(30), || {
+            let task_id = task_id.clone();
+            async move {
+                let (_, t) = api(s, "GET", &format!("/tasks/{task_id}"), None).await;
+                let done = rental(s, "tpg_r0001").await.status == RentalStatus::Completed;
+                t["status"] == "completed" && done
+            }
+        })
+        .await;
+
+    let dynamo = stack.dynamo();
+    devstack::seed::reset(&dynamo, &stack.resources)
+        .await
+        .unwrap();
+    let fixtures = devstack::seed::ReferenceData::load().unwrap();
+    for original in &fixtures.rentals {
+        assert_eq!(&rental(&stack, original.rental_id.as_str()).await, original);
+    }
+    for (logical, table) in &stack.resources.tables {
+        if !["users", "assets", "rentals"].contains(&logical.as_str()) {
+            let left = devstack::report::scan_items(&dynamo, table).await.unwrap();
+            assert!(left.is_empty(), "{logical} still holds {left:?}");
+        }
+    }
+    let again = devstack::seed::seed(&dynamo, &stack.resources)
+        .await
+        .unwrap();
+    assert_eq!((again.written, again.already_present), (0, 65));
+}

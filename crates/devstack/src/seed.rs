@@ -42,14 +42,20 @@ pub async fn seed(client: &Client, r: &Resources) -> Result<SeedReport> {
     write_all(client, r, false).await
 }
 
-/// Restores the initial state: clears every table that processing writes to and overwrites the
-/// reference items.
+/// Restores the initial state: clears every table but the reference tables (returns, outbox,
+/// stats, markers, rejections, idempotency records, formulas, tasks and the task counter) and
+/// overwrites the reference items.
 pub async fn reset(client: &Client, r: &Resources) -> Result<SeedReport> {
-    for logical in ["returns", "outbox", "user-stats", "processed", "rejections"] {
-        clear_table(client, r.table(logical)?).await?;
+    for (logical, table) in &r.tables {
+        if !REFERENCE_TABLES.contains(&logical.as_str()) {
+            clear_table(client, table).await?;
+        }
     }
     write_all(client, r, true).await
 }
+
+/// The tables the reference data lives in; every other table holds state that processing wrote.
+const REFERENCE_TABLES: [&str; 3] = ["users", "assets", "rentals"];
 
 async fn write_all(client: &Client, r: &Resources, overwrite: bool) -> Result<SeedReport> {
     let data = ReferenceData::load()?;
