@@ -8,8 +8,10 @@ FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 
 ENV ?= dev
 INFRA := infrastructure
+TOOLS := .tools
+LLVM_COV_VERSION := 0.9.1
 
-.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench zips clean
+.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -17,6 +19,7 @@ help:
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make bench  criterion benchmarks of request handling"
+	@echo "make coverage   line coverage of the Rust code (all tests, fails under 90 %)"
 	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
 	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
 
@@ -88,6 +91,15 @@ diagram: templates
 bench:
 	cargo bench -p api-handler --bench requests
 
+# Line coverage of every test (unit and integration, against moto) with cargo-llvm-cov; its own
+# target dir (target/llvm-cov-target), so the first run builds the workspace once more.
+$(TOOLS)/bin/cargo-llvm-cov:
+	rustup component add llvm-tools-preview
+	cargo install --locked --quiet --root $(TOOLS) cargo-llvm-cov --version $(LLVM_COV_VERSION)
+
+coverage: venv templates $(TOOLS)/bin/cargo-llvm-cov
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo llvm-cov --workspace --summary-only --fail-under-lines 90
+
 zips: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --output-format zip \
 		$(addprefix --bin ,$(FUNCTIONS))
@@ -95,4 +107,4 @@ zips: venv
 
 clean:
 	scripts/stack.sh down || true
-	rm -rf target $(VENV) .devstack $(INFRA)/node_modules $(INFRA)/cdk.out
+	rm -rf target $(VENV) $(TOOLS) .devstack $(INFRA)/node_modules $(INFRA)/cdk.out
