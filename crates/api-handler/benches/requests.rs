@@ -75,58 +75,49 @@ fn validation(c: &mut Criterion) {
     });
 }
 
-fn post_through_router(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let ports = services();
-    let counter = AtomicU64::new(0);
-    c.bench_function("POST /formulas through the router (in-memory ports)", |b| {
-        b.to_async(&rt).iter(|| {
-            // A new make-up each time: the accepted path, not the duplicate one.
-            let n = counter.fetch_add(1, Ordering::Relaxed);
-            let mut body = formula(n);
-            body["materials"][9]["name"] = json!(format!("Unique {n}"));
-            let request = Request::post("/formulas")
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap();
-            let app = router(ports.clone());
-            async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
-        })
-    });
-    let ports = services();
-    let counter = AtomicU64::new(0);
-    c.bench_function("POST /tasks through the router (in-memory ports)", |b| {
-        b.to_async(&rt).iter(|| {
-            let body = task(counter.fetch_add(1, Ordering::Relaxed));
-            let request = Request::post("/tasks")
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap();
-            let app = router(ports.clone());
-            async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
-        })
-    });
+/// `POST path` through the router on fresh in-memory ports, each iteration with the body
+/// `body(n)` for a new `n`; every request must be accepted.
+fn bench_post(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    path: &'static str,
+    body: impl Fn(u64) -> Value,
+) {
     let ports = services();
     let counter = AtomicU64::new(0);
     c.bench_function(
-        "POST /rentals/returns through the router (in-memory ports)",
+        &format!("POST {path} through the router (in-memory ports)"),
         |b| {
-            b.to_async(&rt).iter(|| {
-                let n = counter.fetch_add(1, Ordering::Relaxed);
-                let body = json!({"timestamp": format!("2025-02-10T11:00:00.{:03}Z", n % 1000),
-                              "location_id": format!("loc-{n}"), "user_qr_data": "dHBnX3UwMDAx",
-                              "asset_qr_data": "dHBnX2EwMDAwMQ=="});
-                let request = Request::post("/rentals/returns")
+            b.to_async(rt).iter(|| {
+                let request = Request::post(path)
                     .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
+                    .body(Body::from(
+                        body(counter.fetch_add(1, Ordering::Relaxed)).to_string(),
+                    ))
                     .unwrap();
                 let app = router(ports.clone());
                 async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
             })
         },
     );
+}
+
+fn post_through_router(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // A new make-up each time: the accepted path, not the duplicate one.
+    bench_post(c, &rt, "/formulas", |n| {
+        let mut body = formula(n);
+        body["materials"][9]["name"] = json!(format!("Unique {n}"));
+        body
+    });
+    bench_post(c, &rt, "/tasks", task);
+    bench_post(c, &rt, "/rentals/returns", |n| {
+        json!({"timestamp": format!("2025-02-10T11:00:00.{:03}Z", n % 1000),
+               "location_id": format!("loc-{n}"), "user_qr_data": "dHBnX3UwMDAx",
+               "asset_qr_data": "dHBnX2EwMDAwMQ=="})
+    });
 }
 
 criterion_group!(benches, validation, post_through_router);

@@ -30,13 +30,9 @@ pub struct DynamoTaskStore {
     outbox_table: String,
 }
 
-fn status(value: TaskStatus) -> aws_sdk_dynamodb::types::AttributeValue {
-    s(match value {
-        TaskStatus::Queued => "queued",
-        TaskStatus::Processing => "processing",
-        TaskStatus::Completed => "completed",
-        TaskStatus::Failed => "failed",
-    })
+/// A status as stored: the same text the task item carries (serde's snake_case names).
+fn status(value: TaskStatus) -> Result<aws_sdk_dynamodb::types::AttributeValue, PortError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| data_error("task status", e))
 }
 
 impl DynamoTaskStore {
@@ -85,7 +81,7 @@ impl DynamoTaskStore {
             .update_expression("SET attempts = if_not_exists(attempts, :zero) + :one")
             .condition_expression("#s = :processing")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing))
+            .expression_attribute_values(":processing", status(TaskStatus::Processing)?)
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
@@ -132,8 +128,8 @@ impl DynamoTaskStore {
             .condition_expression("#s = :prior")
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#q", "sequence")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing))
-            .expression_attribute_values(":prior", status(task.status))
+            .expression_attribute_values(":processing", status(TaskStatus::Processing)?)
+            .expression_attribute_values(":prior", status(task.status)?)
             .expression_attribute_values(":next", n(next))
             .expression_attribute_values(":at", s(format_time(&at)))
             .expression_attribute_values(":zero", n(0))
@@ -222,18 +218,18 @@ impl TaskStore for DynamoTaskStore {
             .key("task_id", s(id.as_str()))
             .condition_expression("#s = :processing")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing));
+            .expression_attribute_values(":processing", status(TaskStatus::Processing)?);
         let update = match settlement {
             Settlement::Completed { at } => update
                 .update_expression("SET #s = :done, finished_at = :at")
-                .expression_attribute_values(":done", status(TaskStatus::Completed))
+                .expression_attribute_values(":done", status(TaskStatus::Completed)?)
                 .expression_attribute_values(":at", s(format_time(at))),
             Settlement::Retrying { error } => update
                 .update_expression("SET last_error = :e")
                 .expression_attribute_values(":e", s(error)),
             Settlement::Failed { error, at } => update
                 .update_expression("SET #s = :failed, last_error = :e, finished_at = :at")
-                .expression_attribute_values(":failed", status(TaskStatus::Failed))
+                .expression_attribute_values(":failed", status(TaskStatus::Failed)?)
                 .expression_attribute_values(":e", s(error))
                 .expression_attribute_values(":at", s(format_time(at))),
         };
