@@ -31,42 +31,26 @@ const GATEWAY_ERRORS: [ResponseType, string, string][] = [
 ];
 
 /** The REST API: api-handler behind every route; return bins post with an API key bound to a
- * usage plan, everything else is IAM-signed; request validation, throttling, CORS, access logs. */
+ * usage plan, everything else is IAM-signed; request validation, throttling, CORS, access logs.
+ * What api-handler may touch is its `uses` in topology.json. */
 export class ApiStack extends Stack {
   readonly api: RestApi;
   readonly handler: ServiceFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config, topology, stateful: s } = props;
+    const { config, topology, stateful } = props;
 
     this.handler = new ServiceFunction(this, 'api-handler', {
       binary: 'api-handler',
       description: 'HTTP API: one router for every route',
       topology,
       config,
-      environment: {
-        ...s.envFor(topology, {
-          tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'user-stats', 'processed', 'idempotency', 'formulas', 'tasks'],
-          queues: ['rental-returns'],
-        }),
-        // Routes do not include the stage name.
-        AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
-      },
+      resources: stateful,
+      // Routes do not include the stage name.
+      environment: { AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true' },
     });
     const h = this.handler;
-    h.allowTable(s.table('users'), ['GetItem']);
-    h.allowTable(s.table('assets'), ['GetItem']);
-    h.allowTable(s.table('rentals'), ['Query'], 'by_user');
-    h.allowTable(s.table('returns'), ['GetItem', 'PutItem']);
-    h.allowTable(s.table('user-stats'), ['GetItem']);
-    h.allowTable(s.table('idempotency'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
-    // A submission is one transaction: the formula (conditional) and its outbox row.
-    h.allowTable(s.table('formulas'), ['GetItem', 'PutItem']);
-    // Likewise a task and its outbox row.
-    h.allowTable(s.table('tasks'), ['GetItem', 'PutItem']);
-    h.allowTable(s.table('outbox'), ['PutItem']);
-    s.queue('rental-returns').queue.grantSendMessages(h.fn);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });
     this.api = new RestApi(this, 'Api', {

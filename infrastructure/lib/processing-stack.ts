@@ -21,54 +21,16 @@ export class ProcessingStack extends Stack {
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
     const { config, topology, stateful: s } = props;
-    const fn = (binary: string, description: string, environment: Record<string, string>) => {
-      const f = new ServiceFunction(this, binary, { binary, description, topology, config, environment });
-      this.functions.set(binary, f);
-      return f;
-    };
-
-    const rentalReturn = fn(
-      'rental-return',
-      'Processes return scans from the rental-returns queue or a direct invocation',
-      s.envFor(topology, { tables: ['users', 'assets', 'rentals', 'returns', 'outbox', 'rejections'] }),
-    );
-    rentalReturn.allowTable(s.table('users'), ['GetItem']);
-    rentalReturn.allowTable(s.table('assets'), ['GetItem']);
-    rentalReturn.allowTable(s.table('rentals'), ['Query'], 'by_user');
-    rentalReturn.allowTable(s.table('rentals'), ['UpdateItem']);
-    rentalReturn.allowTable(s.table('returns'), ['GetItem', 'PutItem']);
-    rentalReturn.allowTable(s.table('outbox'), ['PutItem']);
-    rentalReturn.allowTable(s.table('rejections'), ['PutItem']);
-
-    const notifier = fn('notifier', 'Sends user notifications for domain events', {
-      ...s.envFor(topology, { tables: ['processed', 'rejections'] }),
-      NOTIFY_URL: config.notifyUrl,
-    });
-    notifier.allowTable(s.table('processed'), ['GetItem', 'PutItem']);
-    notifier.allowTable(s.table('rejections'), ['PutItem']);
-
-    const queueProcessor = fn(
-      'queue-processor',
-      'Projections (user stats, reward points) and work items (formulas, tasks)',
-      {
-        ...s.envFor(topology, { tables: ['user-stats', 'processed', 'formulas', 'tasks', 'outbox', 'rejections'] }),
-        // A task that fails on this receive is marked failed before its message is dead-lettered.
-        MAX_RECEIVE_COUNT: String(topology.max_receive_count),
-      },
-    );
-    queueProcessor.allowTable(s.table('user-stats'), ['GetItem', 'UpdateItem']);
-    queueProcessor.allowTable(s.table('formulas'), ['UpdateItem']);
-    // Reads the task and the sequence counter; moves both in one transaction.
-    queueProcessor.allowTable(s.table('tasks'), ['GetItem', 'UpdateItem']);
-    queueProcessor.allowTable(s.table('processed'), ['PutItem']);
-    queueProcessor.allowTable(s.table('rejections'), ['PutItem']);
-
-    const relay = fn('outbox-relay', 'Publishes outbox rows from the outbox stream', {
-      ...s.envFor(topology, { tables: ['rejections'], topics: ['domain-events'], queues: ['work'] }),
-    });
-    relay.allowTable(s.table('rejections'), ['PutItem']);
-    s.topic('domain-events').grantPublish(relay.fn);
-    s.queue('work').queue.grantSendMessages(relay.fn);
+    // Descriptions only: what each function may touch is its `uses` in topology.json.
+    const consumers: [string, string][] = [
+      ['rental-return', 'Processes return scans from the rental-returns queue or a direct invocation'],
+      ['notifier', 'Sends user notifications for domain events'],
+      ['queue-processor', 'Projections (user stats, reward points) and work items (formulas, tasks)'],
+      ['outbox-relay', 'Publishes outbox rows from the outbox stream'],
+    ];
+    for (const [binary, description] of consumers) {
+      this.functions.set(binary, new ServiceFunction(this, binary, { binary, description, topology, config, resources: s }));
+    }
 
     for (const source of topology.event_sources) {
       const target = this.functions.get(source.function);

@@ -118,23 +118,4 @@ export class StatefulStack extends Stack {
     if (!t) throw new Error(`no topic ${name}`);
     return t;
   }
-
-  /** The environment variables that name `tables`, `queues` and `topics`, as topology.json
-   * assigns them. */
-  envFor(topology: Topology, names: { tables?: string[]; queues?: string[]; topics?: string[] }): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const name of names.tables ?? []) {
-      const spec = topology.tables.find((t) => t.name === name);
-      if (spec) env[spec.env] = this.table(name).tableName;
-    }
-    for (const name of names.queues ?? []) {
-      const spec = topology.queues.find((q) => q.name === name);
-      if (spec) env[spec.env] = this.queue(name).queue.queueUrl;
-    }
-    for (const name of names.topics ?? []) {
-      const spec = topology.topics.find((t) => t.name === name);
-      if (spec) env[spec.env] = this.topic(name).topicArn;
-    }
-    return env;
-  }
 }

@@ -2,10 +2,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIGS } from '../lib/config.js';
-import { synthesize } from './helpers.js';
+import { loadTopology } from '../lib/topology.js';
+import { environmentOf, grantsOf, implied, synthesize } from './helpers.js';
 
-const { templates } = synthesize('dev');
-const t = templates.api;
+const topology = loadTopology();
+const s = synthesize('dev');
+const t = s.templates.api;
 const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
 
 function method(httpMethod: string, pathPart: string) {
@@ -82,12 +84,16 @@ describe('API stack', () => {
     });
   });
 
-  it('gives api-handler only reads, the pending-return write, idempotency records and the queue send', () => {
-    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const dynamo = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).filter((a: string) => a.startsWith('dynamodb:'));
-    assert.deepEqual([...new Set(dynamo)].sort(), [
-      'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-    ]);
-    assert.ok(statements.some((s: { Action: string | string[] }) => [s.Action].flat().includes('sqs:SendMessage')));
+  it('gives api-handler exactly the environment its uses implies, and routes without the stage', () => {
+    assert.deepEqual(environmentOf(s, 'api-handler'), {
+      ...implied(topology, 'api-handler').environment,
+      AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
+    });
+    assert.equal(environmentOf(s, 'api-handler').RETURNS_QUEUE_URL, 'Queue-rental-returns.Ref');
+  });
+
+  it('lets api-handler query rentals only through the by_user index', () => {
+    const rentals = grantsOf(s, 'api-handler').filter((g) => g.includes('Table-rentals'));
+    assert.deepEqual(rentals, ['dynamodb:Query on Table-rentals.Arn/index/by_user']);
   });
 });

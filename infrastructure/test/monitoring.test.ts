@@ -2,11 +2,11 @@ import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadTopology } from '../lib/topology.js';
-import { synthesize } from './helpers.js';
+import { referent, synthesize } from './helpers.js';
 
 const topology = loadTopology();
-const { templates } = synthesize('dev');
-const t = templates.monitoring;
+const s = synthesize('dev');
+const t = s.templates.monitoring;
 const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
 
 describe('monitoring stack', () => {
@@ -17,6 +17,9 @@ describe('monitoring stack', () => {
       assert.equal(a.Properties.Threshold, 1);
       assert.equal(a.Properties.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
     }
+    const watched = dlqAlarms.map((a) => referent(s, a.Properties.Dimensions[0].Value)).sort();
+    const expected = [...topology.queues.map((q) => `Queue-${q.name}-dlq.QueueName`), 'RelayFailures.QueueName'].sort();
+    assert.deepEqual(watched, expected);
   });
 
   it('alarms on errors and throttles of every function, and on API 5xx and latency', () => {

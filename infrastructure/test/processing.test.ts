@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CONFIGS } from '../lib/config.js';
 import { loadTopology } from '../lib/topology.js';
-import { synthesize } from './helpers.js';
+import { environmentOf, implied, referent, synthesize } from './helpers.js';
 
 const topology = loadTopology();
-const { templates } = synthesize('dev');
-const t = templates.processing;
+const s = synthesize('dev');
+const t = s.templates.processing;
 
 function functionId(name: string): string {
   const found = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([, r]) =>
@@ -50,37 +51,29 @@ describe('processing stack', () => {
     assert.equal(Object.keys(t.findResources('AWS::Lambda::EventSourceMapping')).length, topology.event_sources.length);
   });
 
-  it('names every resource a function uses in its environment', () => {
-    const fns = t.findResources('AWS::Lambda::Function');
-    const env = (name: string) => Object.keys(fns[functionId(name)].Properties.Environment.Variables).sort();
-    assert.deepEqual(env('notifier'), ['NOTIFY_URL', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG']);
-    assert.deepEqual(env('outbox-relay'), ['DOMAIN_EVENTS_TOPIC_ARN', 'REJECTIONS_TABLE', 'RUST_LOG', 'WORK_QUEUE_URL']);
-    assert.deepEqual(env('queue-processor'), [
-      'FORMULAS_TABLE', 'MAX_RECEIVE_COUNT', 'OUTBOX_TABLE', 'PROCESSED_TABLE', 'REJECTIONS_TABLE', 'RUST_LOG', 'STATS_TABLE', 'TASKS_TABLE',
-    ]);
-    const variables = fns[functionId('queue-processor')].Properties.Environment.Variables;
-    assert.equal(variables.MAX_RECEIVE_COUNT, String(topology.max_receive_count));
-    assert.deepEqual(env('rental-return'), [
-      'ASSETS_TABLE', 'OUTBOX_TABLE', 'REJECTIONS_TABLE', 'RENTALS_TABLE', 'RETURNS_TABLE', 'RUST_LOG', 'USERS_TABLE',
-    ]);
+  it('gives each consumer exactly the environment its uses in topology.json implies', () => {
+    for (const f of topology.functions.filter((f) => f.name !== 'api-handler')) {
+      assert.deepEqual(environmentOf(s, f.name), implied(topology, f.name).environment, f.name);
+    }
   });
 
-  it('grants each function exactly the DynamoDB actions it needs', () => {
-    const actions = (name: string) => {
-      const role = t.findResources('AWS::Lambda::Function')[functionId(name)].Properties.Role['Fn::GetAtt'][0];
-      const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
-        p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role),
-      );
-      return policies
-        .flatMap((p) => p.Properties.PolicyDocument.Statement)
-        .flatMap((s: { Action: string | string[] }) => [s.Action].flat())
-        .filter((a: string) => a.startsWith('dynamodb:') && !a.includes('Stream') && a !== 'dynamodb:DescribeStream')
-        .sort();
-    };
-    assert.deepEqual(actions('notifier'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem']);
-    assert.deepEqual(actions('queue-processor'), [
-      'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem',
-      'dynamodb:UpdateItem',
-    ]);
+  it('names the relay its queues and topic and gives queue-processor its receive count', () => {
+    assert.deepEqual(environmentOf(s, 'outbox-relay'), {
+      RUST_LOG: 'info',
+      REJECTIONS_TABLE: 'Table-rejections.Ref',
+      FORMULAS_QUEUE_URL: 'Queue-formulas.Ref',
+      TASKS_QUEUE_URL: 'Queue-tasks.Ref',
+      DOMAIN_EVENTS_TOPIC_ARN: 'Topic-domain-events.Ref',
+    });
+    assert.equal(environmentOf(s, 'queue-processor').MAX_RECEIVE_COUNT, String(topology.max_receive_count));
+    assert.equal(environmentOf(s, 'notifier').NOTIFY_URL, CONFIGS.dev.notifyUrl);
+  });
+
+  it('feeds queue-processor from the projections, formulas and tasks queues, tasks one at a time', () => {
+    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping', {
+      Properties: { FunctionName: { Ref: functionId('queue-processor') } },
+    }));
+    const batches = Object.fromEntries(mappings.map((m) => [referent(s, m.Properties.EventSourceArn), m.Properties.BatchSize]));
+    assert.deepEqual(batches, { 'Queue-projections.Arn': 10, 'Queue-formulas.Arn': 10, 'Queue-tasks.Arn': 1 });
   });
 });

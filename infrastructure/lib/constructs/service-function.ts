@@ -1,13 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { EnvironmentConfig } from '../config.js';
-import { Topology, WORKSPACE_DIR, functionSpec } from '../topology.js';
+import { Topology, WORKSPACE_DIR, functionSpec, resolveUses } from '../topology.js';
+import { UsableResources, configVariables, grantUses, usesEnvironment } from '../wiring.js';
 
 export interface ServiceFunctionProps {
   /** The Cargo binary (and topology.json function) name. */
@@ -15,26 +14,38 @@ export interface ServiceFunctionProps {
   readonly description: string;
   readonly topology: Topology;
   readonly config: EnvironmentConfig;
-  readonly environment: Record<string, string>;
+  /** Where the tables, queues and topics of the function's `uses` live. */
+  readonly resources: UsableResources;
+  /** Variables that name no resource and no deployment setting. */
+  readonly environment?: Record<string, string>;
 }
 
 /** Every Rust function of the workspace, built the same way: cargo-lambda-cdk from the
  * workspace manifest, arm64 on provided.al2023, JSON logs in a log group with retention,
- * X-Ray tracing, timeout and memory from topology.json. */
+ * X-Ray tracing, timeout and memory from topology.json. Its environment and its grants both come
+ * from its `uses` in topology.json, so the variables it reads and what it may do cannot drift
+ * apart, and the local stack wires the same names. */
 export class ServiceFunction extends Construct {
   readonly fn: RustFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
-    const spec = functionSpec(props.topology, props.binary);
+    const { binary, topology, config, resources } = props;
+    const spec = functionSpec(topology, binary);
+    const uses = resolveUses(topology, binary);
+    const wired = usesEnvironment(binary, uses, resources, configVariables(config, topology));
+    const fixed: Record<string, string> = { RUST_LOG: 'info', ...props.environment };
+    for (const name of Object.keys(fixed)) {
+      if (name in wired) throw new Error(`${binary}: ${name} is set both in code and by its uses in topology.json`);
+    }
     this.logGroup = new LogGroup(this, 'Logs', {
-      retention: props.config.logRetention,
+      retention: config.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.fn = new RustFunction(this, 'Function', {
       manifestPath: join(WORKSPACE_DIR, 'Cargo.toml'),
-      binaryName: props.binary,
+      binaryName: binary,
       architecture: Architecture.ARM_64,
       description: props.description,
       timeout: Duration.seconds(spec.timeout_seconds),
@@ -42,17 +53,8 @@ export class ServiceFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
-      environment: { RUST_LOG: 'info', ...props.environment },
+      environment: { ...fixed, ...wired },
     });
-  }
-
-  /** Exactly `actions` on exactly `table` (or one of its indexes). */
-  allowTable(table: ITable, actions: string[], index?: string): void {
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: actions.map((a) => `dynamodb:${a}`),
-        resources: [index ? `${table.tableArn}/index/${index}` : table.tableArn],
-      }),
-    );
+    grantUses(this.fn, uses, resources);
   }
 }
