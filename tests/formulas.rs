@@ -1,5 +1,5 @@
 //! Flow 3 against moto: concurrent identical submissions, the atomic store + outbox, the relay
-//! to the work queue, and processing by queue-processor.
+//! to the formulas queue, and processing by queue-processor.
 
 #![recursion_limit = "256"]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -57,7 +57,7 @@ async fn twenty_identical_concurrent_submissions_store_and_publish_exactly_one()
         "one outbox row, nothing for the duplicates"
     );
 
-    // The relay publishes it to the work queue; queue-processor processes it.
+    // The relay publishes it to the formulas queue; queue-processor processes it.
     let (_, pending) = stack.api("GET", &format!("/formulas/{id}"), None).await;
     assert_eq!(pending["status"], "pending");
     let functions = stack.functions();
@@ -77,7 +77,7 @@ async fn twenty_identical_concurrent_submissions_store_and_publish_exactly_one()
         formula["materials"][0],
         json!({"name": "Bergamot Oil", "concentration": 15.5})
     );
-    assert!(stack.dead_letters("work").await.is_empty());
+    assert!(stack.dead_letters("formulas").await.is_empty());
 
     // A resubmission later is still refused with the existing id.
     let (status, body) = stack.api("POST", "/formulas", Some(&summer_breeze())).await;
@@ -117,7 +117,7 @@ async fn a_crash_between_store_and_publish_loses_nothing() {
     // The same stream reader, once the relay works again, publishes the row; it is processed once.
     let functions = stack.functions();
     assert_eq!(relay.poll_once(&functions.invoker()).await.unwrap(), 1);
-    let work = stack.queue_source("work");
+    let work = stack.queue_source("formulas");
     let mut received = 0;
     for _ in 0..20 {
         received += work.poll_once(&functions.invoker()).await.unwrap().received;

@@ -9,9 +9,10 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::routing::post;
-use domain::events::{DomainEvent, RentalCompleted};
+use domain::events::{DomainEvent, Outbound};
 use domain::ids::{AssetId, LocationId, RentalId, ReturnId, UserId};
 use domain::rentals::AssetType;
+use domain::rentals::RentalCompleted;
 use domain::time::parse_event_time;
 use integration_tests::{TEST_VISIBILITY_SECS, TestStack};
 use platform::sqs::FifoSender;
@@ -20,8 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-fn completed(user: &str, n: u32) -> DomainEvent {
-    DomainEvent::rental_completed(RentalCompleted {
+fn completed(user: &str, n: u32) -> Outbound {
+    RentalCompleted {
         return_id: ReturnId::parse(format!("ret_{user}_{n}")).unwrap(),
         rental_id: RentalId::parse(format!("r_{n}")).unwrap(),
         user_id: UserId::parse(user).unwrap(),
@@ -30,7 +31,9 @@ fn completed(user: &str, n: u32) -> DomainEvent {
         returned_at: parse_event_time(&format!("2025-02-10T11:{n:02}:00Z")).unwrap(),
         location_id: LocationId::parse("topanga-location-01").unwrap(),
         expires_at: parse_event_time("2025-02-15T12:00:00Z").unwrap(),
-    })
+    }
+    .outbound()
+    .unwrap()
 }
 
 /// A notification service on loopback that fails (HTTP 500) while `failing` says so for the
@@ -79,12 +82,12 @@ fn notifications_queue(stack: &TestStack) -> FifoSender {
     )
 }
 
-async fn send_event(queue: &FifoSender, event: &DomainEvent, dedup: &str) {
+async fn send_event(queue: &FifoSender, event: &Outbound, dedup: &str) {
     queue
         .send(
-            &event.aggregate_id,
+            &event.event.aggregate_id,
             dedup,
-            &serde_json::to_string(event).unwrap(),
+            &serde_json::to_string(&event.event).unwrap(),
         )
         .await
         .unwrap();
@@ -118,7 +121,7 @@ async fn a_poison_message_ends_in_the_dlq_after_max_receive_count() {
     let dead = stack.dead_letters("notifications").await;
     assert_eq!(
         serde_json::from_str::<DomainEvent>(&dead[0]).unwrap(),
-        event
+        event.event
     );
     tokio::time::sleep(Duration::from_secs(u64::from(TEST_VISIBILITY_SECS) + 1)).await;
     assert_eq!(
@@ -128,7 +131,7 @@ async fn a_poison_message_ends_in_the_dlq_after_max_receive_count() {
     );
 }
 
-fn sqs_batch(events: &[DomainEvent]) -> SqsEvent {
+fn sqs_batch(events: &[Outbound]) -> SqsEvent {
     let mut batch = SqsEvent::default();
     batch.records = events
         .iter()
@@ -136,8 +139,10 @@ fn sqs_batch(events: &[DomainEvent]) -> SqsEvent {
         .map(|(i, e)| {
             let mut m = SqsMessage::default();
             m.message_id = Some(format!("m{i}"));
-            m.body = Some(serde_json::to_string(e).unwrap());
+            m.body = Some(serde_json::to_string(&e.event).unwrap());
             m.attributes.insert("MessageGroupId".into(), "g".into());
+            m.attributes
+                .insert("ApproximateReceiveCount".into(), "1".into());
             m
         })
         .collect();
@@ -159,7 +164,11 @@ async fn a_failing_middle_record_is_reported_with_every_later_record_and_keeps_i
     ];
 
     // The handler's answer to one batch.
-    let response = functions.notifier.handle(sqs_batch(&events)).await.unwrap();
+    let response = functions
+        .notifier
+        .handle(sqs_batch(&events), platform::batch::Budget::unlimited())
+        .await
+        .unwrap();
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -181,7 +190,7 @@ async fn a_failing_middle_record_is_reported_with_every_later_record_and_keeps_i
             .send(
                 "one-group",
                 &format!("d{i}"),
-                &serde_json::to_string(e).unwrap(),
+                &serde_json::to_string(&e.event).unwrap(),
             )
             .await
             .unwrap();
@@ -246,7 +255,7 @@ async fn the_notifier_retries_then_succeeds_and_notifies_once() {
     assert_eq!(received.len(), 1);
     assert_eq!(
         received[0].idempotency_key.as_deref(),
-        Some(format!("{}:rental_completed", event.event_id).as_str())
+        Some(format!("{}:rental_completed", event.event.event_id).as_str())
     );
     assert_eq!(received[0].body["user_id"], "tpg_u0001");
 
@@ -260,7 +269,7 @@ async fn the_notifier_retries_then_succeeds_and_notifies_once() {
 async fn the_relay_publishes_each_outbox_record_exactly_once_in_order() {
     let stack = TestStack::start().await;
     let functions = stack.functions();
-    let events: Vec<DomainEvent> = (1..=6).map(|n| completed("tpg_u0003", n)).collect();
+    let events: Vec<Outbound> = (1..=6).map(|n| completed("tpg_u0003", n)).collect();
     for e in &events {
         stack.write_outbox(e).await.unwrap();
     }
@@ -309,7 +318,8 @@ async fn the_relay_publishes_each_outbox_record_exactly_once_in_order() {
             break;
         }
     }
-    assert_eq!(bodies, events, "every event once, in the order written");
+    let written: Vec<DomainEvent> = events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, written, "every event once, in the order written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use domain::ids::TaskId;
-use domain::ports::TaskStore;
+use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
 use integration_tests::TestStack;
 use serde_json::{Value, json};
@@ -66,7 +66,6 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
         assert!(t["finished_at"].is_string());
     }
     let ran: Vec<String> = functions
-        .processor
         .executor
         .ran()
         .iter()
@@ -76,14 +75,21 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(sorted, ids, "task ids sort by submission time");
-    assert!(stack.dead_letters("work").await.is_empty());
-    let snapshot = devstack::report::snapshot(&stack.sdk, &stack.resources, &stack.notify_url)
-        .await
-        .unwrap();
+    assert!(stack.dead_letters("tasks").await.is_empty());
+    let snapshot = devstack::report::snapshot(
+        &stack.sdk,
+        &stack.topology,
+        &stack.resources,
+        &stack.notify_url,
+    )
+    .await
+    .unwrap();
     let report = devstack::report::render(&snapshot);
     assert!(report.contains("== Tasks (25) =="), "{report}");
-    let first = format!("#1   {}  completed  attempts 1  task 01", ids[0]);
-    assert!(report.contains(&first), "{report}");
+    assert!(
+        devstack::report::has_row(&report, &["1", &ids[0], "completed", "1", "task"]),
+        "{report}"
+    );
     // The counter shares the table; it is not a task.
     let (status, body) = stack.api("GET", "/tasks/%23sequence", None).await;
     assert_eq!(
@@ -96,7 +102,7 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
 async fn a_failing_task_blocks_its_group_then_goes_to_the_dead_letter_queue_as_failed() {
     let stack = Arc::new(TestStack::start().await);
     let functions = stack.functions();
-    functions.processor.executor.fail("task 2", u32::MAX);
+    functions.executor.fail("task 2", u32::MAX);
     let mut ids = Vec::new();
     for i in 1..=5 {
         ids.push(submit(&stack, &format!("task {i}")).await);
@@ -104,7 +110,7 @@ async fn a_failing_task_blocks_its_group_then_goes_to_the_dead_letter_queue_as_f
 
     // Pump by hand to check, after every round, that nothing behind the failing task ran.
     let invoker = functions.invoker();
-    let work = stack.queue_source("work");
+    let work = stack.queue_source("tasks");
     let stream = stack.outbox_source();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut saw_retrying = false;
@@ -159,7 +165,7 @@ async fn a_failing_task_blocks_its_group_then_goes_to_the_dead_letter_queue_as_f
     let mut dead = Vec::new();
     for _ in 0..20 {
         work.poll_once(&invoker).await.unwrap();
-        dead = stack.dead_letters("work").await;
+        dead = stack.dead_letters("tasks").await;
         if !dead.is_empty() {
             break;
         }
@@ -191,17 +197,17 @@ async fn a_repeated_delivery_does_not_run_a_completed_task_again() {
     stack
         .sqs()
         .send_message()
-        .queue_url(&stack.resources.queue("work").unwrap().url)
+        .queue_url(&stack.resources.queue("tasks").unwrap().url)
         .message_body(body)
         .message_group_id("tasks")
         .message_deduplication_id("redelivery")
         .send()
         .await
         .unwrap();
-    let work = stack.queue_source("work");
+    let work = stack.queue_source("tasks");
     let stats = work.poll_once(&functions.invoker()).await.unwrap();
     assert_eq!((stats.received, stats.failed), (1, 0));
-    assert_eq!(functions.processor.executor.ran().len(), 1);
+    assert_eq!(functions.executor.ran().len(), 1);
     let t = task(&stack, &id).await;
     assert_eq!(
         (t["sequence"].as_u64(), t["attempts"].as_u64()),
@@ -236,7 +242,7 @@ async fn concurrent_attempts_take_unique_gap_free_numbers() {
             tokio::spawn(async move {
                 // A lost race is retryable: the queue would deliver the message again.
                 loop {
-                    match store.begin(&id, chrono::Utc::now()).await {
+                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
                         Ok(t) => return t.unwrap(),
                         Err(e) if e.is_retryable() => continue,
                         Err(e) => panic!("{e}"),

@@ -10,17 +10,16 @@ use devstack::moto::MotoServer;
 use devstack::provision::Resources;
 use devstack::sink::Sink;
 use devstack::topology::{EventSource, Topology};
-use domain::memory::ScriptedExecutor;
-use notifier::Notifier;
-use platform::config::RentalTables;
+use domain::tasks::memory::ScriptedExecutor;
+use platform::batch::Budget;
+use platform::config::Vars;
+use platform::consumer::Consumer;
 use platform::dynamo::{
-    DynamoFormulaStore, DynamoRentalStore, DynamoStatsStore, DynamoTaskStore, ProcessedMarkers,
-    RejectionLog,
+    DynamoFormulaStore, DynamoRentalStore, DynamoStatsView, DynamoTaskStore, RejectionLog,
+    RentalTables,
 };
-use platform::notify::{NotifyClient, NotifyConfig};
-use platform::outbox::AwsPublisher;
-use queue_processor::QueueProcessor;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,7 +57,7 @@ impl TestStack {
         let sdk = devstack::sdk_config(&moto.endpoint).await;
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let resources = devstack::provision(&sdk, &topology, &prefix).await.unwrap();
-        devstack::seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources)
+        devstack::seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &resources)
             .await
             .unwrap();
         let sink = Arc::new(Sink::default());
@@ -87,17 +86,30 @@ impl TestStack {
         self.resources.table(logical).unwrap().to_owned()
     }
 
+    /// The configuration the functions get on this stack, as the local stack writes it: every
+    /// resource's variable, the notification service at `notify_url` (short timeouts and
+    /// back-off, so tests of failures are quick).
+    pub fn vars_notifying(&self, notify_url: &str) -> Vars {
+        let mut env: BTreeMap<String, String> = self.resources.env.clone();
+        for (k, v) in [
+            ("NOTIFY_URL", notify_url),
+            ("NOTIFY_TIMEOUT_MS", "2000"),
+            ("NOTIFY_MAX_ATTEMPTS", "3"),
+            ("NOTIFY_BACKOFF_MS", "10"),
+        ] {
+            env.insert(k.into(), v.into());
+        }
+        Vars::from_map(env).unwrap()
+    }
+
+    pub fn vars(&self) -> Vars {
+        self.vars_notifying(&self.notify_url)
+    }
+
     pub fn rental_store(&self) -> DynamoRentalStore {
-        let t = |l| self.table(l);
         DynamoRentalStore::new(
             self.dynamo(),
-            RentalTables {
-                users: t("users"),
-                assets: t("assets"),
-                rentals: t("rentals"),
-                returns: t("returns"),
-                outbox: t("outbox"),
-            },
+            RentalTables::from_vars(&self.vars()).unwrap(),
         )
     }
 
@@ -105,12 +117,8 @@ impl TestStack {
         RejectionLog::new(self.dynamo(), self.table("rejections"))
     }
 
-    pub fn stats_store(&self) -> DynamoStatsStore {
-        DynamoStatsStore::new(
-            self.dynamo(),
-            self.table("user-stats"),
-            self.table("processed"),
-        )
+    pub fn stats_store(&self) -> DynamoStatsView {
+        DynamoStatsView::new(self.dynamo(), self.table("user-stats"))
     }
 
     pub fn formula_store(&self) -> DynamoFormulaStore {
@@ -121,44 +129,22 @@ impl TestStack {
         DynamoTaskStore::new(self.dynamo(), self.table("tasks"), self.table("outbox"))
     }
 
-    pub fn notify_config(&self, base_url: &str) -> NotifyConfig {
-        NotifyConfig {
-            base_url: base_url.to_owned(),
-            timeout: Duration::from_secs(2),
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(10),
-        }
-    }
-
     /// Every function's handler, wired to this stack's resources and notification sink.
     pub fn functions(&self) -> Arc<Functions> {
         self.functions_notifying(&self.notify_url.clone())
     }
 
+    /// The functions as their `main` wires them (the same `from_vars`), with a scripted task
+    /// executor: it runs every task; a test scripts failures with `functions.executor.fail`.
     pub fn functions_notifying(&self, notify_url: &str) -> Arc<Functions> {
+        let vars = self.vars_notifying(notify_url);
+        let executor = Arc::new(ScriptedExecutor::default());
         Arc::new(Functions {
-            rentals: self.rental_store(),
-            rejections: self.rejections(),
-            notifier: Notifier {
-                client: NotifyClient::new(self.notify_config(notify_url)).unwrap(),
-                markers: ProcessedMarkers::new(self.dynamo(), self.table("processed")),
-                rejections: self.rejections(),
-            },
-            processor: QueueProcessor {
-                stats: self.stats_store(),
-                formulas: self.formula_store(),
-                tasks: self.task_store(),
-                // Runs every task; a test scripts failures with `processor.executor.fail`.
-                executor: ScriptedExecutor::default(),
-                rejections: self.rejections(),
-                max_receive_count: self.topology.max_receive_count,
-            },
-            publisher: AwsPublisher::new(
-                aws_sdk_sns::Client::new(&self.sdk),
-                self.sqs(),
-                self.resources.topic("domain-events").unwrap(),
-                Some(self.resources.queue("work").unwrap().url.clone()),
-            ),
+            returns: rental_return::Returns::from_vars(&self.sdk, &vars).unwrap(),
+            notifier: notifier::from_vars(&self.sdk, &vars).unwrap(),
+            processor: queue_processor::from_vars(&self.sdk, &vars, executor.clone()).unwrap(),
+            executor,
+            relay: outbox_relay::Relay::from_vars(&self.sdk, &vars).unwrap(),
         })
     }
 
@@ -198,9 +184,11 @@ impl TestStack {
         Fut: Future<Output = bool>,
     {
         let invoker = functions.invoker();
-        let queues: Vec<SqsSource> = ["rental-returns", "notifications", "projections", "work"]
+        let queues: Vec<SqsSource> = self
+            .topology
+            .queues
             .iter()
-            .map(|q| self.queue_source(q))
+            .map(|q| self.queue_source(&q.logical))
             .collect();
         let stream = self.outbox_source();
         let deadline = Instant::now() + timeout;
@@ -230,21 +218,7 @@ impl TestStack {
     ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
-        let services = Arc::new(api_handler::Services {
-            rentals: self.rental_store(),
-            stats: self.stats_store(),
-            returns: platform::sqs::FifoSender::new(
-                self.sqs(),
-                &self.resources.queue("rental-returns").unwrap().url,
-            ),
-            idempotency: platform::idempotency::DynamoIdempotencyStore::new(
-                self.dynamo(),
-                self.table("idempotency"),
-            ),
-            formulas: self.formula_store(),
-            tasks: self.task_store(),
-            task_group: domain::tasks::TaskGroup::default(),
-        });
+        let services = api_handler::Services::from_vars(&self.sdk, &self.vars()).unwrap();
         let mut request = axum::http::Request::builder()
             .method(method)
             .uri(uri)
@@ -283,8 +257,8 @@ impl TestStack {
 
     /// Writes `event`'s outbox row in a transaction of its own, as a state change does; the
     /// error text when the transaction is cancelled (the event id exists).
-    pub async fn write_outbox(&self, event: &domain::events::DomainEvent) -> Result<(), String> {
-        let put = platform::outbox::OutboxRecord::for_domain_event(event)
+    pub async fn write_outbox(&self, event: &domain::events::Outbound) -> Result<(), String> {
+        let put = platform::outbox::OutboxRecord::for_event(event)
             .unwrap()
             .transact_put(&self.table("outbox"))
             .unwrap();
@@ -317,17 +291,11 @@ impl TestStack {
 
 /// The functions' library handlers, dispatched by function name like the Lambda service does.
 pub struct Functions {
-    pub rentals: DynamoRentalStore,
-    pub rejections: RejectionLog,
-    pub notifier: Notifier<RejectionLog>,
-    pub processor: QueueProcessor<
-        DynamoStatsStore,
-        DynamoFormulaStore,
-        DynamoTaskStore,
-        ScriptedExecutor,
-        RejectionLog,
-    >,
-    pub publisher: AwsPublisher,
+    pub returns: rental_return::Returns,
+    pub notifier: Consumer,
+    pub processor: Consumer,
+    pub executor: Arc<ScriptedExecutor>,
+    pub relay: outbox_relay::Relay,
 }
 
 fn function_error(function: &str, e: impl std::fmt::Display) -> InvokeError {
@@ -341,30 +309,38 @@ impl Functions {
     pub async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
         let err = |e: &dyn std::fmt::Display| function_error(function, e);
         let out = match function {
-            "rental-return" => rental_return::handle(&self.rentals, &self.rejections, payload)
+            "rental-return" => self
+                .returns
+                .handle(payload, Budget::unlimited())
                 .await
                 .map_err(|e| err(&e))?,
             "notifier" => serde_json::to_value(
                 self.notifier
-                    .handle(serde_json::from_value(payload).map_err(|e| err(&e))?)
+                    .handle(
+                        serde_json::from_value(payload).map_err(|e| err(&e))?,
+                        Budget::unlimited(),
+                    )
                     .await
                     .map_err(|e| err(&e))?,
             )
             .map_err(|e| err(&e))?,
             "queue-processor" => serde_json::to_value(
                 self.processor
-                    .handle(serde_json::from_value(payload).map_err(|e| err(&e))?)
+                    .handle(
+                        serde_json::from_value(payload).map_err(|e| err(&e))?,
+                        Budget::unlimited(),
+                    )
                     .await
                     .map_err(|e| err(&e))?,
             )
             .map_err(|e| err(&e))?,
             "outbox-relay" => serde_json::to_value(
-                outbox_relay::handle(
-                    serde_json::from_value(payload).map_err(|e| err(&e))?,
-                    &self.publisher,
-                    &self.rejections,
-                )
-                .await,
+                self.relay
+                    .handle(
+                        serde_json::from_value(payload).map_err(|e| err(&e))?,
+                        Budget::unlimited(),
+                    )
+                    .await,
             )
             .map_err(|e| err(&e))?,
             other => return Err(err(&format!("no function {other}"))),
@@ -412,4 +388,15 @@ pub fn example_events() -> Vec<Value> {
             .unwrap()
         })
         .collect()
+}
+
+/// The rentals of the reference data, as `make seed` loads them.
+pub fn fixture_rentals() -> Vec<domain::rentals::Rental> {
+    let topology = Topology::system().unwrap();
+    let tables = devstack::seed::load(&topology).unwrap();
+    let rentals = tables
+        .into_iter()
+        .find(|t| t.table.logical == "rentals")
+        .unwrap();
+    serde_dynamo::from_items(rentals.items).unwrap()
 }

@@ -4,21 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_handler::{Services, router};
+use api_handler::router;
+use api_handler::wiring::InMemory;
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::formulas::NewFormula;
-use domain::memory::{
-    InMemoryFormulaStore, InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore,
-    InMemoryTaskStore,
-};
 use domain::rentals::ReturnScan;
-use domain::tasks::{NewTask, TaskGroup};
-use platform::idempotency::memory::InMemoryIdempotencyStore;
+use domain::tasks::NewTask;
 use serde_json::{Value, json};
 use std::hint::black_box;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower::ServiceExt;
 
@@ -29,25 +24,8 @@ fn formula(variant: u64) -> Value {
     json!({"name": format!("Formula {variant}"), "materials": materials})
 }
 
-fn services() -> Arc<
-    Services<
-        InMemoryRentalStore,
-        InMemoryStatsStore,
-        InMemoryReturnQueue,
-        InMemoryIdempotencyStore,
-        InMemoryFormulaStore,
-        InMemoryTaskStore,
-    >,
-> {
-    Arc::new(Services {
-        rentals: InMemoryRentalStore::default(),
-        stats: InMemoryStatsStore::default(),
-        returns: InMemoryReturnQueue::default(),
-        idempotency: InMemoryIdempotencyStore::default(),
-        formulas: InMemoryFormulaStore::default(),
-        tasks: InMemoryTaskStore::default(),
-        task_group: TaskGroup::default(),
-    })
+fn services() -> api_handler::Services {
+    InMemory::default().services()
 }
 
 fn task(n: u64) -> Value {

@@ -1,8 +1,11 @@
-//! JSON request bodies with this API's limits and error shapes.
+//! Request extractors with this API's limits and error shapes: the framework's own rejections
+//! never reach a client.
 
 use crate::error::ApiError;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Largest accepted request body.
@@ -31,5 +34,24 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::MalformedJson(e.to_string()))
+    }
+}
+
+/// Path parameters; one that cannot be read (not UTF-8 once decoded, say) is a 400 in the API's
+/// error shape, not the framework's plain-text answer.
+pub struct PathParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathParams<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParams(p.0))
+            .map_err(|e| ApiError::invalid_path_id("path", e.body_text()))
     }
 }

@@ -1,12 +1,13 @@
 //! The one place errors become HTTP responses:
 //! `{"error": {"code": "<snake_case>", "message": "<text>", "details": [...]}}`.
-//! Internal detail is logged, never returned.
+//! Every answer that is not a success goes through here, the framework's own rejections
+//! included. Internal detail is logged, never returned.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::{FieldError, PortError, ValidationError};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use tracing::error;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,10 +22,25 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// The request conflicts with what exists; `fields` join the body's top level (the id of
+    /// what exists, say) and `location` points at it.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        fields: Map<String, Value>,
+        location: Option<String>,
+    },
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
+    #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
+    InvalidIdempotencyKey,
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyMismatch,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    RequestInProgress,
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -33,11 +49,16 @@ impl ApiError {
     pub fn invalid_path_id(field: &str, problem: impl std::fmt::Display) -> Self {
         Self::Validation(ValidationError::single(
             "path parameter",
-            FieldError::new(field, "invalid_id", format!("{field} {problem}")),
+            FieldError::new(
+                field,
+                domain::FieldCode::InvalidId,
+                format!("{field} {problem}"),
+            ),
         ))
     }
 
     fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+        let plain = |status, code| (status, code, self.to_string(), vec![]);
         match self {
             Self::Validation(v) => (
                 StatusCode::BAD_REQUEST,
@@ -45,39 +66,26 @@ impl ApiError {
                 format!("invalid {}", v.subject),
                 v.details.clone(),
             ),
-            Self::MalformedJson(_) => (
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                self.to_string(),
-                vec![],
-            ),
-            Self::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                self.to_string(),
-                vec![],
-            ),
-            Self::PayloadTooLarge { .. } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                self.to_string(),
-                vec![],
-            ),
-            Self::NotFound { code, message } => {
-                (StatusCode::NOT_FOUND, code, message.clone(), vec![])
+            Self::MalformedJson(_) => plain(StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::UnsupportedMediaType => {
+                plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Self::RouteNotFound { .. } => (
-                StatusCode::NOT_FOUND,
-                "route_not_found",
-                self.to_string(),
-                vec![],
-            ),
-            Self::MethodNotAllowed { .. } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                self.to_string(),
-                vec![],
-            ),
+            Self::PayloadTooLarge { .. } => {
+                plain(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
+            Self::NotFound { code, .. } => plain(StatusCode::NOT_FOUND, code),
+            Self::Conflict { code, .. } => plain(StatusCode::CONFLICT, code),
+            Self::RouteNotFound { .. } => plain(StatusCode::NOT_FOUND, "route_not_found"),
+            Self::MethodNotAllowed { .. } => {
+                plain(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
+            Self::InvalidIdempotencyKey => {
+                plain(StatusCode::BAD_REQUEST, "invalid_idempotency_key")
+            }
+            Self::IdempotencyKeyMismatch => {
+                plain(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_mismatch")
+            }
+            Self::RequestInProgress => plain(StatusCode::CONFLICT, "request_in_progress"),
             Self::Port(PortError::Retryable(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
@@ -100,15 +108,25 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             error!(error = %self, "request failed");
         }
-        let mut response = (
-            status,
-            Json(json!({"error": {"code": code, "message": message, "details": details}})),
-        )
-            .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let mut body = json!({"error": {"code": code, "message": message, "details": details}});
+        if let (Self::Conflict { fields, .. }, Some(top)) = (&self, body.as_object_mut()) {
+            top.extend(fields.clone());
+        }
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if matches!(
+            self,
+            Self::Port(PortError::Retryable(_)) | Self::RequestInProgress
+        ) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Conflict {
+            location: Some(location),
+            ..
+        } = &self
+            && let Ok(value) = HeaderValue::from_str(location)
+        {
+            headers.insert(header::LOCATION, value);
         }
         response
     }

@@ -6,7 +6,6 @@
 
 use crate::body::MAX_BODY_BYTES;
 use crate::error::ApiError;
-use crate::ports::Ports;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -17,7 +16,6 @@ use base64::engine::general_purpose::STANDARD;
 use platform::idempotency::{
     Claim, IdempotencyKey, IdempotencyStore, StoredResponse, request_hash,
 };
-use serde_json::json;
 use std::sync::Arc;
 use tracing::warn;
 
@@ -29,16 +27,8 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn problem(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message, "details": []}})),
-    )
-        .into_response()
-}
-
-pub async fn idempotency<P: Ports>(
-    State(p): State<Arc<P>>,
+pub async fn idempotency(
+    State(store): State<Arc<dyn IdempotencyStore>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -49,11 +39,7 @@ pub async fn idempotency<P: Ports>(
         return next.run(request).await;
     };
     let Some(key) = raw.to_str().ok().and_then(IdempotencyKey::parse) else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        );
+        return ApiError::InvalidIdempotencyKey.into_response();
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
@@ -64,25 +50,13 @@ pub async fn idempotency<P: Ports>(
     };
     let scoped = format!("{} {} {}", parts.method, parts.uri.path(), key.as_str());
     let hash = request_hash(parts.method.as_str(), parts.uri.path(), &bytes);
-    let store = p.idempotency();
     match store.claim(&scoped, &hash, now_ms()).await {
         Err(e) => ApiError::Port(e).into_response(),
-        Ok(Claim::Mismatch) => problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_mismatch",
-            "this Idempotency-Key was used with a different request",
-        ),
-        Ok(Claim::InProgress) => {
-            let mut r = problem(
-                StatusCode::CONFLICT,
-                "request_in_progress",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            r
+        Ok(Claim::Mismatch) => ApiError::IdempotencyKeyMismatch.into_response(),
+        Ok(Claim::InProgress) => ApiError::RequestInProgress.into_response(),
+        Ok(Claim::Completed(stored)) => {
+            replay(&stored).unwrap_or_else(|e| ApiError::Port(e).into_response())
         }
-        Ok(Claim::Completed(stored)) => replay(&stored),
         Ok(Claim::Acquired) => {
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
@@ -94,12 +68,12 @@ pub async fn idempotency<P: Ports>(
                 return response;
             }
             let (parts, body) = response.into_parts();
-            let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
-                return problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "internal error",
-                );
+            let body = match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(body) => body,
+                Err(e) => {
+                    let e = domain::PortError::Permanent(format!("response body: {e}"));
+                    return ApiError::Port(e).into_response();
+                }
             };
             let stored = StoredResponse {
                 status: parts.status.as_u16(),
@@ -125,9 +99,12 @@ pub async fn idempotency<P: Ports>(
     }
 }
 
-fn replay(stored: &StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let body = STANDARD.decode(&stored.body).unwrap_or_default();
+/// The stored response again; a record that cannot be replayed faithfully is an error (500,
+/// logged), never a made-up answer.
+fn replay(stored: &StoredResponse) -> Result<Response, domain::PortError> {
+    let (status, body) = stored.decode()?;
+    let status = StatusCode::from_u16(status)
+        .map_err(|e| domain::PortError::Permanent(format!("idempotency record: {e}")))?;
     let mut response = (status, body).into_response();
     for (name, value) in &stored.headers {
         if let (Ok(n), Ok(v)) = (
@@ -140,5 +117,5 @@ fn replay(stored: &StoredResponse) -> Response {
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+    Ok(response)
 }

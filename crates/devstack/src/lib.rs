@@ -13,7 +13,8 @@ pub mod provision;
 pub mod report;
 pub mod seed;
 pub mod sink;
-pub mod topology;
+/// The topology (`infrastructure/topology.json`), as the functions read it.
+pub use platform::topology;
 
 pub use provision::{Resources, provision};
 pub use topology::Topology;
@@ -31,6 +32,22 @@ pub enum DevError {
     Io(#[from] std::io::Error),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Topology(#[from] platform::topology::TopologyError),
+}
+
+impl DevError {
+    /// The error in one line for a terminal: the SDK's own text can run to pages (the full
+    /// error goes to the log).
+    pub fn summary(&self) -> String {
+        let text = self.to_string();
+        let line = text.lines().next().unwrap_or_default();
+        let mut short: String = line.chars().take(200).collect();
+        if short.len() < line.len() {
+            short.push('…');
+        }
+        short
+    }
 }
 
 pub type Result<T, E = DevError> = std::result::Result<T, E>;

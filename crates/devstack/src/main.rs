@@ -53,7 +53,9 @@ async fn main() {
         Some("serve") => serve().await,
         Some("seed") => {
             with_stack(|sdk, r, _| async move {
-                let report = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+                let report =
+                    seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &Topology::system()?, &r)
+                        .await?;
                 println!(
                     "seed: {} items written, {} already present",
                     report.written, report.already_present
@@ -64,15 +66,13 @@ async fn main() {
         }
         Some("reset") => {
             with_stack(|sdk, r, env| async move {
-                let report = seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &r).await?;
+                let topology = Topology::system()?;
+                let report =
+                    seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &r).await?;
                 let sqs = aws_sdk_sqs::Client::new(&sdk);
                 for q in r.queues.values() {
                     for url in [&q.url, &q.dlq_url] {
-                        sqs.purge_queue()
-                            .queue_url(url)
-                            .send()
-                            .await
-                            .map_err(|e| platform::sdk_error("PurgeQueue", e))?;
+                        drain(&sqs, url).await?;
                     }
                 }
                 let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
@@ -94,9 +94,10 @@ async fn main() {
         Some("report") => {
             with_stack(|sdk, r, env| async move {
                 let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+                let topology = Topology::system()?;
                 print!(
                     "{}",
-                    report::render(&report::snapshot(&sdk, &r, &notify).await?)
+                    report::render(&report::snapshot(&sdk, &topology, &r, &notify).await?)
                 );
                 Ok(())
             })
@@ -108,9 +109,49 @@ async fn main() {
         )),
     };
     if let Err(e) = result {
-        error!(error = %e, "devstack failed");
-        eprintln!("devstack: {e}");
+        // The whole error (an SDK's can run to pages) goes to the log; the terminal gets a line.
+        let log = state_dir().join("logs").join("devstack-cli.log");
+        let _ = std::fs::create_dir_all(state_dir().join("logs"));
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| {
+                use std::io::Write;
+                writeln!(f, "{} {args:?}: {e:?}", chrono::Utc::now().to_rfc3339())
+            });
+        error!(error = %e.summary(), "devstack failed");
+        eprintln!("devstack: {} (details in {})", e.summary(), log.display());
         std::process::exit(1);
+    }
+}
+
+/// Empties a queue by receiving and deleting, which unlike PurgeQueue works at any pace (SQS
+/// allows one purge a minute).
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<()> {
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .map_err(|e| platform::sdk_error("ReceiveMessage", e))?;
+        if out.messages().is_empty() {
+            return Ok(());
+        }
+        for m in out.messages() {
+            if let Some(handle) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .map_err(|e| platform::sdk_error("DeleteMessage", e))?;
+            }
+        }
     }
 }
 
@@ -179,7 +220,7 @@ async fn serve() -> Result<()> {
     let sdk = sdk_config(&moto.endpoint).await;
     let topology = Topology::system()?;
     let resources = provision(&sdk, &topology, PREFIX).await?;
-    let seeded = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &resources).await?;
+    let seeded = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &resources).await?;
     info!(written = seeded.written, "reference data seeded");
 
     let notify_url = format!("http://127.0.0.1:{}", ports.notify);

@@ -1,39 +1,37 @@
-//! A readable account of the local stack's state: what became of each return, the rentals,
-//! the notifications the sink received, user stats, rejections and dead letters.
+//! A readable account of the local stack's state: a section per table that
+//! `infrastructure/topology.json` gives a `report` (its title, columns and order), the
+//! notifications the sink received and what waits in each dead-letter queue. Nothing here knows
+//! a flow: a new flow's tables show up by declaring how.
 
 use crate::Result;
 use crate::provision::Resources;
 use crate::sink::Received;
+use crate::topology::{ReportSpec, Topology};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
-use domain::formulas::Formula;
-use domain::rentals::stats::UserStats;
-use domain::rentals::{Rental, ReturnRecord, ReturnState};
-use domain::tasks::Task;
-use domain::time::format_time;
-use platform::dynamo::Rejection;
+use platform::dynamo::Item;
 use platform::sdk_error;
 use serde::de::DeserializeOwned;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// One table's section: its rows as the columns' text, in the declared order.
+pub struct Section {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
 pub struct Snapshot {
-    pub returns: Vec<ReturnRecord>,
-    pub rentals: Vec<Rental>,
-    pub stats: Vec<UserStats>,
-    pub rejections: Vec<Rejection>,
-    pub formulas: Vec<Formula>,
-    /// In processing order; tasks not yet started last.
-    pub tasks: Vec<Task>,
+    pub sections: Vec<Section>,
     pub notifications: Vec<Received>,
     /// Messages waiting in each dead-letter queue.
     pub dead_letters: BTreeMap<String, u64>,
 }
 
 /// Every item of `table`, as stored.
-pub async fn scan_items(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<Vec<platform::dynamo::Item>> {
+pub async fn scan_items(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<Item>> {
     Ok(client
         .scan()
         .table_name(table)
@@ -54,39 +52,81 @@ pub async fn scan_all<T: DeserializeOwned>(
         .map_err(|e| crate::DevError::Setup(format!("{table}: {e}")))
 }
 
+/// The attribute at `path` (dots reach into maps).
+fn lookup<'a>(item: &'a Item, path: &str) -> Option<&'a AttributeValue> {
+    let mut parts = path.split('.');
+    let mut value = item.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_m().ok()?.get(part)?;
+    }
+    Some(value)
+}
+
+fn text(value: Option<&AttributeValue>) -> String {
+    match value {
+        None | Some(AttributeValue::Null(_)) => "-".into(),
+        Some(AttributeValue::S(s)) => s.clone(),
+        Some(AttributeValue::N(n)) => n.clone(),
+        Some(AttributeValue::Bool(b)) => b.to_string(),
+        Some(other) => serde_dynamo::from_attribute_value::<_, serde_json::Value>(other.clone())
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| format!("{other:?}")),
+    }
+}
+
+/// Numbers numerically, text as text, missing values last.
+fn compare(a: Option<&AttributeValue>, b: Option<&AttributeValue>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(AttributeValue::N(x)), Some(AttributeValue::N(y))) => {
+            match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) => x.total_cmp(&y),
+                _ => x.cmp(y),
+            }
+        }
+        (Some(x), Some(y)) => text(Some(x)).cmp(&text(Some(y))),
+    }
+}
+
+/// The section `spec` makes of `items`.
+pub fn section(spec: &ReportSpec, mut items: Vec<Item>) -> Section {
+    if let Some(required) = &spec.rows_with {
+        items.retain(|i| lookup(i, required).is_some());
+    }
+    items.sort_by(|a, b| {
+        spec.sort
+            .iter()
+            .map(|k| compare(lookup(a, k), lookup(b, k)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+    Section {
+        title: spec.title.clone(),
+        columns: spec.columns.clone(),
+        rows: items
+            .iter()
+            .map(|i| spec.columns.iter().map(|c| text(lookup(i, c))).collect())
+            .collect(),
+    }
+}
+
 pub async fn snapshot(
     sdk: &aws_config::SdkConfig,
+    topology: &Topology,
     r: &Resources,
     notify_url: &str,
 ) -> Result<Snapshot> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let mut rentals: Vec<Rental> = scan_all(&dynamo, r.table("rentals")?).await?;
-    rentals.sort_by(|a, b| a.rental_id.cmp(&b.rental_id));
-    let mut returns: Vec<ReturnRecord> = scan_all(&dynamo, r.table("returns")?).await?;
-    returns.sort_by_key(|x| x.scan.occurred_at);
-    let mut stats: Vec<UserStats> = scan_all(&dynamo, r.table("user-stats")?).await?;
-    stats.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-    let rejections = scan_all(&dynamo, r.table("rejections")?).await?;
-    let mut formulas: Vec<Formula> = scan_all(&dynamo, r.table("formulas")?).await?;
-    formulas.sort_by(|a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| a.formula_id.cmp(&b.formula_id))
-    });
-    let task_items: Vec<platform::dynamo::Item> = scan_items(&dynamo, r.table("tasks")?)
-        .await?
-        .into_iter()
-        .filter(|i| {
-            i.get("task_id")
-                .and_then(|k| k.as_s().ok())
-                .map(String::as_str)
-                != Some(platform::dynamo::SEQUENCE_KEY)
-        })
-        .collect();
-    let mut tasks: Vec<Task> = serde_dynamo::from_items(task_items)
-        .map_err(|e| crate::DevError::Setup(format!("tasks: {e}")))?;
-    tasks.sort_by_key(|t| (t.sequence.unwrap_or(u64::MAX), t.task_id.clone()));
+    let mut sections = Vec::new();
+    for table in &topology.tables {
+        if let Some(spec) = &table.report {
+            let items = scan_items(&dynamo, r.table(&table.logical)?).await?;
+            sections.push(section(spec, items));
+        }
+    }
     let notifications = reqwest::get(format!("{notify_url}/v1/notify"))
         .await?
         .json()
@@ -108,60 +148,44 @@ pub async fn snapshot(
         dead_letters.insert(format!("{logical}-dlq"), n);
     }
     Ok(Snapshot {
-        returns,
-        rentals,
-        stats,
-        rejections,
-        formulas,
-        tasks,
+        sections,
         notifications,
         dead_letters,
     })
 }
 
+/// Columns padded to their widest value, two spaces apart.
+fn table(out: &mut String, columns: &[String], rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([columns[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("  {}", padded.join("  ").trim_end())
+    };
+    let _ = writeln!(out, "{}", line(columns));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row));
+    }
+}
+
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\n== Returns ({}) ==", s.returns.len());
-    for r in &s.returns {
-        let outcome = match &r.state {
-            ReturnState::Pending => "pending".to_owned(),
-            ReturnState::Completed { rental_id } => format!("completed  rental {rental_id}"),
-            ReturnState::Rejected { reason } => format!("rejected   {}", reason.as_str()),
-        };
-        let who = r
-            .user_id
-            .as_ref()
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| "?".into());
-        let what = r
-            .asset_id
-            .as_ref()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "?".into());
-        let _ = writeln!(
-            out,
-            "  {}  {:<20} user {:<10} asset {:<11} -> {outcome}",
-            format_time(&r.scan.occurred_at),
-            r.scan.location_id,
-            who,
-            what
-        );
-    }
-    let _ = writeln!(out, "\n== Rentals ({}) ==", s.rentals.len());
-    for r in &s.rentals {
-        let returned = match (&r.returned_at, &r.returned_at_location_id) {
-            (Some(at), Some(loc)) => format!("returned {} at {loc}", format_time(at)),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "  {}  {:<10} asset {:<11} {:<12} expires {}  {returned}",
-            r.rental_id,
-            r.user_id,
-            r.asset_id,
-            r.status.as_str(),
-            format_time(&r.expires_at)
-        );
+    for section in &s.sections {
+        let _ = writeln!(out, "\n== {} ({}) ==", section.title, section.rows.len());
+        if !section.rows.is_empty() {
+            table(&mut out, &section.columns, &section.rows);
+        }
     }
     let _ = writeln!(
         out,
@@ -170,58 +194,62 @@ pub fn render(s: &Snapshot) -> String {
     );
     for n in &s.notifications {
         let user = n.body["user_id"].as_str().unwrap_or("?");
+        let kind = n.body["kind"].as_str().unwrap_or("?");
         let message = n.body["message"].as_str().unwrap_or("");
         let dup = if n.duplicate { "  (duplicate key)" } else { "" };
-        let _ = writeln!(out, "  to {user:<10} {message}{dup}");
-    }
-    let _ = writeln!(out, "\n== User stats ==");
-    for u in &s.stats {
-        let _ = writeln!(
-            out,
-            "  {:<10} returns {}  on time {}  reward points {}",
-            u.user_id, u.returns_count, u.on_time_returns, u.reward_points
-        );
-    }
-    let _ = writeln!(out, "\n== Formulas ({}) ==", s.formulas.len());
-    for f in &s.formulas {
-        let materials: Vec<String> = f
-            .materials
-            .iter()
-            .map(|m| format!("{} {}%", m.name.as_str(), m.concentration))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {}  {:<28} {:?}  {}",
-            f.formula_id,
-            f.name,
-            f.status,
-            materials.join(", ")
-        );
-    }
-    let _ = writeln!(out, "\n== Tasks ({}) ==", s.tasks.len());
-    for t in &s.tasks {
-        let sequence = t.sequence.map_or("-".to_owned(), |n| format!("#{n}"));
-        let error = t
-            .last_error
-            .as_deref()
-            .map(|e| format!("  last error: {e}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {sequence:<4} {}  {:<10} attempts {}  {}{error}",
-            t.task_id,
-            format!("{:?}", t.status).to_lowercase(),
-            t.attempts,
-            t.title
-        );
-    }
-    let _ = writeln!(out, "\n== Rejected messages ({}) ==", s.rejections.len());
-    for r in &s.rejections {
-        let _ = writeln!(out, "  {} {}: {}", r.source, r.message_id, r.reason);
+        let _ = writeln!(out, "  to {user:<10} {kind:<24} {message}{dup}");
     }
     let _ = writeln!(out, "\n== Dead-letter queues ==");
     for (q, n) in &s.dead_letters {
         let _ = writeln!(out, "  {q:<20} {n}");
     }
     out
+}
+
+/// Whether some line of `report` holds `cells` in this order, each a whole column value.
+pub fn has_row(report: &str, cells: &[&str]) -> bool {
+    report.lines().any(|line| {
+        let mut words = line.split_whitespace();
+        cells.iter().all(|cell| words.any(|w| w == *cell))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn sections_sort_numerically_put_missing_last_and_skip_rows_without_the_required_column() {
+        let spec = ReportSpec {
+            title: "Tasks".into(),
+            columns: vec!["sequence".into(), "id".into(), "meta.kind".into()],
+            sort: vec!["sequence".into(), "id".into()],
+            rows_with: Some("id".into()),
+        };
+        let n = |v: &str| AttributeValue::N(v.into());
+        let s = |v: &str| AttributeValue::S(v.into());
+        let meta = AttributeValue::M(item(&[("kind", s("x"))]).into_iter().collect());
+        let items = vec![
+            item(&[("id", s("b"))]),
+            item(&[("sequence", n("10")), ("id", s("c")), ("meta", meta)]),
+            item(&[("sequence", n("9")), ("id", s("a"))]),
+            item(&[("sequence", n("1"))]),
+        ];
+        let section = section(&spec, items);
+        assert_eq!(
+            section.rows,
+            [["9", "a", "-"], ["10", "c", "x"], ["-", "b", "-"]]
+        );
+        let mut out = String::new();
+        table(&mut out, &section.columns, &section.rows);
+        assert!(has_row(&out, &["10", "c", "x"]), "{out}");
+        assert!(!has_row(&out, &["c", "10"]), "{out}");
+    }
 }

@@ -1,33 +1,66 @@
-//! Reference data (`data/topanga/`): loaded idempotently by `seed`, restored by `reset`.
+//! Reference data, declared in `infrastructure/topology.json` (a table's `reference_data` file):
+//! loaded idempotently by `seed`, restored by `reset`. Nothing here knows a flow: a new flow's
+//! tables and data need a topology entry and a file.
 
+use crate::moto::workspace_root;
 use crate::provision::Resources;
+use crate::topology::{ReferenceData, TableSpec, Topology};
 use crate::{DevError, Result};
 use aws_sdk_dynamodb::Client;
-use domain::rentals::{Asset, Rental, User};
 use platform::dynamo::Item;
 use platform::sdk_error;
-use serde::Serialize;
+use serde_json::Value;
 
-const USERS: &str = include_str!("../../../data/topanga/users.json");
-const ASSETS: &str = include_str!("../../../data/topanga/assets.json");
-const RENTALS: &str = include_str!("../../../data/topanga/rentals.json");
-
-/// The parsed reference data. Parsing goes through the domain types, so bad fixture data fails
-/// here rather than in a function.
-pub struct ReferenceData {
-    pub users: Vec<User>,
-    pub assets: Vec<Asset>,
-    pub rentals: Vec<Rental>,
+/// One table's reference items, read from its file.
+pub struct ReferenceTable {
+    pub table: TableSpec,
+    pub items: Vec<Item>,
 }
 
-impl ReferenceData {
-    pub fn load() -> Result<Self> {
-        Ok(Self {
-            users: serde_json::from_str(USERS)?,
-            assets: serde_json::from_str(ASSETS)?,
-            rentals: serde_json::from_str(RENTALS)?,
+/// Every table's reference data. Items are JSON objects, stored as they are (JSON types map to
+/// DynamoDB's); each must carry the table's keys.
+pub fn load(topology: &Topology) -> Result<Vec<ReferenceTable>> {
+    topology
+        .tables
+        .iter()
+        .filter_map(|t| t.reference_data.as_ref().map(|data| (t, data)))
+        .map(|(table, data)| {
+            let file = &data.file;
+            let path = workspace_root().join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| DevError::Setup(format!("{}: {e}", path.display())))?;
+            let values: Vec<Value> =
+                serde_json::from_str(&text).map_err(|e| DevError::Setup(format!("{file}: {e}")))?;
+            let items = values
+                .into_iter()
+                .map(|v| to_item(table, data, v))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(ReferenceTable {
+                table: table.clone(),
+                items,
+            })
         })
+        .collect()
+}
+
+fn to_item(table: &TableSpec, data: &ReferenceData, value: Value) -> Result<Item> {
+    let file = &data.file;
+    let mut item: Item = serde_dynamo::to_item(value)
+        .map_err(|e| DevError::Setup(format!("{file}: an item is not an object: {e}")))?;
+    if let Some(field) = &data.key_field
+        && let Some(key) = item.remove(field)
+    {
+        item.insert(table.partition_key.clone(), key);
     }
+    for key in std::iter::once(&table.partition_key).chain(table.sort_key.as_ref()) {
+        if !item.contains_key(key) {
+            return Err(DevError::Setup(format!(
+                "{file}: an item has no {key}, the key of table {}",
+                table.logical
+            )));
+        }
+    }
+    Ok(item)
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -38,37 +71,39 @@ pub struct SeedReport {
 
 /// Inserts whatever reference item is missing and leaves every existing item untouched, so a
 /// second run changes nothing (a rental completed meanwhile stays completed).
-pub async fn seed(client: &Client, r: &Resources) -> Result<SeedReport> {
-    write_all(client, r, false).await
+pub async fn seed(client: &Client, topology: &Topology, r: &Resources) -> Result<SeedReport> {
+    write_all(client, topology, r, false).await
 }
 
-/// Restores the initial state: clears every table but the reference tables (returns, outbox,
-/// stats, markers, rejections, idempotency records, formulas, tasks and the task counter) and
-/// overwrites the reference items.
-pub async fn reset(client: &Client, r: &Resources) -> Result<SeedReport> {
-    for (logical, table) in &r.tables {
-        if !REFERENCE_TABLES.contains(&logical.as_str()) {
-            clear_table(client, table).await?;
-        }
+/// Restores the initial state: clears every table that holds no reference data (processing
+/// state) and overwrites the reference items.
+pub async fn reset(client: &Client, topology: &Topology, r: &Resources) -> Result<SeedReport> {
+    for spec in topology
+        .tables
+        .iter()
+        .filter(|t| t.reference_data.is_none())
+    {
+        clear_table(client, r.table(&spec.logical)?).await?;
     }
-    write_all(client, r, true).await
+    write_all(client, topology, r, true).await
 }
 
-/// The tables the reference data lives in; every other table holds state that processing wrote.
-const REFERENCE_TABLES: [&str; 3] = ["users", "assets", "rentals"];
-
-async fn write_all(client: &Client, r: &Resources, overwrite: bool) -> Result<SeedReport> {
-    let data = ReferenceData::load()?;
+async fn write_all(
+    client: &Client,
+    topology: &Topology,
+    r: &Resources,
+    overwrite: bool,
+) -> Result<SeedReport> {
     let mut report = SeedReport::default();
-    for (table, key, items) in [
-        (r.table("users")?, "user_id", to_items(&data.users)?),
-        (r.table("assets")?, "asset_id", to_items(&data.assets)?),
-        (r.table("rentals")?, "rental_id", to_items(&data.rentals)?),
-    ] {
-        for item in items {
+    for reference in load(topology)? {
+        let table = r.table(&reference.table.logical)?;
+        let key = &reference.table.partition_key;
+        for item in reference.items {
             let mut put = client.put_item().table_name(table).set_item(Some(item));
             if !overwrite {
-                put = put.condition_expression(format!("attribute_not_exists({key})"));
+                put = put
+                    .condition_expression("attribute_not_exists(#k)")
+                    .expression_attribute_names("#k", key);
             }
             match put.send().await {
                 Ok(_) => report.written += 1,
@@ -83,15 +118,6 @@ async fn write_all(client: &Client, r: &Resources, overwrite: bool) -> Result<Se
         }
     }
     Ok(report)
-}
-
-fn to_items<T: Serialize>(values: &[T]) -> Result<Vec<Item>> {
-    values
-        .iter()
-        .map(|v| {
-            serde_dynamo::to_item(v).map_err(|e| DevError::Setup(format!("reference data: {e}")))
-        })
-        .collect()
 }
 
 async fn clear_table(client: &Client, table: &str) -> Result<()> {
@@ -126,13 +152,30 @@ async fn clear_table(client: &Client, table: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::rentals::{Asset, Rental, User};
 
     #[test]
-    fn reference_data_parses_into_domain_types() {
-        let d = ReferenceData::load().unwrap();
-        assert_eq!(
-            (d.users.len(), d.assets.len(), d.rentals.len()),
-            (5, 50, 10)
-        );
+    fn reference_data_loads_with_its_keys_and_parses_into_domain_types() {
+        let topology = Topology::system().unwrap();
+        let data = load(&topology).unwrap();
+        let count = |name: &str| {
+            data.iter()
+                .find(|t| t.table.logical == name)
+                .map(|t| t.items.clone())
+                .unwrap()
+        };
+        let users: Vec<User> = serde_dynamo::from_items(count("users")).unwrap();
+        let assets: Vec<Asset> = serde_dynamo::from_items(count("assets")).unwrap();
+        let rentals: Vec<Rental> = serde_dynamo::from_items(count("rentals")).unwrap();
+        assert_eq!((users.len(), assets.len(), rentals.len()), (5, 50, 10));
+    }
+
+    #[test]
+    fn an_item_without_its_key_is_refused() {
+        let topology = Topology::system().unwrap();
+        let users = topology.table("users").unwrap();
+        let data = users.reference_data.clone().unwrap();
+        let err = to_item(users, &data, serde_json::json!({"name": "x"})).unwrap_err();
+        assert!(err.to_string().contains("no user_id"), "{err}");
     }
 }

@@ -1,16 +1,20 @@
 //! The business core: types that cannot hold invalid values, the rules that act on them, and the
 //! ports (traits) through which the rules reach storage. Nothing here performs I/O or reads a
 //! clock; time always arrives as a value carried by an event.
+//!
+//! Each flow is a module with its rules, its event payloads, its ports and (behind the `memory`
+//! feature) in-memory implementations of those ports.
 
 pub mod error;
 pub mod events;
-pub mod formulas;
 pub mod ids;
-#[cfg(any(test, feature = "memory"))]
-pub mod memory;
-pub mod ports;
+pub mod notifications;
+pub mod time;
+pub mod validation;
+
+pub mod formulas;
 pub mod rentals;
 pub mod tasks;
-pub mod time;
 
-pub use error::{FieldError, PortError, TextRule, ValidationError, text_field};
+pub use error::PortError;
+pub use validation::{FieldCode, FieldError, Problems, TextRule, ValidationError};

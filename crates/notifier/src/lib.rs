@@ -1,72 +1,62 @@
 //! Sends users notifications for domain events from the notifications queue (SNS topic → SQS
-//! FIFO, raw delivery). A notification is sent at most once per event: a marker is checked before
-//! and written after the call, and the event-derived idempotency key lets the service drop the
-//! one repeat a crash between the two could cause.
+//! FIFO, raw delivery). Each flow registers the events it notifies about in [`registry`]; the
+//! message itself is the event's [`domain::notifications::Notify`] rule, and
+//! [`SendNotification`] sends it at most once per event.
 
 // Nested SDK and HTTP futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use domain::events::DomainEvent;
-use domain::rentals::notification::notification_for;
-use platform::batch::{MissingMessageId, RejectionSink, json_body, process_sqs_fifo_batch};
-use platform::config::required;
-use platform::dynamo::ProcessedMarkers;
-use platform::notify::{NotifyClient, NotifyConfig, NotifyError};
-use platform::{ConfigError, RecordError};
-use tracing::{info, instrument};
+use domain::notifications::{EffectLog, NotificationSender, SendNotification};
+use domain::rentals::RentalCompleted;
+use platform::ConfigError;
+use platform::batch::RejectionSink;
+use platform::config::Vars;
+use platform::consumer::{Consumer, Registry};
+use platform::dynamo::{ProcessedMarkers, RejectionLog};
+use platform::notify::{NotifyClient, NotifyConfig};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub const SOURCE: &str = "notifications";
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub notify: NotifyConfig,
-    pub markers_table: String,
-    pub rejections_table: String,
+/// The events someone is told about: the one registration point of a flow in this function.
+pub fn registry(send: SendNotification) -> Registry {
+    Registry::new().on::<RentalCompleted>(send)
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            notify: NotifyConfig::from_env()?,
-            markers_table: required("PROCESSED_TABLE")?,
-            rejections_table: required("REJECTIONS_TABLE")?,
-        })
+pub fn consumer(
+    sender: Arc<dyn NotificationSender>,
+    markers: Arc<dyn EffectLog>,
+    rejections: Arc<dyn RejectionSink>,
+    max_receive_count: u32,
+    per_record: Duration,
+) -> Consumer {
+    Consumer {
+        source: SOURCE,
+        registry: registry(SendNotification { sender, markers }),
+        rejections,
+        max_receive_count,
+        per_record,
     }
 }
 
-pub struct Notifier<R> {
-    pub client: NotifyClient,
-    pub markers: ProcessedMarkers,
-    pub rejections: R,
-}
-
-impl<R: RejectionSink> Notifier<R> {
-    #[instrument(skip_all, fields(records = event.records.len()))]
-    pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
-        process_sqs_fifo_batch(SOURCE, event, &self.rejections, |message| async move {
-            let event: DomainEvent = json_body(&message)?;
-            self.notify(&event).await
-        })
-        .await
-    }
-
-    #[instrument(skip_all, fields(event_id = %event.event_id, event_type = event.event_type()))]
-    async fn notify(&self, event: &DomainEvent) -> Result<(), RecordError> {
-        let Some(notification) = notification_for(event) else {
-            return Ok(());
-        };
-        let marker = format!("notify#{}", notification.idempotency_key);
-        if self.markers.is_done(&marker).await? {
-            info!("already notified");
-            return Ok(());
-        }
-        self.client.send(&notification).await.map_err(|e| match e {
-            NotifyError::Unavailable(m) => RecordError::Retryable(m),
-            NotifyError::Refused(m) => RecordError::Permanent(m),
-        })?;
-        info!(user_id = %notification.user_id, "notification sent");
-        self.markers.mark_done(&marker).await?;
-        Ok(())
-    }
+/// The notification service and DynamoDB adapters, named by `vars` (see
+/// `infrastructure/topology.json`, notifier).
+pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Consumer, ConfigError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let notify = NotifyConfig::from_vars(vars)?;
+    // A record may take every attempt of one notification plus the marker's reads and writes.
+    let per_record = notify.worst_case() + platform::aws::OPERATION_TIMEOUT;
+    let client = NotifyClient::new(notify)
+        .map_err(|e| ConfigError::Topology(format!("notification client: {e}")))?;
+    Ok(consumer(
+        Arc::new(client),
+        Arc::new(ProcessedMarkers::new(
+            dynamo.clone(),
+            vars.table("processed")?,
+        )),
+        Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?)),
+        vars.topology().max_receive_count,
+        per_record,
+    ))
 }

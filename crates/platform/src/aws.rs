@@ -1,12 +1,35 @@
 //! SDK set-up and the one place SDK errors become port errors.
 
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use domain::PortError;
+use std::time::Duration;
 
-/// Loads region, credentials and endpoint the standard way. `AWS_ENDPOINT_URL` points every
-/// client at the local emulator; nothing else differs between local and AWS.
+/// How long a connection may take to open.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one attempt of a call may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a call may take with its retries: well under every function's timeout, so a hung
+/// service ends as a retryable error (the API's 503) rather than a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// The timeouts every SDK client gets.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Loads region, credentials and endpoints the standard way (`AWS_ENDPOINT_URL` and the
+/// service-specific `AWS_ENDPOINT_URL_<SERVICE>` point clients at local emulators; nothing else
+/// differs between local and AWS), with explicit timeouts.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .load()
+        .await
 }
 
 const RETRYABLE_CODES: &[&str] = &[

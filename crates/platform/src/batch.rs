@@ -5,12 +5,64 @@
 //! message group can overtake it. A permanent error is not a failure of the batch: the record is
 //! written to the rejection log for review and the batch goes on. If even that write fails, the
 //! record is treated as retryable.
+//!
+//! A batch also respects the invocation's deadline: when less time is left than one record may
+//! need, the remaining records are reported as failed without being tried, so a slow downstream
+//! ends the invocation in time instead of timing it out (which would send the whole batch back,
+//! the records already done included).
 
 use crate::dynamo::RejectionLog;
+use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use domain::PortError;
 use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tracing::{Instrument, error, info_span, warn};
+
+/// How much time a batch has: the invocation's deadline and what one record may need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    deadline: Option<Instant>,
+    per_record: Duration,
+}
+
+impl Budget {
+    /// No deadline: every record is tried (tests, direct calls).
+    pub fn unlimited() -> Self {
+        Self {
+            deadline: None,
+            per_record: Duration::ZERO,
+        }
+    }
+
+    /// The Lambda context's deadline (milliseconds since the epoch) and the time one record may
+    /// need.
+    pub fn until_epoch_ms(deadline_ms: u64, per_record: Duration) -> Self {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Self {
+            deadline: Some(
+                Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
+            ),
+            per_record,
+        }
+    }
+
+    /// `left` from now.
+    pub fn within(left: Duration, per_record: Duration) -> Self {
+        Self {
+            deadline: Some(Instant::now() + left),
+            per_record,
+        }
+    }
+
+    /// Whether another record can still be tried and finish before the deadline.
+    pub fn allows_another(&self) -> bool {
+        self.deadline
+            .is_none_or(|d| d.saturating_duration_since(Instant::now()) >= self.per_record)
+    }
+}
 
 /// How one record ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,16 +85,18 @@ impl From<PortError> for RecordError {
 }
 
 /// Where permanently failing records are recorded.
+#[async_trait]
 pub trait RejectionSink: Send + Sync {
-    fn reject(
+    async fn reject(
         &self,
         source: &str,
         record_id: &str,
         reason: &str,
         body: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> Result<(), PortError>;
 }
 
+#[async_trait]
 impl RejectionSink for RejectionLog {
     async fn reject(
         &self,
@@ -56,12 +110,13 @@ impl RejectionSink for RejectionLog {
 }
 
 /// Handles `records` in order; returns the ids to report as failed (the first retryable failure
-/// and everything after it).
+/// and everything after it, or everything the budget left untried).
 pub async fn process_in_order<T, F, Fut>(
     source: &str,
     records: Vec<(String, T)>,
     body_of: impl Fn(&T) -> String,
-    rejections: &impl RejectionSink,
+    rejections: &dyn RejectionSink,
+    budget: Budget,
     mut handle: F,
 ) -> Vec<String>
 where
@@ -70,6 +125,15 @@ where
 {
     let ids: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     for (index, (id, record)) in records.into_iter().enumerate() {
+        // The first record is always tried: the function's timeout is chosen to fit one.
+        if index > 0 && !budget.allows_another() {
+            warn!(
+                source,
+                untried = ids.len() - index,
+                "too little time left for another record; the rest go back"
+            );
+            return ids[index..].to_vec();
+        }
         let span = info_span!("record", source, record_id = %id);
         let body = body_of(&record);
         let failed = async {
@@ -109,7 +173,8 @@ pub struct MissingMessageId(pub usize);
 pub async fn process_sqs_fifo_batch<F, Fut>(
     source: &str,
     event: SqsEvent,
-    rejections: &impl RejectionSink,
+    rejections: &dyn RejectionSink,
+    budget: Budget,
     mut handle: F,
 ) -> Result<SqsBatchResponse, MissingMessageId>
 where
@@ -132,6 +197,7 @@ where
         records,
         |m| m.body.clone().unwrap_or_default(),
         rejections,
+        budget,
         |m| {
             let group = m
                 .attributes
@@ -154,6 +220,25 @@ where
     Ok(response)
 }
 
+/// Which receive of its message this is, from SQS's `ApproximateReceiveCount`, against the
+/// queue's `maxReceiveCount`. A message without the attribute is not what an event-source
+/// mapping delivers: an error, not a guess.
+pub fn delivery(
+    message: &SqsMessage,
+    max_receives: u32,
+) -> Result<domain::events::Delivery, RecordError> {
+    let receive_count = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .ok_or_else(|| RecordError::Permanent("message has no ApproximateReceiveCount".into()))?
+        .parse()
+        .map_err(|e| RecordError::Permanent(format!("ApproximateReceiveCount: {e}")))?;
+    Ok(domain::events::Delivery {
+        receive_count,
+        max_receives,
+    })
+}
+
 /// The body of an SQS record parsed as JSON into `T`; an unparseable body is permanent.
 pub fn json_body<T: serde::de::DeserializeOwned>(message: &SqsMessage) -> Result<T, RecordError> {
     let body = message
@@ -172,6 +257,7 @@ mod tests {
     #[derive(Default)]
     struct Sink(Mutex<Vec<(String, String)>>, bool);
 
+    #[async_trait]
     impl RejectionSink for Sink {
         async fn reject(&self, _: &str, id: &str, reason: &str, _: &str) -> Result<(), PortError> {
             if self.1 {
@@ -199,19 +285,20 @@ mod tests {
 
     async fn run(bodies: &[&str], sink: &Sink) -> (Vec<String>, Vec<String>) {
         let seen = Mutex::new(Vec::new());
-        let response = process_sqs_fifo_batch("test", batch(bodies), sink, |m| {
-            let body = m.body.clone().unwrap();
-            seen.lock().unwrap().push(body.clone());
-            async move {
-                match body.as_str() {
-                    "retry" => Err(RecordError::Retryable("later".into())),
-                    "poison" => Err(RecordError::Permanent("never".into())),
-                    _ => Ok(()),
+        let response =
+            process_sqs_fifo_batch("test", batch(bodies), sink, Budget::unlimited(), |m| {
+                let body = m.body.clone().unwrap();
+                seen.lock().unwrap().push(body.clone());
+                async move {
+                    match body.as_str() {
+                        "retry" => Err(RecordError::Retryable("later".into())),
+                        "poison" => Err(RecordError::Permanent("never".into())),
+                        _ => Ok(()),
+                    }
                 }
-            }
-        })
-        .await
-        .unwrap();
+            })
+            .await
+            .unwrap();
         let failed = response
             .batch_item_failures
             .into_iter()
@@ -261,8 +348,53 @@ mod tests {
     async fn a_record_without_id_fails_the_whole_invocation() {
         let mut e = batch(&["a"]);
         e.records[0].message_id = None;
-        let r = process_sqs_fifo_batch("t", e, &Sink::default(), |_| async { Ok(()) }).await;
+        let r = process_sqs_fifo_batch("t", e, &Sink::default(), Budget::unlimited(), |_| async {
+            Ok(())
+        })
+        .await;
         assert!(r.is_err());
+    }
+
+    #[tokio::test]
+    async fn records_the_deadline_leaves_no_time_for_go_back_untried() {
+        let seen = Mutex::new(Vec::new());
+        // Room for one record of a second, not for a second one.
+        let budget = Budget::within(Duration::from_secs(2), Duration::from_millis(1500));
+        let response = process_sqs_fifo_batch(
+            "test",
+            batch(&["slow", "b", "c"]),
+            &Sink::default(),
+            budget,
+            |m| {
+                seen.lock().unwrap().push(m.body.clone().unwrap());
+                async {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        assert_eq!(failed, ["m1", "m2"]);
+        assert_eq!(*seen.lock().unwrap(), ["slow"]);
+        assert!(Budget::unlimited().allows_another());
+    }
+
+    #[test]
+    fn the_receive_count_is_required() {
+        let mut m = SqsMessage::default();
+        assert!(matches!(delivery(&m, 3), Err(RecordError::Permanent(_))));
+        m.attributes
+            .insert("ApproximateReceiveCount".into(), "x".into());
+        assert!(matches!(delivery(&m, 3), Err(RecordError::Permanent(_))));
+        m.attributes
+            .insert("ApproximateReceiveCount".into(), "3".into());
+        assert!(delivery(&m, 3).unwrap().is_last());
     }
 
     #[test]

@@ -5,12 +5,14 @@
 pub mod aws;
 pub mod batch;
 pub mod config;
+pub mod consumer;
 pub mod dynamo;
 pub mod idempotency;
 pub mod notify;
 pub mod outbox;
 pub mod sqs;
 pub mod telemetry;
+pub mod topology;
 
 pub use aws::sdk_error;
 pub use batch::RecordError;

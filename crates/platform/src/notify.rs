@@ -2,7 +2,10 @@
 //! timeout, a bounded number of attempts with exponential back-off, and an `Idempotency-Key`
 //! header so that a repeated delivery is one notification.
 
-use domain::rentals::notification::Notification;
+use crate::config::Vars;
+use async_trait::async_trait;
+use domain::PortError;
+use domain::notifications::{Notification, NotificationSender};
 use std::time::Duration;
 use tracing::{instrument, warn};
 
@@ -15,14 +18,25 @@ pub struct NotifyConfig {
 }
 
 impl NotifyConfig {
-    pub fn from_env() -> Result<Self, crate::ConfigError> {
-        use crate::config::{millis_or, parsed_or, required};
+    pub fn from_vars(vars: &Vars) -> Result<Self, crate::ConfigError> {
         Ok(Self {
-            base_url: required("NOTIFY_URL")?.trim_end_matches('/').to_owned(),
-            timeout: millis_or("NOTIFY_TIMEOUT_MS", Duration::from_secs(3))?,
-            max_attempts: parsed_or("NOTIFY_MAX_ATTEMPTS", 3u32)?.max(1),
-            initial_backoff: millis_or("NOTIFY_BACKOFF_MS", Duration::from_millis(200))?,
+            base_url: vars
+                .required("NOTIFY_URL")?
+                .trim_end_matches('/')
+                .to_owned(),
+            timeout: vars.millis_or("NOTIFY_TIMEOUT_MS", Duration::from_secs(3))?,
+            max_attempts: vars.parsed_or("NOTIFY_MAX_ATTEMPTS", 3u32)?.max(1),
+            initial_backoff: vars.millis_or("NOTIFY_BACKOFF_MS", Duration::from_millis(200))?,
         })
+    }
+
+    /// The longest one notification can take: every attempt timing out, with the back-off
+    /// between attempts.
+    pub fn worst_case(&self) -> Duration {
+        let backoffs: Duration = (0..self.max_attempts.saturating_sub(1))
+            .map(|i| self.initial_backoff * 2u32.saturating_pow(i))
+            .sum();
+        self.timeout * self.max_attempts + backoffs
     }
 }
 
@@ -89,6 +103,18 @@ impl NotifyClient {
             "{} attempts, last: {last}",
             self.config.max_attempts
         )))
+    }
+}
+
+#[async_trait]
+impl NotificationSender for NotifyClient {
+    async fn send(&self, notification: &Notification) -> Result<(), PortError> {
+        NotifyClient::send(self, notification)
+            .await
+            .map_err(|e| match e {
+                NotifyError::Unavailable(m) => PortError::Retryable(m),
+                NotifyError::Refused(m) => PortError::Permanent(m),
+            })
     }
 }
 

@@ -35,7 +35,8 @@ impl FifoSender {
     }
 }
 
-impl domain::ports::ReturnQueue for FifoSender {
+#[async_trait::async_trait]
+impl domain::rentals::ports::ReturnQueue for FifoSender {
     async fn enqueue(&self, scan: &domain::rentals::ReturnScan) -> Result<(), PortError> {
         let body = serde_json::to_string(&scan.to_raw())
             .map_err(|e| PortError::Permanent(format!("return scan: {e}")))?;

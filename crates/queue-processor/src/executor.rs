@@ -1,6 +1,6 @@
 use domain::PortError;
-use domain::ports::TaskExecutor;
 use domain::tasks::Task;
+use domain::tasks::ports::TaskExecutor;
 use tracing::info;
 
 /// The executor this service ships. A task of this API carries a title, a description, a
@@ -11,6 +11,7 @@ use tracing::info;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RecordingExecutor;
 
+#[async_trait::async_trait]
 impl TaskExecutor for RecordingExecutor {
     async fn execute(&self, task: &Task) -> Result<(), PortError> {
         info!(

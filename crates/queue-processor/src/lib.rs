@@ -1,12 +1,6 @@
-//! Consumes the projections queue (domain events fanned out by the SNS topic) and the work queue
-//! (work items from the outbox). Every message is a typed domain event; one whose type this
-//! build does not know fails to parse and is rejected for review, not retried.
-//!
-//! - `RentalCompleted` → user stats and reward points, once per event (transaction with marker).
-//! - `FormulaSubmitted` → the formula is processed and marked `processed` (conditional, once).
-//! - `TaskSubmitted` → the task runs in its turn and records its sequence number and outcome;
-//!   a failure holds back the rest of the task stream until it succeeds or, after the last
-//!   receive, is marked `failed` and moves to the dead-letter queue.
+//! Consumes the projections queue (domain events fanned out by the SNS topic) and the work
+//! queues of the flows (formulas, tasks). Each flow registers its handlers by event type in
+//! [`registry`]; a message of a type nobody registered is rejected for review, not retried.
 
 // Nested SDK futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
@@ -15,119 +9,88 @@ mod executor;
 
 pub use executor::RecordingExecutor;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use domain::events::{DomainEvent, EventBody};
-use domain::ports::{FormulaStore, StatsStore, TaskExecutor, TaskStore};
-use domain::rentals::stats::stats_delta;
-use domain::tasks::{Delivery, ProcessOutcome, process_task};
-use platform::batch::{MissingMessageId, RejectionSink, json_body, process_sqs_fifo_batch};
-use platform::config::{required, required_parsed};
-use platform::{ConfigError, RecordError};
-use tracing::{info, instrument};
+use domain::formulas::{FormulaSubmitted, ProcessFormula, ports::FormulaStore};
+use domain::rentals::{ProjectStats, RentalCompleted, ports::StatsProjection};
+use domain::tasks::ports::{TaskExecutor, TaskStore};
+use domain::tasks::{RunTask, TaskSubmitted};
+use platform::ConfigError;
+use platform::batch::RejectionSink;
+use platform::config::Vars;
+use platform::consumer::{Consumer, Registry};
+use platform::dynamo::{DynamoFormulaStore, DynamoStatsProjection, DynamoTaskStore, RejectionLog};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub const SOURCE: &str = "queue-processor";
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub stats_table: String,
-    pub markers_table: String,
-    pub formulas_table: String,
-    pub tasks_table: String,
-    pub outbox_table: String,
-    pub rejections_table: String,
-    /// The work queue's `maxReceiveCount`: the receive after which a failing task is given up.
-    pub max_receive_count: u32,
+/// What one message may take (a handful of DynamoDB calls and a task's work); fewer messages are
+/// started when less time is left before the function's timeout.
+pub const PER_RECORD: Duration = Duration::from_secs(3);
+
+/// The stores and services the handlers of every flow work with.
+#[derive(Clone)]
+pub struct Ports {
+    pub stats: Arc<dyn StatsProjection>,
+    pub formulas: Arc<dyn FormulaStore>,
+    pub tasks: Arc<dyn TaskStore>,
+    pub executor: Arc<dyn TaskExecutor>,
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            stats_table: required("STATS_TABLE")?,
-            markers_table: required("PROCESSED_TABLE")?,
-            formulas_table: required("FORMULAS_TABLE")?,
-            tasks_table: required("TASKS_TABLE")?,
-            outbox_table: required("OUTBOX_TABLE")?,
-            rejections_table: required("REJECTIONS_TABLE")?,
-            max_receive_count: required_parsed("MAX_RECEIVE_COUNT")?,
+/// Each flow's handlers, by event type: the one registration point of a flow in this function.
+pub fn registry(ports: Ports) -> Registry {
+    Registry::new()
+        .on::<RentalCompleted>(ProjectStats(ports.stats))
+        .on::<FormulaSubmitted>(ProcessFormula(ports.formulas))
+        .on::<TaskSubmitted>(RunTask {
+            store: ports.tasks,
+            executor: ports.executor,
         })
+}
+
+/// The consumer over `ports`; `max_receive_count` is the source queues' (see topology.json).
+pub fn consumer(
+    ports: Ports,
+    rejections: Arc<dyn RejectionSink>,
+    max_receive_count: u32,
+) -> Consumer {
+    Consumer {
+        source: SOURCE,
+        registry: registry(ports),
+        rejections,
+        max_receive_count,
+        per_record: PER_RECORD,
     }
 }
 
-pub struct QueueProcessor<S, F, T, X, R> {
-    pub stats: S,
-    pub formulas: F,
-    pub tasks: T,
-    pub executor: X,
-    pub rejections: R,
-    pub max_receive_count: u32,
-}
-
-/// Which receive of its message this is; SQS counts them in `ApproximateReceiveCount`.
-fn delivery(message: &SqsMessage, max_receives: u32) -> Delivery {
-    let receive_count = message
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1);
-    Delivery {
-        receive_count,
-        max_receives,
-    }
-}
-
-impl<S, F, T, X, R> QueueProcessor<S, F, T, X, R>
-where
-    S: StatsStore,
-    F: FormulaStore,
-    T: TaskStore,
-    X: TaskExecutor,
-    R: RejectionSink,
-{
-    #[instrument(skip_all, fields(records = event.records.len()))]
-    pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
-        process_sqs_fifo_batch(SOURCE, event, &self.rejections, |message| async move {
-            let event: DomainEvent = json_body(&message)?;
-            self.process(&event, delivery(&message, self.max_receive_count))
-                .await
-        })
-        .await
-    }
-
-    #[instrument(skip_all, fields(event_id = %event.event_id, event_type = event.event_type(),
-                                  receive_count = delivery.receive_count))]
-    async fn process(&self, event: &DomainEvent, delivery: Delivery) -> Result<(), RecordError> {
-        match &event.body {
-            EventBody::RentalCompleted(_) => {
-                if let Some(delta) = stats_delta(event) {
-                    let applied = self.stats.apply(&event.event_id, &delta).await?;
-                    info!(applied, user_id = %delta.user_id, "user stats projected");
-                }
-            }
-            EventBody::FormulaSubmitted(f) => {
-                let marked = self.formulas.mark_processed(&f.formula_id).await?;
-                info!(formula_id = %f.formula_id, first_time = marked, "formula processed");
-            }
-            EventBody::TaskSubmitted(t) => {
-                match process_task(
-                    &self.tasks,
-                    &self.executor,
-                    &t.task_id,
-                    delivery,
-                    chrono::Utc::now,
-                )
-                .await?
-                {
-                    ProcessOutcome::Completed(task) => {
-                        info!(task_id = %task.task_id, sequence = task.sequence, attempts = task.attempts, "task completed");
-                    }
-                    ProcessOutcome::AlreadyCompleted(task) => {
-                        info!(task_id = %task.task_id, sequence = task.sequence, "task already completed; repeat delivery ignored");
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
+/// The AWS adapters, named by `vars` (see `infrastructure/topology.json`, queue-processor).
+pub fn from_vars(
+    sdk: &aws_config::SdkConfig,
+    vars: &Vars,
+    executor: Arc<dyn TaskExecutor>,
+) -> Result<Consumer, ConfigError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let ports = Ports {
+        stats: Arc::new(DynamoStatsProjection::new(
+            dynamo.clone(),
+            vars.table("user-stats")?,
+            vars.table("processed")?,
+        )),
+        formulas: Arc::new(DynamoFormulaStore::reader(
+            dynamo.clone(),
+            vars.table("formulas")?,
+        )),
+        tasks: Arc::new(DynamoTaskStore::reader(
+            dynamo.clone(),
+            vars.table("tasks")?,
+        )),
+        executor,
+    };
+    let rejections = Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?));
+    Ok(consumer(
+        ports,
+        rejections,
+        vars.required_parsed("MAX_RECEIVE_COUNT")?,
+    ))
 }
 
 #[cfg(test)]

@@ -1,16 +1,20 @@
 use super::*;
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use domain::PortError;
-use domain::events::TaskSubmitted;
+use domain::formulas::memory::InMemoryFormulaStore;
 use domain::ids::TaskId;
-use domain::memory::{
-    InMemoryFormulaStore, InMemoryStatsStore, InMemoryTaskStore, ScriptedExecutor,
-};
+use domain::rentals::memory::InMemoryStatsStore;
+use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
+use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
+use platform::batch::Budget;
 use std::sync::Mutex;
 
 #[derive(Default)]
 struct Rejections(Mutex<Vec<(String, String)>>);
 
+#[async_trait]
 impl RejectionSink for Rejections {
     async fn reject(&self, _: &str, id: &str, reason: &str, _: &str) -> Result<(), PortError> {
         self.0.lock().unwrap().push((id.into(), reason.into()));
@@ -18,22 +22,38 @@ impl RejectionSink for Rejections {
     }
 }
 
-type Processor = QueueProcessor<
-    InMemoryStatsStore,
-    InMemoryFormulaStore,
-    InMemoryTaskStore,
-    ScriptedExecutor,
-    Rejections,
->;
+/// The consumer over in-memory ports, with handles on what the tests arrange and inspect.
+struct Processor {
+    consumer: Consumer,
+    tasks: Arc<InMemoryTaskStore>,
+    executor: Arc<ScriptedExecutor>,
+    rejections: Arc<Rejections>,
+}
+
+impl Processor {
+    async fn handle(
+        &self,
+        event: SqsEvent,
+    ) -> Result<SqsBatchResponse, platform::batch::MissingMessageId> {
+        self.consumer.handle(event, Budget::unlimited()).await
+    }
+}
 
 fn processor(executor: ScriptedExecutor) -> Processor {
-    QueueProcessor {
-        stats: InMemoryStatsStore::default(),
-        formulas: InMemoryFormulaStore::default(),
-        tasks: InMemoryTaskStore::default(),
+    let tasks = Arc::new(InMemoryTaskStore::default());
+    let executor = Arc::new(executor);
+    let rejections = Arc::new(Rejections::default());
+    let ports = Ports {
+        stats: Arc::new(InMemoryStatsStore::default()),
+        formulas: Arc::new(InMemoryFormulaStore::default()),
+        tasks: tasks.clone(),
+        executor: executor.clone(),
+    };
+    Processor {
+        consumer: consumer(ports, rejections.clone(), 3),
+        tasks,
         executor,
-        rejections: Rejections::default(),
-        max_receive_count: 3,
+        rejections,
     }
 }
 
@@ -46,7 +66,7 @@ async fn task(p: &Processor, n: u128, title: &str) -> (TaskId, String) {
         due_date: None,
     };
     submit_task(
-        &p.tasks,
+        &*p.tasks,
         id.clone(),
         new,
         &TaskGroup::default(),
@@ -56,10 +76,10 @@ async fn task(p: &Processor, n: u128, title: &str) -> (TaskId, String) {
     .unwrap();
     let event = p.tasks.events().pop().unwrap();
     assert_eq!(
-        event.body,
-        EventBody::TaskSubmitted(TaskSubmitted {
+        event.decode::<TaskSubmitted>().unwrap(),
+        TaskSubmitted {
             task_id: id.clone()
-        })
+        }
     );
     (id, serde_json::to_string(&event).unwrap())
 }
@@ -174,4 +194,40 @@ async fn a_message_for_an_unknown_task_is_rejected_not_retried() {
             .1
             .contains("no task tsk_gone")
     );
+}
+
+#[tokio::test]
+async fn a_message_without_its_receive_count_is_rejected_not_guessed() {
+    let p = processor(ScriptedExecutor::default());
+    let (_, body) = task(&p, 1, "x").await;
+    let mut m = message("m1", &body, 1);
+    m.attributes.remove("ApproximateReceiveCount");
+    let response = p.handle(batch(vec![m])).await.unwrap();
+    assert!(failed_ids(&response).is_empty());
+    assert!(p.executor.ran().is_empty());
+    let rejected = p.rejections.0.lock().unwrap().clone();
+    assert!(
+        rejected[0].1.contains("ApproximateReceiveCount"),
+        "{rejected:?}"
+    );
+}
+
+#[test]
+fn every_registered_event_type_reaches_this_function() {
+    let topology = platform::topology::Topology::system().unwrap();
+    let p = processor(ScriptedExecutor::default());
+    for (event_type, channel) in p.consumer.registry.event_types() {
+        let consumed = topology.event_sources.iter().any(|s| {
+            matches!(s, platform::topology::EventSource::Queue { queue, function, .. }
+                if function == "queue-processor"
+                    && (queue == channel
+                        || topology.subscriptions.iter().any(|sub| sub.queue == *queue
+                            && sub.topic == channel
+                            && sub.event_types.iter().any(|t| t == event_type))))
+        });
+        assert!(
+            consumed,
+            "{event_type} on {channel} never reaches queue-processor"
+        );
+    }
 }

@@ -7,29 +7,51 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use domain::ValidationError;
-use domain::ports::RentalStore;
+use domain::rentals::ports::RentalStore;
 use domain::rentals::{ReturnDecision, ReturnScan, ReturnState, process_return};
-use platform::batch::{RejectionSink, json_body, process_sqs_fifo_batch};
-use platform::config::{RentalTables, required};
+use platform::batch::{Budget, RejectionSink, json_body, process_sqs_fifo_batch};
+use platform::config::Vars;
+use platform::dynamo::{DynamoRentalStore, RejectionLog, RentalTables};
 use platform::{ConfigError, RecordError};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
 use tracing::{info, instrument};
 
 pub const SOURCE: &str = "rental-returns";
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub tables: RentalTables,
-    pub rejections_table: String,
+/// What one scan may take: a decision's reads and its transaction, re-made a few times when a
+/// concurrent return wins the race for a rental.
+pub const PER_RECORD: Duration = Duration::from_secs(3);
+
+/// The function's dependencies.
+pub struct Returns {
+    pub store: Arc<dyn RentalStore>,
+    pub rejections: Arc<dyn RejectionSink>,
 }
 
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
+impl Returns {
+    /// The DynamoDB adapters, named by `vars` (see `infrastructure/topology.json`,
+    /// rental-return).
+    pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Self, ConfigError> {
+        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         Ok(Self {
-            tables: RentalTables::from_env()?,
-            rejections_table: required("REJECTIONS_TABLE")?,
+            store: Arc::new(DynamoRentalStore::new(
+                dynamo.clone(),
+                RentalTables::from_vars(vars)?,
+            )),
+            rejections: Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?)),
         })
+    }
+
+    /// See [`handle`].
+    pub async fn handle(&self, payload: Value, budget: Budget) -> Result<Value, InvocationError> {
+        handle(&*self.store, &*self.rejections, payload, budget).await
+    }
+
+    pub fn budget(deadline_ms: u64) -> Budget {
+        Budget::until_epoch_ms(deadline_ms, PER_RECORD)
     }
 }
 
@@ -69,15 +91,16 @@ impl From<ReturnDecision> for ReturnResult {
 
 /// The function's whole behaviour: a queue batch when the payload has `Records`, otherwise a
 /// raw return event.
-pub async fn handle<S: RentalStore>(
-    store: &S,
-    rejections: &impl RejectionSink,
+pub async fn handle(
+    store: &dyn RentalStore,
+    rejections: &dyn RejectionSink,
     payload: Value,
+    budget: Budget,
 ) -> Result<Value, InvocationError> {
     let value = if payload.get("Records").is_some() {
         let event: SqsEvent =
             serde_json::from_value(payload).map_err(InvocationError::MalformedBatch)?;
-        serde_json::to_value(handle_batch(store, rejections, event).await?)
+        serde_json::to_value(handle_batch(store, rejections, event, budget).await?)
     } else {
         serde_json::to_value(handle_direct(store, &payload).await?)
     };
@@ -85,13 +108,14 @@ pub async fn handle<S: RentalStore>(
 }
 
 #[instrument(skip_all, fields(records = event.records.len()))]
-pub async fn handle_batch<S: RentalStore>(
-    store: &S,
-    rejections: &impl RejectionSink,
+pub async fn handle_batch(
+    store: &dyn RentalStore,
+    rejections: &dyn RejectionSink,
     event: SqsEvent,
+    budget: Budget,
 ) -> Result<SqsBatchResponse, InvocationError> {
     Ok(
-        process_sqs_fifo_batch(SOURCE, event, rejections, |message| async move {
+        process_sqs_fifo_batch(SOURCE, event, rejections, budget, |message| async move {
             let body: Value = json_body(&message)?;
             let scan =
                 ReturnScan::from_json(&body).map_err(|e| RecordError::Permanent(e.to_string()))?;
@@ -104,8 +128,8 @@ pub async fn handle_batch<S: RentalStore>(
     )
 }
 
-pub async fn handle_direct<S: RentalStore>(
-    store: &S,
+pub async fn handle_direct(
+    store: &dyn RentalStore,
     payload: &Value,
 ) -> Result<ReturnResult, InvocationError> {
     let scan = ReturnScan::from_json(payload)?;
@@ -113,8 +137,8 @@ pub async fn handle_direct<S: RentalStore>(
 }
 
 #[instrument(skip_all, fields(return_id = %scan.return_id(), location_id = %scan.location_id))]
-async fn process<S: RentalStore>(
-    store: &S,
+async fn process(
+    store: &dyn RentalStore,
     scan: &ReturnScan,
 ) -> Result<ReturnDecision, domain::PortError> {
     let decision = process_return(store, scan).await?;

@@ -2,19 +2,19 @@
 #![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use platform::dynamo::{DynamoRentalStore, RejectionLog};
-use rental_return::{Config, handle};
+use platform::config::Vars;
+use rental_return::Returns;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     platform::telemetry::init();
-    let config = Config::from_env()?;
-    let client = aws_sdk_dynamodb::Client::new(&platform::aws::sdk_config().await);
-    let store = DynamoRentalStore::new(client.clone(), config.tables);
-    let rejections = RejectionLog::new(client, config.rejections_table);
-    run(service_fn(|event: LambdaEvent<Value>| async {
-        Ok::<_, Error>(handle(&store, &rejections, event.payload).await?)
+    let sdk = platform::aws::sdk_config().await;
+    let returns = Returns::from_vars(&sdk, &Vars::from_env()?)?;
+    let returns = &returns;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let budget = Returns::budget(event.context.deadline);
+        Ok::<_, Error>(returns.handle(event.payload, budget).await?)
     }))
     .await
 }

@@ -1,26 +1,39 @@
-use crate::body::JsonBody;
+use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
-use crate::ports::Ports;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::formulas::ports::{FormulaStore, FormulaSubmission};
 use domain::formulas::{Formula, NewFormula, submit_formula};
 use domain::ids::FormulaId;
-use domain::ports::{FormulaStore, FormulaSubmission};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use tracing::instrument;
+
+/// What the formula routes reach the outside world through.
+#[derive(Clone)]
+pub struct Formulas {
+    pub store: Arc<dyn FormulaStore>,
+}
+
+pub fn router(state: Formulas) -> Router {
+    Router::new()
+        .route("/formulas", post(submit))
+        .route("/formulas/{formula_id}", get(get_formula))
+        .with_state(state)
+}
 
 /// `POST /formulas`: validates, then stores the formula and its work item atomically unless
 /// the same make-up exists: `202 {"formula_id"}`, or `409` naming the existing formula.
 #[instrument(skip_all)]
-pub async fn submit<P: Ports>(
-    State(p): State<Arc<P>>,
+pub async fn submit(
+    State(p): State<Formulas>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewFormula::from_json(&body)?;
-    let (id, outcome) = submit_formula(p.formulas(), new, chrono::Utc::now()).await?;
+    let (id, outcome) = submit_formula(&*p.store, new, chrono::Utc::now()).await?;
     Ok(match outcome {
         FormulaSubmission::Created => (
             StatusCode::ACCEPTED,
@@ -28,33 +41,27 @@ pub async fn submit<P: Ports>(
             Json(json!({"formula_id": id})),
         )
             .into_response(),
-        FormulaSubmission::Duplicate(existing) => (
-            StatusCode::CONFLICT,
-            [(header::LOCATION, format!("/formulas/{existing}"))],
-            Json(json!({
-                "formula_id": existing,
-                "error": {"code": "duplicate_formula", "message": "a formula with the same make-up exists", "details": []},
-            })),
-        )
-            .into_response(),
+        FormulaSubmission::Duplicate(existing) => ApiError::Conflict {
+            code: "duplicate_formula",
+            message: "a formula with the same make-up exists".into(),
+            location: Some(format!("/formulas/{existing}")),
+            fields: Map::from_iter([("formula_id".to_owned(), json!(existing))]),
+        }
+        .into_response(),
     })
 }
 
 /// `GET /formulas/{formula_id}`: the formula and its processing status.
 #[instrument(skip(p))]
-pub async fn get<P: Ports>(
-    State(p): State<Arc<P>>,
-    Path(raw): Path<String>,
+pub async fn get_formula(
+    State(p): State<Formulas>,
+    PathParams(raw): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = FormulaId::parse(raw).map_err(|e| ApiError::invalid_path_id("formula_id", e))?;
-    let formula = p
-        .formulas()
-        .get(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            code: "formula_not_found",
-            message: format!("no formula {id}"),
-        })?;
+    let formula = p.store.get(&id).await?.ok_or_else(|| ApiError::NotFound {
+        code: "formula_not_found",
+        message: format!("no formula {id}"),
+    })?;
     Ok(Json(formula_json(&formula)))
 }
 

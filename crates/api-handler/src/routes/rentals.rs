@@ -1,36 +1,49 @@
-use crate::body::JsonBody;
+use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
-use crate::ports::Ports;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::ids::{ReturnId, UserId};
-use domain::ports::{RentalStore, ReturnQueue, StatsStore};
+use domain::rentals::ports::{RentalStore, ReturnQueue, StatsView};
 use domain::rentals::stats::UserStats;
 use domain::rentals::{Rental, ReturnRecord, ReturnScan};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tracing::{instrument, warn};
 
+/// What the rental routes reach the outside world through.
+#[derive(Clone)]
+pub struct Rentals {
+    pub store: Arc<dyn RentalStore>,
+    pub stats: Arc<dyn StatsView>,
+    pub returns: Arc<dyn ReturnQueue>,
+}
+
+pub fn router(state: Rentals) -> Router {
+    Router::new()
+        .route("/rentals/returns", post(submit_return))
+        .route("/rentals/returns/{return_id}", get(get_return))
+        .route("/users/{user_id}/rentals", get(list_rentals))
+        .route("/users/{user_id}/stats", get(user_stats))
+        .with_state(state)
+}
+
 /// `POST /rentals/returns`: validates the scan, queues it durably and answers `202` with the
 /// scan's id. Processing happens asynchronously; the same scan always gets the same id and is
 /// processed once.
 #[instrument(skip_all)]
-pub async fn submit_return<P: Ports>(
-    State(p): State<Arc<P>>,
+pub async fn submit_return(
+    State(p): State<Rentals>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let scan = ReturnScan::from_json(&body)?;
     let return_id = scan.return_id();
-    p.returns().enqueue(&scan).await?;
+    p.returns.enqueue(&scan).await?;
     // The scan is durably queued: that is the promise of 202. The pending record only lets
     // readers tell "queued" from "unknown"; failing to write it must not fail the request.
-    if let Err(e) = p
-        .rentals()
-        .record_pending(&ReturnRecord::pending(scan))
-        .await
-    {
+    if let Err(e) = p.store.record_pending(&ReturnRecord::pending(scan)).await {
         warn!(error = %e, %return_id, "could not record pending return");
     }
     Ok((
@@ -43,13 +56,13 @@ pub async fn submit_return<P: Ports>(
 
 /// `GET /rentals/returns/{return_id}`
 #[instrument(skip(p))]
-pub async fn get_return<P: Ports>(
-    State(p): State<Arc<P>>,
-    Path(return_id): Path<String>,
+pub async fn get_return(
+    State(p): State<Rentals>,
+    PathParams(return_id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ReturnId::parse(return_id).map_err(|e| ApiError::invalid_path_id("return_id", e))?;
     let record = p
-        .rentals()
+        .store
         .find_return(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound {
@@ -64,39 +77,35 @@ pub async fn get_return<P: Ports>(
 
 /// `GET /users/{user_id}/rentals`: the user's rentals, oldest first.
 #[instrument(skip(p))]
-pub async fn list_rentals<P: Ports>(
-    State(p): State<Arc<P>>,
-    Path(user_id): Path<String>,
+pub async fn list_rentals(
+    State(p): State<Rentals>,
+    PathParams(user_id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = existing_user(&*p, user_id).await?;
-    let mut rentals = p.rentals().rentals_of(&user).await?;
-    rentals.sort_by(|a, b| {
-        a.created_at
-            .cmp(&b.created_at)
-            .then_with(|| a.rental_id.cmp(&b.rental_id))
-    });
+    let user = existing_user(&p, user_id).await?;
+    let mut rentals = p.store.rentals_of(&user).await?;
+    rentals.sort_by(Rental::oldest_first);
     let rentals: Vec<Value> = rentals.iter().map(rental_json).collect();
     Ok(Json(json!({ "rentals": rentals })))
 }
 
 /// `GET /users/{user_id}/stats`: returns count, on-time returns, reward points.
 #[instrument(skip(p))]
-pub async fn user_stats<P: Ports>(
-    State(p): State<Arc<P>>,
-    Path(user_id): Path<String>,
+pub async fn user_stats(
+    State(p): State<Rentals>,
+    PathParams(user_id): PathParams<String>,
 ) -> Result<Json<UserStats>, ApiError> {
-    let user = existing_user(&*p, user_id).await?;
+    let user = existing_user(&p, user_id).await?;
     let stats = p
-        .stats()
+        .stats
         .get(&user)
         .await?
         .unwrap_or_else(|| UserStats::empty(user));
     Ok(Json(stats))
 }
 
-async fn existing_user<P: Ports>(p: &P, raw: String) -> Result<UserId, ApiError> {
+async fn existing_user(p: &Rentals, raw: String) -> Result<UserId, ApiError> {
     let user = UserId::parse(raw).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
-    match p.rentals().find_user(&user).await? {
+    match p.store.find_user(&user).await? {
         Some(_) => Ok(user),
         None => Err(ApiError::NotFound {
             code: "user_not_found",

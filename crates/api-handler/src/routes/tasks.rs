@@ -1,16 +1,31 @@
-use crate::body::JsonBody;
+use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
-use crate::ports::Ports;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use domain::ids::TaskId;
-use domain::ports::TaskStore;
-use domain::tasks::{NewTask, Task, submit_task};
+use domain::tasks::ports::TaskStore;
+use domain::tasks::{NewTask, Task, TaskGroup, submit_task};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use tracing::{info, instrument};
+
+/// What the task routes reach the outside world through.
+#[derive(Clone)]
+pub struct Tasks {
+    pub store: Arc<dyn TaskStore>,
+    /// The message group every task travels in.
+    pub group: TaskGroup,
+}
+
+pub fn router(state: Tasks) -> Router {
+    Router::new()
+        .route("/tasks", post(submit))
+        .route("/tasks/{task_id}", get(get_task))
+        .with_state(state)
+}
 
 /// Ids from one instance increase strictly, even within a millisecond.
 static TASK_IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
@@ -28,19 +43,12 @@ fn next_task_id() -> TaskId {
 /// `POST /tasks`: validates and sanitizes, then stores the task as `queued` with the event that
 /// queues it, in one transaction: `202 {"task_id"}` once it is durably queued.
 #[instrument(skip_all)]
-pub async fn submit<P: Ports>(
-    State(p): State<Arc<P>>,
+pub async fn submit(
+    State(p): State<Tasks>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewTask::from_json(&body)?;
-    let task = submit_task(
-        p.tasks(),
-        next_task_id(),
-        new,
-        p.task_group(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let task = submit_task(&*p.store, next_task_id(), new, &p.group, chrono::Utc::now()).await?;
     info!(task_id = %task.task_id, priority = ?task.priority, "task queued");
     Ok((
         StatusCode::ACCEPTED,
@@ -53,19 +61,15 @@ pub async fn submit<P: Ports>(
 /// `GET /tasks/{task_id}`: the task, its status and, once processing started, its position in
 /// processing order.
 #[instrument(skip(p))]
-pub async fn get<P: Ports>(
-    State(p): State<Arc<P>>,
-    Path(raw): Path<String>,
+pub async fn get_task(
+    State(p): State<Tasks>,
+    PathParams(raw): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = TaskId::parse(raw).map_err(|e| ApiError::invalid_path_id("task_id", e))?;
-    let task = p
-        .tasks()
-        .get(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            code: "task_not_found",
-            message: format!("no task {id}"),
-        })?;
+    let task = p.store.get(&id).await?.ok_or_else(|| ApiError::NotFound {
+        code: "task_not_found",
+        message: format!("no task {id}"),
+    })?;
     Ok(Json(task_json(&task)))
 }
 

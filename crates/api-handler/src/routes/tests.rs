@@ -1,15 +1,11 @@
 //! The router's HTTP contract with in-memory ports: status codes, error bodies, routing.
 
 use super::router;
-use crate::ports::Services;
+use crate::wiring::InMemory;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::PortError;
 use domain::ids::{AssetId, RentalId, UserId};
-use domain::memory::{
-    InMemoryFormulaStore, InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore,
-    InMemoryTaskStore,
-};
 use domain::rentals::{AssetType, Rental, RentalStatus, User};
 use domain::time::parse_event_time;
 use http_body_util::BodyExt;
@@ -19,17 +15,14 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-type TestServices = Services<
-    InMemoryRentalStore,
-    InMemoryStatsStore,
-    InMemoryReturnQueue,
-    InMemoryIdempotencyStore,
-    InMemoryFormulaStore,
-    InMemoryTaskStore,
->;
+type TestServices = InMemory;
 
 fn services() -> Arc<TestServices> {
-    let rentals = InMemoryRentalStore::default();
+    let s = InMemory {
+        task_group: domain::tasks::TaskGroup::parse("tasks-test").unwrap(),
+        ..InMemory::default()
+    };
+    let rentals = &s.rentals;
     rentals.put_user(User {
         user_id: UserId::parse("tpg_u0001").unwrap(),
         name: "Adam".into(),
@@ -51,15 +44,7 @@ fn services() -> Arc<TestServices> {
             returned_at_location_id: None,
         });
     }
-    Arc::new(Services {
-        rentals,
-        stats: InMemoryStatsStore::default(),
-        returns: InMemoryReturnQueue::default(),
-        idempotency: InMemoryIdempotencyStore::default(),
-        formulas: InMemoryFormulaStore::default(),
-        tasks: InMemoryTaskStore::default(),
-        task_group: domain::tasks::TaskGroup::parse("tasks-test").unwrap(),
-    })
+    Arc::new(s)
 }
 
 async fn call(
@@ -78,7 +63,7 @@ async fn call(
                 .unwrap_or_else(Body::empty),
         )
         .unwrap();
-    let res = router(s.clone()).oneshot(req).await.unwrap();
+    let res = router(s.services()).oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (
@@ -148,7 +133,7 @@ async fn oversized_bodies_are_413_and_wrong_media_type_415() {
         .header("content-type", "text/plain")
         .body(Body::from(EVENT))
         .unwrap();
-    let res = router(s).oneshot(req).await.unwrap();
+    let res = router(s.services()).oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -301,7 +286,7 @@ async fn post_to_with_key(
         .header("idempotency-key", key)
         .body(Body::from(body.to_owned()))
         .unwrap();
-    let res = router(s.clone()).oneshot(req).await.unwrap();
+    let res = router(s.services()).oneshot(req).await.unwrap();
     let (parts, body) = res.into_parts();
     (
         parts.status,
@@ -407,7 +392,7 @@ async fn malformed_keys_are_400_and_gets_ignore_the_header() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(
-        router(s).oneshot(req).await.unwrap().status(),
+        router(s.services()).oneshot(req).await.unwrap().status(),
         StatusCode::OK
     );
 }

@@ -124,3 +124,12 @@ pub struct Formula {
     pub fingerprint: Fingerprint,
     pub status: FormulaStatus,
 }
+
+impl Formula {
+    /// Processing moves a pending formula to processed, once: `false` when it already was.
+    pub fn mark_processed(&mut self) -> bool {
+        let first = self.status == FormulaStatus::Pending;
+        self.status = FormulaStatus::Processed;
+        first
+    }
+}

@@ -1,7 +1,7 @@
 //! `POST /formulas` bodies: every field problem is reported, each with its own code.
 
 use super::formula::{Concentration, Material, MaterialName, NewFormula};
-use crate::error::{FieldError, TextRule, ValidationError, text_field};
+use crate::validation::{Field, FieldCode, Problems, TextRule, ValidationError};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -10,8 +10,9 @@ pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_MATERIAL_NAME_LEN: usize = 100;
 pub const MAX_MATERIALS: usize = 50;
 
-const NAME: TextRule = TextRule::single_line(MAX_NAME_LEN).non_empty("empty_name");
-const MATERIAL_NAME: TextRule = TextRule::single_line(MAX_MATERIAL_NAME_LEN).non_empty("empty");
+const NAME: TextRule = TextRule::single_line(MAX_NAME_LEN).non_empty(FieldCode::EmptyName);
+const MATERIAL_NAME: TextRule =
+    TextRule::single_line(MAX_MATERIAL_NAME_LEN).non_empty(FieldCode::Empty);
 
 /// A JSON number or numeric string as an exact decimal. Numbers pass through their shortest
 /// round-trip text, which is exact for up to 15 significant digits; a string is always exact.
@@ -28,120 +29,79 @@ fn decimal(v: &Value) -> Option<Decimal> {
     }
 }
 
+/// A concentration: a decimal number in (0, 100].
+fn concentration(p: &mut Problems, field: &Field<'_>) -> Option<Concentration> {
+    let value = p.required(field)?;
+    let Some(d) = decimal(value) else {
+        p.add(
+            &field.path,
+            FieldCode::InvalidConcentration,
+            "concentration must be a decimal number",
+        );
+        return None;
+    };
+    let c = Concentration::new(d);
+    if c.is_none() {
+        p.add(
+            &field.path,
+            FieldCode::ConcentrationOutOfRange,
+            "concentration must be greater than 0 and at most 100",
+        );
+    }
+    c
+}
+
 impl NewFormula {
     pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
-        let Some(obj) = body.as_object() else {
-            return Err(ValidationError::single(
-                "formula",
-                FieldError::new("$", "invalid_type", "expected a JSON object"),
-            ));
-        };
-        let mut errors = Vec::new();
-        let name = text_field(obj.get("name"), "name", &NAME, &mut errors);
-
+        let mut p = Problems::new("formula");
+        let o = p.root(body)?;
+        let name = p.text(&o.field("name"), &NAME);
+        let items = p.array(
+            &o.field("materials"),
+            1..=MAX_MATERIALS,
+            FieldCode::NoMaterials,
+            FieldCode::TooManyMaterials,
+        );
         let mut materials = Vec::new();
-        match obj.get("materials") {
-            None | Some(Value::Null) => errors.push(FieldError::new(
-                "materials",
-                "missing_field",
-                "materials is required",
-            )),
-            Some(Value::Array(items)) if items.is_empty() => errors.push(FieldError::new(
-                "materials",
-                "no_materials",
-                "a formula needs at least one material",
-            )),
-            Some(Value::Array(items)) if items.len() > MAX_MATERIALS => {
-                errors.push(FieldError::new(
-                    "materials",
-                    "too_many_materials",
-                    format!("a formula has at most {MAX_MATERIALS} materials"),
-                ))
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, item) in items.iter().flatten().enumerate() {
+            let Some(m) = p.object(item, "a material") else {
+                continue;
+            };
+            let name_field = m.field("name");
+            let name = p.text(&name_field, &MATERIAL_NAME);
+            let concentration = concentration(&mut p, &m.field("concentration"));
+            if let Some(n) = &name
+                && let Some(first) = seen.insert(n.to_lowercase(), i)
+            {
+                p.add(
+                    &name_field.path,
+                    FieldCode::DuplicateMaterial,
+                    format!("material {n:?} is already listed at materials[{first}]"),
+                );
+                continue;
             }
-            Some(Value::Array(items)) => {
-                let mut seen: HashMap<String, usize> = HashMap::new();
-                for (i, item) in items.iter().enumerate() {
-                    let at = |f: &str| format!("materials[{i}].{f}");
-                    let Some(m) = item.as_object() else {
-                        errors.push(FieldError::new(
-                            format!("materials[{i}]"),
-                            "invalid_type",
-                            "a material is an object",
-                        ));
-                        continue;
-                    };
-                    let name = text_field(m.get("name"), &at("name"), &MATERIAL_NAME, &mut errors);
-                    let concentration = match m.get("concentration") {
-                        None | Some(Value::Null) => {
-                            errors.push(FieldError::new(
-                                at("concentration"),
-                                "missing_field",
-                                "concentration is required",
-                            ));
-                            None
-                        }
-                        Some(v) => match decimal(v) {
-                            None => {
-                                errors.push(FieldError::new(
-                                    at("concentration"),
-                                    "invalid_concentration",
-                                    "concentration must be a decimal number",
-                                ));
-                                None
-                            }
-                            Some(d) => match Concentration::new(d) {
-                                None => {
-                                    errors.push(FieldError::new(
-                                        at("concentration"),
-                                        "concentration_out_of_range",
-                                        "concentration must be greater than 0 and at most 100",
-                                    ));
-                                    None
-                                }
-                                Some(c) => Some(c),
-                            },
-                        },
-                    };
-                    if let Some(n) = &name {
-                        let folded = n.to_lowercase();
-                        if let Some(first) = seen.insert(folded, i) {
-                            errors.push(FieldError::new(
-                                at("name"),
-                                "duplicate_material",
-                                format!("material {n:?} is already listed at materials[{first}]"),
-                            ));
-                            continue;
-                        }
-                    }
-                    if let (Some(name), Some(concentration)) = (name, concentration) {
-                        materials.push(Material {
-                            name: MaterialName::new(name),
-                            concentration,
-                        });
-                    }
-                }
-                let total: Decimal = materials.iter().map(|m| m.concentration.value()).sum();
-                if total > Decimal::ONE_HUNDRED {
-                    errors.push(FieldError::new(
-                        "materials",
-                        "total_exceeds_100",
-                        format!("concentrations add up to {total}, more than 100"),
-                    ));
-                }
+            if let (Some(name), Some(concentration)) = (name, concentration) {
+                materials.push(Material {
+                    name: MaterialName::new(name),
+                    concentration,
+                });
             }
-            Some(_) => errors.push(FieldError::new(
+        }
+        let total: Decimal = materials.iter().map(|m| m.concentration.value()).sum();
+        if total > Decimal::ONE_HUNDRED {
+            p.add(
                 "materials",
-                "invalid_type",
-                "materials must be an array",
-            )),
+                FieldCode::TotalExceeds100,
+                format!("concentrations add up to {total}, more than 100"),
+            );
         }
-        match name {
-            Some(name) if errors.is_empty() => Ok(Self { name, materials }),
-            _ => Err(ValidationError {
-                subject: "formula",
-                details: errors,
-            }),
-        }
+        p.finish(|| {
+            Some(Self {
+                name: name?,
+                materials,
+            })
+        })
     }
 }
 
@@ -157,7 +117,7 @@ mod tests {
             .unwrap_err()
             .details
             .into_iter()
-            .map(|d| (d.field, d.code))
+            .map(|d| (d.field, d.code.as_str()))
             .collect()
     }
 

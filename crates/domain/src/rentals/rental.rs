@@ -55,6 +55,14 @@ impl Rental {
         self.eligible_asset_types.contains(&asset_type)
     }
 
+    /// Oldest first by `created_at`, ties broken by id, so an order never depends on storage
+    /// order: which rental a return completes and how a user's rentals are listed.
+    pub fn oldest_first(a: &Rental, b: &Rental) -> std::cmp::Ordering {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.rental_id.cmp(&b.rental_id))
+    }
+
     /// The rental as it is once completed by a return at `at` in `location`.
     pub fn completed(&self, at: DateTime<Utc>, location: &LocationId) -> Rental {
         Rental {

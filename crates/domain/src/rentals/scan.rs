@@ -1,8 +1,8 @@
 //! A return bin's scan: the wire event and its validated form.
 
-use crate::error::{FieldError, ValidationError, required_string};
 use crate::ids::{LocationId, ReturnId};
-use crate::time::{format_time, parse_event_time, serde_time};
+use crate::time::{format_time, serde_time};
+use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 
 /// Upper bound for a QR payload; a real sticker holds far less.
 pub const MAX_QR_LEN: usize = 1024;
+
+/// A QR payload as scanned: base64 text, so control characters cannot be part of it.
+const QR: TextRule = TextRule::single_line(MAX_QR_LEN).non_empty(FieldCode::Empty);
 
 /// The event as a return bin emits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,83 +35,27 @@ pub struct ReturnScan {
 }
 
 impl ReturnScan {
-    /// Validates any JSON value, reporting every field problem at once.
+    /// Validates any JSON value, reporting every field problem at once. The QR payloads are
+    /// checked for presence and size only: decoding them is the processing's job.
     pub fn from_json(value: &Value) -> Result<Self, ValidationError> {
-        let Some(obj) = value.as_object() else {
-            return Err(ValidationError::single(
-                "return event",
-                FieldError::new("$", "invalid_type", "expected a JSON object"),
-            ));
-        };
-        let mut errors = Vec::new();
-        let mut text = |field: &'static str| required_string(obj.get(field), field, &mut errors);
-        let timestamp = text("timestamp");
-        let location = text("location_id");
-        let user_qr = text("user_qr_data");
-        let asset_qr = text("asset_qr_data");
-
-        let occurred_at = timestamp.and_then(|t| {
-            let parsed = parse_event_time(&t);
-            if parsed.is_none() {
-                errors.push(FieldError::new(
-                    "timestamp",
-                    "invalid_timestamp",
-                    "timestamp must be RFC 3339 (an offset-less time is read as UTC)",
-                ));
-            }
-            parsed
-        });
-        let location_id = location.and_then(|l| match LocationId::parse(l) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                errors.push(FieldError::new(
-                    "location_id",
-                    "invalid_id",
-                    format!("location_id {e}"),
-                ));
-                None
-            }
-        });
-        let mut qr = |field: &'static str, v: Option<String>| {
-            v.and_then(|v| {
-                if v.is_empty() {
-                    errors.push(FieldError::new(
-                        field,
-                        "empty",
-                        format!("{field} must not be empty"),
-                    ));
-                    None
-                } else if v.len() > MAX_QR_LEN {
-                    errors.push(FieldError::new(
-                        field,
-                        "too_long",
-                        format!("{field} must be at most {MAX_QR_LEN} characters"),
-                    ));
-                    None
-                } else {
-                    Some(v)
-                }
+        let mut p = Problems::new("return event");
+        let o = p.root(value)?;
+        let occurred_at = p.time(&o.field("timestamp"), FieldCode::InvalidTimestamp);
+        let location_id = p.parsed(
+            &o.field("location_id"),
+            |s| LocationId::parse(s),
+            FieldCode::InvalidId,
+        );
+        let user_qr_data = p.text(&o.field("user_qr_data"), &QR);
+        let asset_qr_data = p.text(&o.field("asset_qr_data"), &QR);
+        p.finish(|| {
+            Some(Self {
+                occurred_at: occurred_at?,
+                location_id: location_id?,
+                user_qr_data: user_qr_data?,
+                asset_qr_data: asset_qr_data?,
             })
-        };
-        let user_qr_data = qr("user_qr_data", user_qr);
-        let asset_qr_data = qr("asset_qr_data", asset_qr);
-
-        match (occurred_at, location_id, user_qr_data, asset_qr_data) {
-            (Some(occurred_at), Some(location_id), Some(user_qr_data), Some(asset_qr_data))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    occurred_at,
-                    location_id,
-                    user_qr_data,
-                    asset_qr_data,
-                })
-            }
-            _ => Err(ValidationError {
-                subject: "return event",
-                details: errors,
-            }),
-        }
+        })
     }
 
     /// Same scan, same id: the id hashes the normalised scan, so a bin that re-sends an event
@@ -202,15 +149,15 @@ mod tests {
         let codes: Vec<_> = err
             .details
             .iter()
-            .map(|d| (d.field.as_str(), d.code))
+            .map(|d| (d.field.as_str(), d.code.as_str()))
             .collect();
         assert_eq!(
             codes,
             vec![
-                ("location_id", "invalid_type"),
-                ("asset_qr_data", "missing_field"),
                 ("timestamp", "invalid_timestamp"),
+                ("location_id", "invalid_type"),
                 ("user_qr_data", "empty"),
+                ("asset_qr_data", "missing_field"),
             ]
         );
     }
@@ -219,19 +166,19 @@ mod tests {
     fn rejects_non_objects_and_oversized_qr() {
         assert_eq!(
             ReturnScan::from_json(&json!([1])).unwrap_err().details[0].code,
-            "invalid_type"
+            FieldCode::InvalidType
         );
         let mut big = example();
         big["user_qr_data"] = json!("A".repeat(MAX_QR_LEN + 1));
         assert_eq!(
             ReturnScan::from_json(&big).unwrap_err().details[0].code,
-            "too_long"
+            FieldCode::TooLong
         );
         let mut bad_loc = example();
         bad_loc["location_id"] = json!("two words");
         assert_eq!(
             ReturnScan::from_json(&bad_loc).unwrap_err().details[0].code,
-            "invalid_id"
+            FieldCode::InvalidId
         );
     }
 

@@ -13,11 +13,7 @@ pub fn select_rental(
     rentals
         .iter()
         .filter(|r| r.is_open_at(at) && r.accepts(asset_type))
-        .min_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then_with(|| a.rental_id.cmp(&b.rental_id))
-        })
+        .min_by(|a, b| Rental::oldest_first(a, b))
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! The return use case: decide what a scan does and commit it atomically, safely under duplicate
 //! and concurrent delivery.
 
+use super::events::RentalCompleted;
 use super::outcome::{RejectionReason, ReturnRecord, ReturnState};
+use super::ports::{CommitResult, Completion, RentalStore, ReturnCommit};
 use super::qr::decode_qr;
 use super::scan::ReturnScan;
 use super::selection::select_rental;
 use crate::PortError;
-use crate::events::{DomainEvent, RentalCompleted};
 use crate::ids::{AssetId, UserId};
-use crate::ports::{CommitResult, Completion, RentalStore, ReturnCommit};
 
 /// How often a decision is re-made after losing a race for a rental before giving the message
 /// back to the queue.
@@ -21,8 +21,8 @@ pub struct ReturnDecision {
     pub duplicate: bool,
 }
 
-pub async fn process_return<S: RentalStore>(
-    store: &S,
+pub async fn process_return(
+    store: &dyn RentalStore,
     scan: &ReturnScan,
 ) -> Result<ReturnDecision, PortError> {
     if let Some(existing) = already_decided(store, scan).await? {
@@ -50,8 +50,8 @@ pub async fn process_return<S: RentalStore>(
     )))
 }
 
-async fn already_decided<S: RentalStore>(
-    store: &S,
+async fn already_decided(
+    store: &dyn RentalStore,
     scan: &ReturnScan,
 ) -> Result<Option<ReturnDecision>, PortError> {
     Ok(store
@@ -64,7 +64,7 @@ async fn already_decided<S: RentalStore>(
         }))
 }
 
-async fn decide<S: RentalStore>(store: &S, scan: &ReturnScan) -> Result<ReturnCommit, PortError> {
+async fn decide(store: &dyn RentalStore, scan: &ReturnScan) -> Result<ReturnCommit, PortError> {
     let mut record = ReturnRecord::pending(scan.clone());
     let reject = |mut record: ReturnRecord, reason| {
         record.state = ReturnState::Rejected { reason };
@@ -102,7 +102,7 @@ async fn decide<S: RentalStore>(store: &S, scan: &ReturnScan) -> Result<ReturnCo
     record.state = ReturnState::Completed {
         rental_id: rental.rental_id.clone(),
     };
-    let event = DomainEvent::rental_completed(RentalCompleted {
+    let event = RentalCompleted {
         return_id: record.return_id.clone(),
         rental_id: rental.rental_id.clone(),
         user_id,
@@ -111,7 +111,8 @@ async fn decide<S: RentalStore>(store: &S, scan: &ReturnScan) -> Result<ReturnCo
         returned_at: scan.occurred_at,
         location_id: scan.location_id.clone(),
         expires_at: rental.expires_at,
-    });
+    }
+    .outbound()?;
     let completion = Completion {
         rental: rental.completed(scan.occurred_at, &scan.location_id),
         event,
@@ -126,7 +127,7 @@ async fn decide<S: RentalStore>(store: &S, scan: &ReturnScan) -> Result<ReturnCo
 mod tests {
     use super::*;
     use crate::ids::RentalId;
-    use crate::memory::InMemoryRentalStore;
+    use crate::rentals::memory::InMemoryRentalStore;
     use crate::rentals::{Asset, AssetType, Rental, RentalStatus, User};
     use crate::time::parse_event_time;
     use serde_json::json;

@@ -1,10 +1,16 @@
 //! User stats and reward points: a projection of completed returns.
 
-use crate::events::{DomainEvent, EventBody};
+use super::events::RentalCompleted;
+use super::ports::StatsProjection;
+use crate::PortError;
+use crate::events::{Delivery, DomainEvent, EventHandler};
 use crate::ids::UserId;
 use crate::time::serde_time;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tracing::info;
 
 /// Points for every completed return.
 pub const POINTS_PER_RETURN: u64 = 10;
@@ -50,67 +56,71 @@ pub struct StatsDelta {
     pub returned_at: DateTime<Utc>,
 }
 
-/// The stats change an event causes, if any.
-pub fn stats_delta(event: &DomainEvent) -> Option<StatsDelta> {
-    match &event.body {
-        EventBody::RentalCompleted(e) => {
-            let on_time = e.on_time();
-            Some(StatsDelta {
-                user_id: e.user_id.clone(),
-                returns: 1,
-                on_time_returns: u64::from(on_time),
-                reward_points: POINTS_PER_RETURN + if on_time { ON_TIME_BONUS_POINTS } else { 0 },
-                returned_at: e.returned_at,
-            })
+impl From<&RentalCompleted> for StatsDelta {
+    fn from(e: &RentalCompleted) -> Self {
+        let on_time = e.on_time();
+        Self {
+            user_id: e.user_id.clone(),
+            returns: 1,
+            on_time_returns: u64::from(on_time),
+            reward_points: POINTS_PER_RETURN + if on_time { ON_TIME_BONUS_POINTS } else { 0 },
+            returned_at: e.returned_at,
         }
-        EventBody::FormulaSubmitted(_) | EventBody::TaskSubmitted(_) => None,
+    }
+}
+
+/// Projects completed returns into the user's stats, once per event.
+#[derive(Clone)]
+pub struct ProjectStats(pub Arc<dyn StatsProjection>);
+
+#[async_trait]
+impl EventHandler<RentalCompleted> for ProjectStats {
+    async fn handle(
+        &self,
+        event: RentalCompleted,
+        envelope: &DomainEvent,
+        _: Delivery,
+    ) -> Result<(), PortError> {
+        let delta = StatsDelta::from(&event);
+        let applied = self.0.apply(&envelope.event_id, &delta).await?;
+        info!(applied, user_id = %delta.user_id, "user stats projected");
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::RentalCompleted;
-    use crate::ids::{AssetId, LocationId, RentalId, ReturnId};
-    use crate::memory::InMemoryStatsStore;
-    use crate::ports::StatsStore;
-    use crate::rentals::AssetType;
+    use crate::rentals::events::tests::completed;
+    use crate::rentals::memory::InMemoryStatsStore;
+    use crate::rentals::ports::StatsView;
     use crate::time::parse_event_time;
 
-    fn completed(returned: &str, expires: &str) -> DomainEvent {
-        DomainEvent::rental_completed(RentalCompleted {
-            return_id: ReturnId::parse(format!("ret_{returned}")).unwrap(),
-            rental_id: RentalId::parse("r1").unwrap(),
-            user_id: UserId::parse("u1").unwrap(),
-            asset_id: AssetId::parse("a1").unwrap(),
-            asset_type: AssetType::Mug,
-            returned_at: parse_event_time(returned).unwrap(),
-            location_id: LocationId::parse("loc").unwrap(),
-            expires_at: parse_event_time(expires).unwrap(),
-        })
-    }
+    const FIRST: Delivery = Delivery {
+        receive_count: 1,
+        max_receives: 3,
+    };
 
     #[test]
     fn on_time_returns_earn_the_bonus() {
-        let d = stats_delta(&completed("2025-02-10T00:00:00Z", "2025-02-11T00:00:00Z")).unwrap();
+        let d = StatsDelta::from(&completed("2025-02-10T00:00:00Z", "2025-02-11T00:00:00Z"));
         assert_eq!((d.returns, d.on_time_returns, d.reward_points), (1, 1, 15));
-        let d = stats_delta(&completed("2025-02-12T00:00:00Z", "2025-02-11T00:00:00Z")).unwrap();
+        let d = StatsDelta::from(&completed("2025-02-12T00:00:00Z", "2025-02-11T00:00:00Z"));
         assert_eq!((d.returns, d.on_time_returns, d.reward_points), (1, 0, 10));
     }
 
     #[tokio::test]
-    async fn applying_the_same_event_twice_counts_once() {
-        let store = InMemoryStatsStore::default();
+    async fn handling_the_same_event_twice_counts_once() {
+        let store = Arc::new(InMemoryStatsStore::default());
+        let handler = ProjectStats(store.clone());
         let e1 = completed("2025-02-10T00:00:00Z", "2025-02-11T00:00:00Z");
         let e2 = completed("2025-02-10T05:00:00Z", "2025-02-11T00:00:00Z");
         for e in [&e1, &e1, &e2] {
-            store
-                .apply(&e.event_id, &stats_delta(e).unwrap())
-                .await
-                .unwrap();
+            let envelope = e.outbound().unwrap().event;
+            handler.handle(e.clone(), &envelope, FIRST).await.unwrap();
         }
         let s = store
-            .get(&UserId::parse("u1").unwrap())
+            .get(&UserId::parse("tpg_u0001").unwrap())
             .await
             .unwrap()
             .unwrap();

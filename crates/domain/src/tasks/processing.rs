@@ -1,23 +1,17 @@
+use super::events::TaskSubmitted;
+use super::ports::{TaskExecutor, TaskStore};
 use super::task::{Settlement, Task, TaskStatus};
 use crate::PortError;
+use crate::events::{Delivery, DomainEvent, EventHandler};
 use crate::ids::TaskId;
-use crate::ports::{TaskExecutor, TaskStore};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use tracing::{debug, info};
 
-/// Which delivery of its message an attempt is: the queue's receive count against the number
-/// of receives after which the message moves to the dead-letter queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Delivery {
-    pub receive_count: u32,
-    pub max_receives: u32,
-}
-
-impl Delivery {
-    /// If this attempt fails, the message is not delivered again.
-    pub fn is_last(&self) -> bool {
-        self.receive_count >= self.max_receives
-    }
-}
+/// How often a state change is re-made on fresh data after another writer moved the task or the
+/// sequence counter first.
+const WRITE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessOutcome {
@@ -26,19 +20,73 @@ pub enum ProcessOutcome {
     AlreadyCompleted(Task),
 }
 
+/// Starts an attempt (see [`Task::begin`]); `None`: no such task. A task that starts afresh
+/// takes the number after the last one handed out, atomically with the counter, so numbers are
+/// gap-free and strictly increasing in processing order.
+pub async fn begin_attempt(
+    store: &dyn TaskStore,
+    id: &TaskId,
+    at: DateTime<Utc>,
+) -> Result<Option<Task>, PortError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(task) = store.get(id).await? else {
+            return Ok(None);
+        };
+        let next_sequence = if task.takes_new_number() {
+            store.last_sequence().await? + 1
+        } else {
+            0
+        };
+        let Some(started) = task.begin(at, next_sequence) else {
+            return Ok(Some(task));
+        };
+        if store.replace(&task, &started).await? {
+            return Ok(Some(started));
+        }
+        debug!("task or counter moved; reading both again");
+    }
+    Err(PortError::Retryable(format!(
+        "could not start task {id}: it or the sequence counter kept moving"
+    )))
+}
+
+/// Records how an attempt ended (see [`Task::settle`]); nothing when the task is no longer
+/// `processing`.
+async fn record(
+    store: &dyn TaskStore,
+    id: &TaskId,
+    settlement: &Settlement,
+) -> Result<(), PortError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(task) = store.get(id).await? else {
+            return Ok(());
+        };
+        let Some(settled) = task.settle(settlement) else {
+            debug!("task is no longer processing; nothing to record");
+            return Ok(());
+        };
+        if store.replace(&task, &settled).await? {
+            return Ok(());
+        }
+    }
+    Err(PortError::Retryable(format!(
+        "could not record the attempt on task {id}: it kept moving"
+    )))
+}
+
 /// Runs one attempt at a task. The task's state tells a retry from a repeat: a completed task is
 /// not run again. A retryable failure leaves the task `processing` with its error and returns
 /// the error, so the message (and every later one of its group) goes back to the queue; on the
 /// last delivery the task is marked `failed` first and the message then moves to the
 /// dead-letter queue. A permanent failure marks it `failed` at once.
-pub async fn process_task<S: TaskStore, E: TaskExecutor>(
-    store: &S,
-    executor: &E,
+pub async fn process_task(
+    store: &dyn TaskStore,
+    executor: &dyn TaskExecutor,
     task_id: &TaskId,
     delivery: Delivery,
-    now: impl Fn() -> DateTime<Utc>,
+    now: impl Fn() -> DateTime<Utc> + Send + Sync,
 ) -> Result<ProcessOutcome, PortError> {
-    let Some(task) = store.begin(task_id, now()).await? else {
+    let Some(task) = begin_attempt(store, task_id, now()).await? else {
         return Err(PortError::Permanent(format!("no task {task_id}")));
     };
     if task.status == TaskStatus::Completed {
@@ -47,7 +95,7 @@ pub async fn process_task<S: TaskStore, E: TaskExecutor>(
     match executor.execute(&task).await {
         Ok(()) => {
             let at = now();
-            store.settle(task_id, &Settlement::Completed { at }).await?;
+            record(store, task_id, &Settlement::Completed { at }).await?;
             Ok(ProcessOutcome::Completed(Task {
                 status: TaskStatus::Completed,
                 finished_at: Some(at),
@@ -55,27 +103,19 @@ pub async fn process_task<S: TaskStore, E: TaskExecutor>(
             }))
         }
         Err(PortError::Retryable(error)) if !delivery.is_last() => {
-            store
-                .settle(
-                    task_id,
-                    &Settlement::Retrying {
-                        error: error.clone(),
-                    },
-                )
-                .await?;
+            let retrying = Settlement::Retrying {
+                error: error.clone(),
+            };
+            record(store, task_id, &retrying).await?;
             Err(PortError::Retryable(error))
         }
         Err(e) => {
             let error = e.to_string();
-            store
-                .settle(
-                    task_id,
-                    &Settlement::Failed {
-                        error: error.clone(),
-                        at: now(),
-                    },
-                )
-                .await?;
+            let failed = Settlement::Failed {
+                error: error.clone(),
+                at: now(),
+            };
+            record(store, task_id, &failed).await?;
             Err(match e {
                 PortError::Retryable(_) => PortError::Retryable(format!(
                     "last attempt ({} of {}) failed, the message goes to the dead-letter queue: {error}",
@@ -87,10 +127,45 @@ pub async fn process_task<S: TaskStore, E: TaskExecutor>(
     }
 }
 
+/// Runs each task in its turn through `executor`, recording its number and outcome.
+#[derive(Clone)]
+pub struct RunTask {
+    pub store: Arc<dyn TaskStore>,
+    pub executor: Arc<dyn TaskExecutor>,
+}
+
+#[async_trait]
+impl EventHandler<TaskSubmitted> for RunTask {
+    async fn handle(
+        &self,
+        event: TaskSubmitted,
+        _: &DomainEvent,
+        delivery: Delivery,
+    ) -> Result<(), PortError> {
+        let outcome = process_task(
+            &*self.store,
+            &*self.executor,
+            &event.task_id,
+            delivery,
+            Utc::now,
+        )
+        .await?;
+        match outcome {
+            ProcessOutcome::Completed(task) => {
+                info!(task_id = %task.task_id, sequence = task.sequence, attempts = task.attempts, "task completed");
+            }
+            ProcessOutcome::AlreadyCompleted(task) => {
+                info!(task_id = %task.task_id, sequence = task.sequence, "task already completed; repeat delivery ignored");
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{InMemoryTaskStore, ScriptedExecutor};
+    use crate::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
     use crate::tasks::{NewTask, Priority, TaskGroup, submit_task};
 
     fn now() -> DateTime<Utc> {
@@ -221,6 +296,7 @@ mod tests {
     }
 
     struct Refusing;
+    #[async_trait]
     impl TaskExecutor for Refusing {
         async fn execute(&self, _: &Task) -> Result<(), PortError> {
             Err(PortError::Permanent("cannot be done".into()))

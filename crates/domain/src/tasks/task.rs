@@ -131,6 +131,61 @@ impl Task {
     }
 }
 
+/// The task lifecycle. Stores persist what these decide, conditioned on the state they read.
+impl Task {
+    /// An attempt on a task that is `queued`, or `failed` and redriven, starts it afresh with the
+    /// next number in processing order; an attempt on a `processing` task is a retry.
+    pub fn takes_new_number(&self) -> bool {
+        matches!(self.status, TaskStatus::Queued | TaskStatus::Failed)
+    }
+
+    /// The task as an attempt starts on it: `processing`, numbered (`next_sequence` when it
+    /// starts afresh; a retry keeps its number), one attempt more. `None` for a completed task:
+    /// a repeated delivery runs nothing.
+    pub fn begin(&self, at: DateTime<Utc>, next_sequence: u64) -> Option<Task> {
+        match self.status {
+            TaskStatus::Completed => None,
+            TaskStatus::Processing => Some(Task {
+                attempts: self.attempts + 1,
+                ..self.clone()
+            }),
+            TaskStatus::Queued | TaskStatus::Failed => Some(Task {
+                status: TaskStatus::Processing,
+                sequence: Some(next_sequence),
+                attempts: self.attempts + 1,
+                started_at: Some(at),
+                finished_at: None,
+                ..self.clone()
+            }),
+        }
+    }
+
+    /// The task once an attempt's end is recorded; `None` when it is not `processing` (the
+    /// attempt was settled already, or the task moved on): nothing to record.
+    pub fn settle(&self, settlement: &Settlement) -> Option<Task> {
+        if self.status != TaskStatus::Processing {
+            return None;
+        }
+        Some(match settlement {
+            Settlement::Completed { at } => Task {
+                status: TaskStatus::Completed,
+                finished_at: Some(*at),
+                ..self.clone()
+            },
+            Settlement::Retrying { error } => Task {
+                last_error: Some(error.clone()),
+                ..self.clone()
+            },
+            Settlement::Failed { error, at } => Task {
+                status: TaskStatus::Failed,
+                last_error: Some(error.clone()),
+                finished_at: Some(*at),
+                ..self.clone()
+            },
+        })
+    }
+}
+
 /// How a processing attempt ended, as recorded on a task that is `processing`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {

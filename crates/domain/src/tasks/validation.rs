@@ -2,97 +2,37 @@
 //! problem is reported, each with its own code.
 
 use super::task::{NewTask, Priority};
-use crate::error::{FieldError, TextRule, ValidationError, text_field};
-use crate::time::parse_event_time;
+use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
 use serde_json::Value;
 
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_DESCRIPTION_LEN: usize = 2000;
 
-const TITLE: TextRule = TextRule::single_line(MAX_TITLE_LEN).non_empty("empty_title");
+const TITLE: TextRule = TextRule::single_line(MAX_TITLE_LEN).non_empty(FieldCode::EmptyTitle);
 /// A description may be empty and span several lines.
 const DESCRIPTION: TextRule = TextRule::multiline(MAX_DESCRIPTION_LEN);
 
 impl NewTask {
     pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
-        let Some(obj) = body.as_object() else {
-            return Err(ValidationError::single(
-                "task",
-                FieldError::new("$", "invalid_type", "expected a JSON object"),
-            ));
-        };
-        let mut errors = Vec::new();
-        let title = text_field(obj.get("title"), "title", &TITLE, &mut errors);
-        let description = text_field(
-            obj.get("description"),
-            "description",
-            &DESCRIPTION,
-            &mut errors,
+        let mut p = Problems::new("task");
+        let o = p.root(body)?;
+        let title = p.text(&o.field("title"), &TITLE);
+        let description = p.text(&o.field("description"), &DESCRIPTION);
+        let priority = p.one_of(
+            &o.field("priority"),
+            Priority::parse,
+            FieldCode::InvalidPriority,
+            "one of low, medium, high",
         );
-        let priority = match obj.get("priority") {
-            None | Some(Value::Null) => {
-                errors.push(FieldError::new(
-                    "priority",
-                    "missing_field",
-                    "priority is required",
-                ));
-                None
-            }
-            Some(Value::String(p)) => Priority::parse(p.trim()).or_else(|| {
-                errors.push(FieldError::new(
-                    "priority",
-                    "invalid_priority",
-                    "priority must be one of low, medium, high",
-                ));
-                None
-            }),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "priority",
-                    "invalid_type",
-                    "priority must be a string",
-                ));
-                None
-            }
-        };
-        let due_date = match obj.get("due_date") {
-            None | Some(Value::Null) => Some(None),
-            Some(Value::String(d)) => match parse_event_time(d) {
-                Some(t) => Some(Some(t)),
-                None => {
-                    errors.push(FieldError::new(
-                        "due_date",
-                        "invalid_due_date",
-                        "due_date must be an RFC 3339 timestamp, e.g. 2026-12-01T09:00:00Z",
-                    ));
-                    None
-                }
-            },
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "due_date",
-                    "invalid_type",
-                    "due_date must be a string",
-                ));
-                None
-            }
-        };
-        match (title, description, priority, due_date) {
-            (Some(title), Some(description), Some(priority), Some(due_date))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    title,
-                    description,
-                    priority,
-                    due_date,
-                })
-            }
-            _ => Err(ValidationError {
-                subject: "task",
-                details: errors,
-            }),
-        }
+        let due_date = p.optional_time(&o.field("due_date"), FieldCode::InvalidDueDate);
+        p.finish(|| {
+            Some(Self {
+                title: title?,
+                description: description?,
+                priority: priority?,
+                due_date: due_date?,
+            })
+        })
     }
 }
 
@@ -108,7 +48,7 @@ mod tests {
             .unwrap_err()
             .details
             .into_iter()
-            .map(|d| (d.field, d.code))
+            .map(|d| (d.field, d.code.as_str()))
             .collect()
     }
 

@@ -1,14 +1,15 @@
-use super::{Item, Transaction, s, transact};
+use super::{Item, Transaction, attr, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::PortError;
-use domain::events::DomainEvent;
-use domain::formulas::Formula;
+use domain::events::Outbound;
+use domain::formulas::ports::{FormulaStore, FormulaSubmission};
+use domain::formulas::{Formula, FormulaStatus};
 use domain::ids::FormulaId;
-use domain::ports::{FormulaStore, FormulaSubmission};
 use tracing::instrument;
 
 /// Formulas in DynamoDB. The id derives from the make-up's fingerprint, so the conditional put
@@ -17,7 +18,8 @@ use tracing::instrument;
 pub struct DynamoFormulaStore {
     client: Client,
     table: String,
-    outbox_table: String,
+    /// Where submissions write their event; a consumer that only processes has none.
+    outbox_table: Option<String>,
 }
 
 impl DynamoFormulaStore {
@@ -25,17 +27,33 @@ impl DynamoFormulaStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: outbox_table.into(),
+            outbox_table: Some(outbox_table.into()),
         }
+    }
+
+    /// For a consumer: reads and processing updates, no submissions.
+    pub fn reader(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            outbox_table: None,
+        }
+    }
+
+    fn outbox(&self) -> Result<&str, PortError> {
+        self.outbox_table.as_deref().ok_or_else(|| {
+            PortError::Permanent("this formula store takes no submissions (no outbox)".to_owned())
+        })
     }
 }
 
+#[async_trait]
 impl FormulaStore for DynamoFormulaStore {
     #[instrument(skip_all, fields(formula_id = %formula.formula_id))]
     async fn submit(
         &self,
         formula: &Formula,
-        event: &DomainEvent,
+        event: &Outbound,
     ) -> Result<FormulaSubmission, PortError> {
         let item: Item = serde_dynamo::to_item(formula).map_err(|e| data_error("formula", e))?;
         let claim = Put::builder()
@@ -44,7 +62,7 @@ impl FormulaStore for DynamoFormulaStore {
             .condition_expression("attribute_not_exists(formula_id)")
             .build()
             .map_err(|e| data_error("Put", e))?;
-        let outbox = OutboxRecord::for_domain_event(event)?.transact_put(&self.outbox_table)?;
+        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox()?)?;
         let items = vec![TransactWriteItem::builder().put(claim).build(), outbox];
         Ok(match transact(&self.client, items).await? {
             Transaction::Committed => FormulaSubmission::Created,
@@ -80,8 +98,8 @@ impl FormulaStore for DynamoFormulaStore {
             .update_expression("SET #s = :processed")
             .condition_expression("attribute_exists(formula_id) AND #s = :pending")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processed", s("processed"))
-            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":processed", attr(&FormulaStatus::Processed)?)
+            .expression_attribute_values(":pending", attr(&FormulaStatus::Pending)?)
             .send()
             .await;
         match result {

@@ -1,7 +1,9 @@
 use super::{s, ttl_in_days};
 use crate::aws::sdk_error;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use domain::PortError;
+use domain::notifications::EffectLog;
 use tracing::instrument;
 
 /// "This effect already happened" markers for consumers whose effect is outside DynamoDB (an
@@ -23,9 +25,12 @@ impl ProcessedMarkers {
             ttl_days: 30,
         }
     }
+}
 
+#[async_trait]
+impl EffectLog for ProcessedMarkers {
     #[instrument(skip(self))]
-    pub async fn is_done(&self, key: &str) -> Result<bool, PortError> {
+    async fn is_done(&self, key: &str) -> Result<bool, PortError> {
         let out = self
             .client
             .get_item()
@@ -39,7 +44,7 @@ impl ProcessedMarkers {
     }
 
     #[instrument(skip(self))]
-    pub async fn mark_done(&self, key: &str) -> Result<(), PortError> {
+    async fn mark_done(&self, key: &str) -> Result<(), PortError> {
         self.client
             .put_item()
             .table_name(&self.table)

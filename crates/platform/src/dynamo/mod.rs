@@ -11,14 +11,34 @@ mod task_store;
 pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
 pub use rejections::{Rejection, RejectionLog};
-pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX};
-pub use stats_store::DynamoStatsStore;
+pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX, RentalTables};
+pub use stats_store::{DynamoStatsProjection, DynamoStatsView};
 pub use task_store::{DynamoTaskStore, SEQUENCE_KEY};
 
+use crate::aws::data_error;
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::PortError;
+use serde::Serialize;
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// A value as its item attribute: the one codec (serde) that also writes whole items, so a
+/// status in a condition is spelled exactly as the stored item spells it.
+pub(crate) fn attr<T: Serialize + ?Sized>(value: &T) -> Result<AttributeValue, PortError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| data_error("attribute", e))
+}
+
+/// One field of a value as its item attribute (an internally tagged enum's tag, say).
+pub(crate) fn field_attr<T: Serialize + ?Sized>(
+    value: &T,
+    field: &str,
+) -> Result<AttributeValue, PortError> {
+    let item: Item = serde_dynamo::to_item(value).map_err(|e| data_error("item", e))?;
+    item.get(field)
+        .cloned()
+        .ok_or_else(|| data_error("item", format!("no field {field}")))
+}
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -1,20 +1,44 @@
-use super::{Item, s, transact};
+use super::{Item, attr, field_attr, s, transact};
+use crate::ConfigError;
 use crate::aws::{data_error, sdk_error};
-use crate::config::RentalTables;
+use crate::config::Vars;
 use crate::outbox::OutboxRecord;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{AssetId, ReturnId, UserId};
-use domain::ports::{CommitResult, RentalStore, ReturnCommit};
-use domain::rentals::{Asset, Rental, RentalStatus, ReturnRecord, User};
+use domain::rentals::ports::{CommitResult, RentalStore, ReturnCommit};
+use domain::rentals::{Asset, Rental, RentalStatus, ReturnRecord, ReturnState, User};
 use domain::time::format_time;
 use serde::de::DeserializeOwned;
 use tracing::instrument;
 
 /// Name of the rentals table's index on (`user_id`, `created_at`).
 pub const RENTALS_BY_USER_INDEX: &str = "by_user";
+
+/// Names of the tables of the rental flow.
+#[derive(Debug, Clone)]
+pub struct RentalTables {
+    pub users: String,
+    pub assets: String,
+    pub rentals: String,
+    pub returns: String,
+    pub outbox: String,
+}
+
+impl RentalTables {
+    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            users: vars.table("users")?,
+            assets: vars.table("assets")?,
+            rentals: vars.table("rentals")?,
+            returns: vars.table("returns")?,
+            outbox: vars.table("outbox")?,
+        })
+    }
+}
 
 /// Users, assets, rentals and returns in DynamoDB; a return's decision, the rental it completes
 /// and the event it emits are written in one `TransactWriteItems`.
@@ -57,7 +81,7 @@ impl DynamoRentalStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(return_id) OR #status = :pending")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":pending", field_attr(&ReturnState::Pending, "status")?)
             .build()
             .map_err(|e| data_error("Put", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
@@ -78,8 +102,8 @@ impl DynamoRentalStore {
             )
             .condition_expression("#status = :in_progress")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":completed", s(rental.status.as_str()))
-            .expression_attribute_values(":in_progress", s(RentalStatus::InProgress.as_str()))
+            .expression_attribute_values(":completed", attr(&rental.status)?)
+            .expression_attribute_values(":in_progress", attr(&RentalStatus::InProgress)?)
             .expression_attribute_values(":at", s(format_time(&at)))
             .expression_attribute_values(":loc", s(location.as_str()))
             .build()
@@ -88,6 +112,7 @@ impl DynamoRentalStore {
     }
 }
 
+#[async_trait]
 impl RentalStore for DynamoRentalStore {
     #[instrument(skip_all, fields(user_id = %id))]
     async fn find_user(&self, id: &UserId) -> Result<Option<User>, PortError> {
@@ -130,8 +155,7 @@ impl RentalStore for DynamoRentalStore {
         let mut items = vec![self.return_put(&commit.record)?];
         if let Some(c) = &commit.completion {
             items.push(self.rental_update(&c.rental)?);
-            items
-                .push(OutboxRecord::for_domain_event(&c.event)?.transact_put(&self.tables.outbox)?);
+            items.push(OutboxRecord::for_event(&c.event)?.transact_put(&self.tables.outbox)?);
         }
         let outcome = transact(&self.client, items).await?;
         Ok(if outcome.failed_at(0) {

@@ -1,10 +1,11 @@
 use super::{Transaction, n, s, transact, ttl_in_days};
 use crate::aws::{data_error, sdk_error};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{EventId, UserId};
-use domain::ports::StatsStore;
+use domain::rentals::ports::{StatsProjection, StatsView};
 use domain::rentals::stats::{StatsDelta, UserStats};
 use domain::time::format_time;
 use tracing::instrument;
@@ -15,13 +16,13 @@ const MARKER_TTL_DAYS: i64 = 30;
 /// User stats in DynamoDB. Each event is applied in one transaction with a marker item keyed by
 /// the event id, so a redelivered event changes nothing.
 #[derive(Clone)]
-pub struct DynamoStatsStore {
+pub struct DynamoStatsProjection {
     client: Client,
     stats_table: String,
     markers_table: String,
 }
 
-impl DynamoStatsStore {
+impl DynamoStatsProjection {
     pub fn new(
         client: Client,
         stats_table: impl Into<String>,
@@ -35,7 +36,8 @@ impl DynamoStatsStore {
     }
 }
 
-impl StatsStore for DynamoStatsStore {
+#[async_trait]
+impl StatsProjection for DynamoStatsProjection {
     #[instrument(skip_all, fields(event_id = %event_id, user_id = %delta.user_id))]
     async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
         let marker = Put::builder()
@@ -67,7 +69,26 @@ impl StatsStore for DynamoStatsStore {
         // The marker is first: its condition failing means the event was applied already.
         Ok(transact(&self.client, items).await? == Transaction::Committed)
     }
+}
 
+/// Reads user stats.
+#[derive(Clone)]
+pub struct DynamoStatsView {
+    client: Client,
+    stats_table: String,
+}
+
+impl DynamoStatsView {
+    pub fn new(client: Client, stats_table: impl Into<String>) -> Self {
+        Self {
+            client,
+            stats_table: stats_table.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl StatsView for DynamoStatsView {
     #[instrument(skip_all, fields(user_id = %user))]
     async fn get(&self, user: &UserId) -> Result<Option<UserStats>, PortError> {
         let out = self

@@ -1,38 +1,31 @@
-use super::{Item, Transaction, n, s, transact};
+use super::{Item, Transaction, attr, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
-use chrono::{DateTime, Utc};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
-use domain::events::DomainEvent;
+use domain::events::Outbound;
 use domain::ids::TaskId;
-use domain::ports::TaskStore;
-use domain::tasks::{Settlement, Task, TaskStatus};
-use domain::time::format_time;
-use tracing::{debug, instrument};
+use domain::tasks::Task;
+use domain::tasks::ports::TaskStore;
+use tracing::instrument;
 
 /// The item that holds the last sequence number handed out. Task ids start with `tsk_`, so this
 /// key can never be a task's.
 pub const SEQUENCE_KEY: &str = "#sequence";
 
-/// How often `begin` re-reads the counter when another attempt moved it first.
-const NUMBERING_ATTEMPTS: usize = 5;
-
-/// Tasks in DynamoDB, plus the sequence counter item. Numbering a task is one transaction that
-/// moves the counter from the value it read to the next one and gives the task that number, so
-/// two attempts can never take the same number and a number is never skipped.
+/// Tasks in DynamoDB, plus the sequence counter item. The lifecycle is the domain's
+/// ([`Task::begin`], [`Task::settle`]); this store writes what it decides, conditioned on the
+/// state it was decided from, and moves the counter in the same transaction when a task takes a
+/// number, so two attempts can never take the same number and a number is never skipped.
 #[derive(Clone)]
 pub struct DynamoTaskStore {
     client: Client,
     table: String,
-    outbox_table: String,
-}
-
-/// A status as stored: the same text the task item carries (serde's snake_case names).
-fn status(value: TaskStatus) -> Result<aws_sdk_dynamodb::types::AttributeValue, PortError> {
-    serde_dynamo::to_attribute_value(value).map_err(|e| data_error("task status", e))
+    /// Where submissions write their event; a consumer that only processes has none.
+    outbox_table: Option<String>,
 }
 
 impl DynamoTaskStore {
@@ -40,8 +33,23 @@ impl DynamoTaskStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: outbox_table.into(),
+            outbox_table: Some(outbox_table.into()),
         }
+    }
+
+    /// For a consumer: reads and processing updates, no submissions.
+    pub fn reader(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            outbox_table: None,
+        }
+    }
+
+    fn outbox(&self) -> Result<&str, PortError> {
+        self.outbox_table.as_deref().ok_or_else(|| {
+            PortError::Permanent("this task store takes no submissions (no outbox)".to_owned())
+        })
     }
 
     async fn read(&self, key: &str) -> Result<Option<Item>, PortError> {
@@ -57,106 +65,42 @@ impl DynamoTaskStore {
         Ok(out.item)
     }
 
-    fn parse(&self, item: Item) -> Result<Task, PortError> {
-        serde_dynamo::from_item(item).map_err(|e| data_error(&self.table, e))
-    }
-
-    async fn last_sequence(&self) -> Result<u64, PortError> {
-        let Some(item) = self.read(SEQUENCE_KEY).await? else {
-            return Ok(0);
-        };
-        item.get("value")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| data_error(&self.table, "sequence counter without a numeric value"))
-    }
-
-    /// Another attempt at the same task (a retry): counted, number kept.
-    async fn count_attempt(&self, id: &TaskId) -> Result<Option<Task>, PortError> {
-        let result = self
-            .client
-            .update_item()
+    /// `next` in place of `prior`, if the stored task still has `prior`'s status and attempts.
+    fn guarded_put(&self, prior: &Task, next: &Task) -> Result<Put, PortError> {
+        let item: Item = serde_dynamo::to_item(next).map_err(|e| data_error("task", e))?;
+        Put::builder()
             .table_name(&self.table)
-            .key("task_id", s(id.as_str()))
-            .update_expression("SET attempts = if_not_exists(attempts, :zero) + :one")
-            .condition_expression("#s = :processing")
+            .set_item(Some(item))
+            .condition_expression("#s = :prior_status AND attempts = :prior_attempts")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing)?)
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out.attributes.map(|i| self.parse(i)).transpose(),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(PortError::Retryable(format!(
-                    "task {id} changed state while an attempt started"
-                )))
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":prior_status", attr(&prior.status)?)
+            .expression_attribute_values(":prior_attempts", n(prior.attempts))
+            .build()
+            .map_err(|e| data_error("Put", e))
     }
 
-    /// Gives a `queued` or `failed` task the next number and makes it `processing`; `None`
-    /// when the counter or the task moved since they were read.
-    async fn number(&self, task: &Task, at: DateTime<Utc>) -> Result<Option<Task>, PortError> {
-        let last = self.last_sequence().await?;
-        let next = last + 1;
-        let counter = Update::builder()
+    /// The counter moved from `number - 1` to `number`.
+    fn counter_move(&self, number: u64) -> Result<Update, PortError> {
+        let update = Update::builder()
             .table_name(&self.table)
             .key("task_id", s(SEQUENCE_KEY))
             .update_expression("SET #v = :next")
             .expression_attribute_names("#v", "value")
-            .expression_attribute_values(":next", n(next));
-        let counter = if last == 0 {
-            counter.condition_expression("attribute_not_exists(#v)")
-        } else {
-            counter
+            .expression_attribute_values(":next", n(number));
+        let update = match number.checked_sub(1) {
+            None | Some(0) => update.condition_expression("attribute_not_exists(#v)"),
+            Some(last) => update
                 .condition_expression("#v = :last")
-                .expression_attribute_values(":last", n(last))
-        }
-        .build()
-        .map_err(|e| data_error("Update", e))?;
-        let started = Update::builder()
-            .table_name(&self.table)
-            .key("task_id", s(task.task_id.as_str()))
-            .update_expression(
-                "SET #s = :processing, #q = :next, started_at = :at, \
-                 attempts = if_not_exists(attempts, :zero) + :one REMOVE finished_at",
-            )
-            .condition_expression("#s = :prior")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_names("#q", "sequence")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing)?)
-            .expression_attribute_values(":prior", status(task.status)?)
-            .expression_attribute_values(":next", n(next))
-            .expression_attribute_values(":at", s(format_time(&at)))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(|e| data_error("Update", e))?;
-        let items = vec![
-            TransactWriteItem::builder().update(counter).build(),
-            TransactWriteItem::builder().update(started).build(),
-        ];
-        Ok(match transact(&self.client, items).await? {
-            Transaction::Committed => Some(Task {
-                status: TaskStatus::Processing,
-                sequence: Some(next),
-                started_at: Some(at),
-                finished_at: None,
-                attempts: task.attempts + 1,
-                ..task.clone()
-            }),
-            Transaction::ConditionsFailed(_) => None,
-        })
+                .expression_attribute_values(":last", n(last)),
+        };
+        update.build().map_err(|e| data_error("Update", e))
     }
 }
 
+#[async_trait]
 impl TaskStore for DynamoTaskStore {
     #[instrument(skip_all, fields(task_id = %task.task_id))]
-    async fn submit(&self, task: &Task, event: &DomainEvent) -> Result<(), PortError> {
+    async fn submit(&self, task: &Task, event: &Outbound) -> Result<(), PortError> {
         let item: Item = serde_dynamo::to_item(task).map_err(|e| data_error("task", e))?;
         let put = Put::builder()
             .table_name(&self.table)
@@ -164,7 +108,7 @@ impl TaskStore for DynamoTaskStore {
             .condition_expression("attribute_not_exists(task_id)")
             .build()
             .map_err(|e| data_error("Put", e))?;
-        let outbox = OutboxRecord::for_domain_event(event)?.transact_put(&self.outbox_table)?;
+        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox()?)?;
         let items = vec![TransactWriteItem::builder().put(put).build(), outbox];
         match transact(&self.client, items).await? {
             Transaction::Committed => Ok(()),
@@ -183,63 +127,52 @@ impl TaskStore for DynamoTaskStore {
         }
         self.read(id.as_str())
             .await?
-            .map(|i| self.parse(i))
+            .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(&self.table, e)))
             .transpose()
     }
 
     #[instrument(skip(self))]
-    async fn begin(&self, id: &TaskId, at: DateTime<Utc>) -> Result<Option<Task>, PortError> {
-        for _ in 0..NUMBERING_ATTEMPTS {
-            let Some(task) = self.get(id).await? else {
-                return Ok(None);
-            };
-            match task.status {
-                TaskStatus::Completed => return Ok(Some(task)),
-                TaskStatus::Processing => return self.count_attempt(id).await,
-                TaskStatus::Queued | TaskStatus::Failed => {
-                    if let Some(started) = self.number(&task, at).await? {
-                        return Ok(Some(started));
-                    }
-                    debug!("counter or task moved; reading both again");
-                }
-            }
-        }
-        Err(PortError::Retryable(format!(
-            "could not number task {id}: the counter kept moving"
-        )))
+    async fn last_sequence(&self) -> Result<u64, PortError> {
+        let Some(item) = self.read(SEQUENCE_KEY).await? else {
+            return Ok(0);
+        };
+        item.get("value")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| data_error(&self.table, "sequence counter without a numeric value"))
     }
 
-    #[instrument(skip(self))]
-    async fn settle(&self, id: &TaskId, settlement: &Settlement) -> Result<(), PortError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("task_id", s(id.as_str()))
-            .condition_expression("#s = :processing")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processing", status(TaskStatus::Processing)?);
-        let update = match settlement {
-            Settlement::Completed { at } => update
-                .update_expression("SET #s = :done, finished_at = :at")
-                .expression_attribute_values(":done", status(TaskStatus::Completed)?)
-                .expression_attribute_values(":at", s(format_time(at))),
-            Settlement::Retrying { error } => update
-                .update_expression("SET last_error = :e")
-                .expression_attribute_values(":e", s(error)),
-            Settlement::Failed { error, at } => update
-                .update_expression("SET #s = :failed, last_error = :e, finished_at = :at")
-                .expression_attribute_values(":failed", status(TaskStatus::Failed)?)
-                .expression_attribute_values(":e", s(error))
-                .expression_attribute_values(":at", s(format_time(at))),
+    #[instrument(skip_all, fields(task_id = %next.task_id, status = ?next.status))]
+    async fn replace(&self, prior: &Task, next: &Task) -> Result<bool, PortError> {
+        let put = self.guarded_put(prior, next)?;
+        let numbered = next.sequence.filter(|_| next.sequence != prior.sequence);
+        let Some(number) = numbered else {
+            let result = self
+                .client
+                .put_item()
+                .table_name(put.table_name())
+                .set_item(Some(put.item().clone()))
+                .set_condition_expression(put.condition_expression().map(str::to_owned))
+                .set_expression_attribute_names(put.expression_attribute_names().cloned())
+                .set_expression_attribute_values(put.expression_attribute_values().cloned())
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(true),
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(sdk_error("PutItem", e)),
+            };
         };
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                debug!("task is no longer processing; nothing to record");
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(self.counter_move(number)?)
+                .build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        Ok(transact(&self.client, items).await? == Transaction::Committed)
     }
 }

@@ -56,11 +56,16 @@ impl DynamoIdempotencyStore {
             (Some(COMPLETED), Some(response)) => Ok(Claim::Completed(
                 serde_json::from_str(response).map_err(|e| data_error("idempotency record", e))?,
             )),
-            _ => Ok(Claim::InProgress),
+            (Some(IN_PROGRESS), _) => Ok(Claim::InProgress),
+            (status, _) => Err(data_error(
+                "idempotency record",
+                format!("status {status:?} without a stored response"),
+            )),
         }
     }
 }
 
+#[async_trait::async_trait]
 impl IdempotencyStore for DynamoIdempotencyStore {
     #[instrument(skip(self, request_hash))]
     async fn claim(&self, key: &str, request_hash: &str, now_ms: i64) -> Result<Claim, PortError> {

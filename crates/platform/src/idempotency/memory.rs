@@ -35,6 +35,7 @@ impl InMemoryIdempotencyStore {
     }
 }
 
+#[async_trait::async_trait]
 impl IdempotencyStore for InMemoryIdempotencyStore {
     async fn claim(&self, key: &str, request_hash: &str, now_ms: i64) -> Result<Claim, PortError> {
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());

@@ -15,7 +15,6 @@ pub use dynamo::DynamoIdempotencyStore;
 use domain::PortError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::future::Future;
 use std::time::Duration;
 
 /// How long a claim protects a running request; past it, the request is taken as crashed and a
@@ -51,6 +50,24 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+impl StoredResponse {
+    /// The status and body bytes to replay; a record that does not hold a valid status and
+    /// base64 body is corrupt, and replaying it would answer with something that never happened.
+    pub fn decode(&self) -> Result<(u16, Vec<u8>), PortError> {
+        use base64::Engine;
+        if !(100..=599).contains(&self.status) {
+            return Err(PortError::Permanent(format!(
+                "idempotency record: status {} is not an HTTP status",
+                self.status
+            )));
+        }
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(&self.body)
+            .map_err(|e| PortError::Permanent(format!("idempotency record: body: {e}")))?;
+        Ok((self.status, body))
+    }
+}
+
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -64,23 +81,19 @@ pub enum Claim {
     Mismatch,
 }
 
+#[async_trait::async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for a request with `request_hash` at `now` (milliseconds since the epoch).
-    fn claim(
-        &self,
-        key: &str,
-        request_hash: &str,
-        now_ms: i64,
-    ) -> impl Future<Output = Result<Claim, PortError>> + Send;
+    async fn claim(&self, key: &str, request_hash: &str, now_ms: i64) -> Result<Claim, PortError>;
     /// Stores the response of the request that holds the claim.
-    fn complete(
+    async fn complete(
         &self,
         key: &str,
         response: &StoredResponse,
         now_ms: i64,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> Result<(), PortError>;
     /// Gives the claim up (the request failed in a way worth retrying).
-    fn release(&self, key: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    async fn release(&self, key: &str) -> Result<(), PortError>;
 }
 
 /// Hash of what makes two requests "the same": method, path and body. A JSON body is hashed in
@@ -110,6 +123,28 @@ mod tests {
         assert!(IdempotencyKey::parse("ünï").is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_some());
         assert!(IdempotencyKey::parse(&"k".repeat(256)).is_none());
+    }
+
+    #[test]
+    fn a_stored_response_decodes_or_is_corrupt() {
+        let ok = StoredResponse {
+            status: 202,
+            headers: vec![],
+            body: "e30=".into(),
+        };
+        assert_eq!(ok.decode().unwrap(), (202, b"{}".to_vec()));
+        for bad in [
+            StoredResponse {
+                status: 0,
+                ..ok.clone()
+            },
+            StoredResponse {
+                body: "%%%".into(),
+                ..ok.clone()
+            },
+        ] {
+            assert!(!bad.decode().unwrap_err().is_retryable());
+        }
     }
 
     #[test]

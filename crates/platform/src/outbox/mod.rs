@@ -6,6 +6,6 @@ mod publisher;
 mod record;
 mod relay;
 
-pub use publisher::{AwsPublisher, Publisher};
-pub use record::{Destination, OUTBOX_TTL_DAYS, OutboxRecord};
+pub use publisher::{AwsPublisher, Channel, Publisher};
+pub use record::{OUTBOX_TTL_DAYS, OutboxRecord};
 pub use relay::relay_stream_batch;

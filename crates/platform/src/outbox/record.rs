@@ -2,7 +2,7 @@ use crate::aws::data_error;
 use crate::dynamo::{Item, ttl_in_days};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::PortError;
-use domain::events::{DomainEvent, EventBody};
+use domain::events::Outbound;
 use domain::time::format_time;
 use serde::{Deserialize, Serialize};
 
@@ -10,23 +10,14 @@ use serde::{Deserialize, Serialize};
 /// enough to audit.
 pub const OUTBOX_TTL_DAYS: i64 = 7;
 
-/// Where the relay sends a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Destination {
-    /// The SNS FIFO topic every interested consumer subscribes to.
-    DomainEvents,
-    /// The SQS FIFO work queue.
-    WorkQueue,
-}
-
 /// One outbox row. The partition key is the aggregate, so the stream delivers the rows of one
 /// aggregate in write order; `event_id` makes the row (and the published message) unique.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRecord {
     pub aggregate_id: String,
     pub event_id: String,
-    pub destination: Destination,
+    /// The topic or queue of topology.json the event type publishes to.
+    pub destination: String,
     pub message_group_id: String,
     pub event_type: String,
     /// The message exactly as it will be published.
@@ -34,24 +25,15 @@ pub struct OutboxRecord {
     pub created_at: String,
 }
 
-impl Destination {
-    /// Facts others react to fan out through the topic; work items go to the work queue.
-    pub fn for_event(event: &DomainEvent) -> Self {
-        match event.body {
-            EventBody::RentalCompleted(_) => Self::DomainEvents,
-            EventBody::FormulaSubmitted(_) | EventBody::TaskSubmitted(_) => Self::WorkQueue,
-        }
-    }
-}
-
 impl OutboxRecord {
-    pub fn for_domain_event(event: &DomainEvent) -> Result<Self, PortError> {
+    pub fn for_event(outbound: &Outbound) -> Result<Self, PortError> {
+        let event = &outbound.event;
         Ok(Self {
             aggregate_id: event.aggregate_id.clone(),
             event_id: event.event_id.to_string(),
-            destination: Destination::for_event(event),
+            destination: outbound.channel.to_owned(),
             message_group_id: event.aggregate_id.clone(),
-            event_type: event.event_type().to_owned(),
+            event_type: event.event_type.clone(),
             body: serde_json::to_string(event).map_err(|e| data_error("domain event", e))?,
             created_at: format_time(&event.occurred_at),
         })

@@ -1,6 +1,6 @@
 use super::publisher::Publisher;
 use super::record::OutboxRecord;
-use crate::batch::{RecordError, RejectionSink, process_in_order};
+use crate::batch::{Budget, RecordError, RejectionSink, process_in_order};
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use tracing::debug;
@@ -11,8 +11,9 @@ use tracing::debug;
 /// that cannot be read is rejected for review.
 pub async fn relay_stream_batch(
     event: Event,
-    publisher: &impl Publisher,
-    rejections: &impl RejectionSink,
+    publisher: &dyn Publisher,
+    rejections: &dyn RejectionSink,
+    budget: Budget,
 ) -> DynamoDbEventResponse {
     let records: Vec<(String, EventRecord)> = event
         .records
@@ -32,6 +33,7 @@ pub async fn relay_stream_batch(
         records,
         |r| serde_json::to_string(&r.change.new_image).unwrap_or_default(),
         rejections,
+        budget,
         |r| async move {
             if r.event_name != "INSERT" {
                 debug!(event_name = %r.event_name, "not an insert; nothing to publish");
@@ -60,7 +62,7 @@ pub async fn relay_stream_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::Destination;
+    use async_trait::async_trait;
     use domain::PortError;
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -72,6 +74,7 @@ mod tests {
         rejected: Mutex<Vec<String>>,
     }
 
+    #[async_trait]
     impl Publisher for Recorder {
         async fn publish(&self, record: &OutboxRecord) -> Result<(), PortError> {
             if self.fail_on.as_deref() == Some(record.event_id.as_str()) {
@@ -82,6 +85,7 @@ mod tests {
         }
     }
 
+    #[async_trait]
     impl RejectionSink for Recorder {
         async fn reject(&self, _: &str, id: &str, _: &str, _: &str) -> Result<(), PortError> {
             self.rejected.lock().unwrap().push(id.to_owned());
@@ -93,7 +97,7 @@ mod tests {
         OutboxRecord {
             aggregate_id: "u1".into(),
             event_id: event_id.into(),
-            destination: Destination::DomainEvents,
+            destination: "domain-events".into(),
             message_group_id: "u1".into(),
             event_type: "RentalCompleted".into(),
             body: "{}".into(),
@@ -127,7 +131,7 @@ mod tests {
             record("2", "REMOVE", serde_dynamo::Item::default()),
             record("3", "INSERT", image(&row("e2"))),
         ]);
-        let response = relay_stream_batch(event, &rec, &rec).await;
+        let response = relay_stream_batch(event, &rec, &rec, Budget::unlimited()).await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(*rec.published.lock().unwrap(), ["e1", "e2"]);
     }
@@ -143,7 +147,7 @@ mod tests {
             record("2", "INSERT", image(&row("e2"))),
             record("3", "INSERT", image(&row("e3"))),
         ]);
-        let response = relay_stream_batch(event, &rec, &rec).await;
+        let response = relay_stream_batch(event, &rec, &rec, Budget::unlimited()).await;
         let ids: Vec<_> = response
             .batch_item_failures
             .iter()
@@ -167,7 +171,7 @@ mod tests {
             record("1", "INSERT", broken),
             record("2", "INSERT", image(&row("e2"))),
         ]);
-        let response = relay_stream_batch(event, &rec, &rec).await;
+        let response = relay_stream_batch(event, &rec, &rec, Budget::unlimited()).await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(*rec.rejected.lock().unwrap(), ["1"]);
         assert_eq!(*rec.published.lock().unwrap(), ["e2"]);

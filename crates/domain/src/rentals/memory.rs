@@ -1,12 +1,15 @@
-//! In-memory implementations of the ports, with the same conditional semantics as the DynamoDB
-//! adapters. For unit tests of the rules and for benchmarks; never wired into a function.
+//! The rental flow's ports in memory, with the DynamoDB adapters' conditional semantics. For
+//! unit tests of the rules, for benchmarks and the in-memory wiring; never wired into a function.
 
+use super::ports::{
+    CommitResult, RentalStore, ReturnCommit, ReturnQueue, StatsProjection, StatsView,
+};
+use super::stats::{StatsDelta, UserStats};
+use super::{Asset, Rental, RentalStatus, ReturnRecord, ReturnScan, User};
 use crate::PortError;
 use crate::events::DomainEvent;
 use crate::ids::{AssetId, EventId, RentalId, ReturnId, UserId};
-use crate::ports::{CommitResult, RentalStore, ReturnCommit, ReturnQueue, StatsStore};
-use crate::rentals::stats::{StatsDelta, UserStats};
-use crate::rentals::{Asset, Rental, RentalStatus, ReturnRecord, ReturnScan, User};
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
@@ -68,6 +71,7 @@ impl InMemoryRentalStore {
     }
 }
 
+#[async_trait]
 impl RentalStore for InMemoryRentalStore {
     async fn find_user(&self, id: &UserId) -> Result<Option<User>, PortError> {
         self.take_failure()?;
@@ -114,7 +118,7 @@ impl RentalStore for InMemoryRentalStore {
             }
             s.rentals
                 .insert(c.rental.rental_id.clone(), c.rental.clone());
-            s.outbox.push(c.event.clone());
+            s.outbox.push(c.event.event.clone());
         }
         s.returns
             .insert(commit.record.return_id.clone(), commit.record.clone());
@@ -154,6 +158,7 @@ impl InMemoryReturnQueue {
     }
 }
 
+#[async_trait]
 impl ReturnQueue for InMemoryReturnQueue {
     async fn enqueue(&self, scan: &ReturnScan) -> Result<(), PortError> {
         if let Some(e) = self
@@ -189,7 +194,8 @@ impl InMemoryStatsStore {
     }
 }
 
-impl StatsStore for InMemoryStatsStore {
+#[async_trait]
+impl StatsProjection for InMemoryStatsStore {
     async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (stats, applied) = &mut *guard;
@@ -202,73 +208,11 @@ impl StatsStore for InMemoryStatsStore {
         entry.add(delta);
         Ok(true)
     }
+}
 
+#[async_trait]
+impl StatsView for InMemoryStatsStore {
     async fn get(&self, user: &UserId) -> Result<Option<UserStats>, PortError> {
         Ok(self.stats(user))
     }
 }
-
-/// Formulas in memory, with the DynamoDB adapter's conditional semantics.
-#[derive(Default)]
-pub struct InMemoryFormulaStore {
-    state: Mutex<(
-        BTreeMap<crate::ids::FormulaId, crate::formulas::Formula>,
-        Vec<DomainEvent>,
-    )>,
-}
-
-impl InMemoryFormulaStore {
-    pub fn events(&self) -> Vec<DomainEvent> {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .1
-            .clone()
-    }
-}
-
-impl crate::ports::FormulaStore for InMemoryFormulaStore {
-    async fn submit(
-        &self,
-        formula: &crate::formulas::Formula,
-        event: &DomainEvent,
-    ) -> Result<crate::ports::FormulaSubmission, PortError> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.0.contains_key(&formula.formula_id) {
-            return Ok(crate::ports::FormulaSubmission::Duplicate(
-                formula.formula_id.clone(),
-            ));
-        }
-        s.0.insert(formula.formula_id.clone(), formula.clone());
-        s.1.push(event.clone());
-        Ok(crate::ports::FormulaSubmission::Created)
-    }
-
-    async fn get(
-        &self,
-        id: &crate::ids::FormulaId,
-    ) -> Result<Option<crate::formulas::Formula>, PortError> {
-        Ok(self
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .0
-            .get(id)
-            .cloned())
-    }
-
-    async fn mark_processed(&self, id: &crate::ids::FormulaId) -> Result<bool, PortError> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        match s.0.get_mut(id) {
-            Some(f) if f.status == crate::formulas::FormulaStatus::Pending => {
-                f.status = crate::formulas::FormulaStatus::Processed;
-                Ok(true)
-            }
-            Some(_) => Ok(false),
-            None => Err(PortError::Permanent(format!("no formula {id}"))),
-        }
-    }
-}
-
-mod tasks;
-pub use tasks::{InMemoryTaskStore, ScriptedExecutor};

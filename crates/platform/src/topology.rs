@@ -1,10 +1,16 @@
 //! The resources of the system, read from `infrastructure/topology.json` — the same file the CDK
-//! stacks synthesize from. The local stack is provisioned from it, and the names it gives
-//! resources become the functions' environment variables.
+//! stacks synthesize from. The local stack is provisioned from it; the functions find their
+//! resources through the environment variables it names (see [`crate::config::Vars`]).
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 const TOPOLOGY_JSON: &str = include_str!("../../../infrastructure/topology.json");
+
+/// `topology.json` does not hold together.
+#[derive(Debug, thiserror::Error)]
+#[error("infrastructure/topology.json: {0}")]
+pub struct TopologyError(pub String);
 
 /// A DynamoDB table.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +29,37 @@ pub struct TableSpec {
     pub stream: bool,
     #[serde(default)]
     pub ttl_attribute: Option<String>,
+    /// Reference data that `make seed` loads and `make reset` restores; tables without any hold
+    /// processing state.
+    #[serde(default)]
+    pub reference_data: Option<ReferenceData>,
+    /// How `make report` shows the table; not shown without one.
+    #[serde(default)]
+    pub report: Option<ReportSpec>,
+}
+
+/// A file of the workspace with a table's reference items (a JSON array of objects).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReferenceData {
+    pub file: String,
+    /// The field of the file's items that holds the table's partition key, when it is not named
+    /// like the key.
+    #[serde(default)]
+    pub key_field: Option<String>,
+}
+
+/// A section of `make report`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportSpec {
+    pub title: String,
+    /// Attributes to print, in order; a dotted path reaches into a map.
+    pub columns: Vec<String>,
+    /// Attributes the rows are sorted by (numbers numerically, missing values last).
+    #[serde(default)]
+    pub sort: Vec<String>,
+    /// Only items with this attribute are rows (a table may hold other items, a counter say).
+    #[serde(default)]
+    pub rows_with: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +105,40 @@ pub struct FunctionSpec {
     pub name: String,
     pub timeout_seconds: u32,
     pub memory_mb: u32,
+    #[serde(default)]
+    pub uses: Uses,
+}
+
+/// Everything a function may touch; each resource named here reaches it as an environment
+/// variable and an IAM grant.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uses {
+    /// Table (or `table/index`) → DynamoDB actions.
+    #[serde(default)]
+    pub tables: BTreeMap<String, Vec<String>>,
+    /// Queues it sends to.
+    #[serde(default)]
+    pub send: Vec<String>,
+    /// Topics it publishes to.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Variables the deployment supplies.
+    #[serde(default)]
+    pub config: Vec<String>,
+}
+
+impl Uses {
+    /// The tables it uses, by name (an index key counts for its table).
+    pub fn table_names(&self) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = self
+            .tables
+            .keys()
+            .map(|k| k.split('/').next().unwrap_or(k))
+            .collect();
+        names.dedup();
+        names.into_iter()
+    }
 }
 
 /// An event-source mapping: what feeds which function.
@@ -112,19 +183,20 @@ pub const VISIBILITY_TO_TIMEOUT_RATIO: u32 = 6;
 
 impl Topology {
     /// The system's topology, as `infrastructure/topology.json` describes it.
-    pub fn system() -> crate::Result<Self> {
+    pub fn system() -> Result<Self, TopologyError> {
         Self::parse(TOPOLOGY_JSON)
     }
 
-    pub fn parse(json: &str) -> crate::Result<Self> {
-        let mut t: Topology = serde_json::from_str(json)?;
+    pub fn parse(json: &str) -> Result<Self, TopologyError> {
+        let mut t: Topology =
+            serde_json::from_str(json).map_err(|e| TopologyError(e.to_string()))?;
         for q in &mut t.queues {
             let consumer = t
                 .functions
                 .iter()
                 .find(|f| f.name == q.consumer)
                 .ok_or_else(|| {
-                    crate::DevError::Setup(format!(
+                    TopologyError(format!(
                         "queue {} names unknown consumer {}",
                         q.logical, q.consumer
                     ))
@@ -133,6 +205,54 @@ impl Topology {
             q.max_receive_count = t.max_receive_count;
         }
         Ok(t)
+    }
+
+    pub fn function(&self, name: &str) -> Result<&FunctionSpec, TopologyError> {
+        self.functions
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| TopologyError(format!("no function {name}")))
+    }
+
+    pub fn table(&self, name: &str) -> Result<&TableSpec, TopologyError> {
+        self.tables
+            .iter()
+            .find(|t| t.logical == name)
+            .ok_or_else(|| TopologyError(format!("no table {name}")))
+    }
+
+    pub fn queue(&self, name: &str) -> Result<&QueueSpec, TopologyError> {
+        self.queues
+            .iter()
+            .find(|q| q.logical == name)
+            .ok_or_else(|| TopologyError(format!("no queue {name}")))
+    }
+
+    pub fn topic(&self, name: &str) -> Result<&TopicSpec, TopologyError> {
+        self.topics
+            .iter()
+            .find(|t| t.logical == name)
+            .ok_or_else(|| TopologyError(format!("no topic {name}")))
+    }
+
+    /// Every environment variable `function` is given: one per resource it uses, and its
+    /// configuration variables.
+    pub fn env_names(&self, function: &str) -> Result<Vec<String>, TopologyError> {
+        let uses = &self.function(function)?.uses;
+        let mut names = Vec::new();
+        for t in uses.table_names() {
+            names.push(self.table(t)?.env.clone());
+        }
+        for q in &uses.send {
+            names.push(self.queue(q)?.env.clone());
+        }
+        for t in &uses.publish {
+            names.push(self.topic(t)?.env.clone());
+        }
+        names.extend(uses.config.iter().cloned());
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// The same topology with every queue's visibility timeout replaced: tests use a short one
@@ -208,10 +328,51 @@ mod tests {
     #[test]
     fn the_rentals_index_is_the_one_the_adapter_queries() {
         let t = Topology::system().unwrap();
-        let rentals = t.tables.iter().find(|x| x.logical == "rentals").unwrap();
+        let rentals = t.table("rentals").unwrap();
         assert_eq!(
             rentals.indexes[0].name,
-            platform::dynamo::RENTALS_BY_USER_INDEX
+            crate::dynamo::RENTALS_BY_USER_INDEX
         );
+        let reader = &t.function("rental-return").unwrap().uses;
+        assert!(
+            reader
+                .tables
+                .contains_key(&format!("rentals/{}", crate::dynamo::RENTALS_BY_USER_INDEX))
+        );
+    }
+
+    #[test]
+    fn what_a_function_uses_exists_and_names_its_variables() {
+        let t = Topology::system().unwrap();
+        for f in &t.functions {
+            let names = t.env_names(&f.name).unwrap();
+            for (key, actions) in &f.uses.tables {
+                let (table, index) = key.split_once('/').unwrap_or((key, ""));
+                let spec = t.table(table).unwrap();
+                assert!(
+                    index.is_empty() || spec.indexes.iter().any(|i| i.name == index),
+                    "{key}"
+                );
+                assert!(!actions.is_empty(), "{}: {key} without actions", f.name);
+            }
+            assert!(!names.is_empty(), "{}", f.name);
+        }
+        let relay = t.env_names("outbox-relay").unwrap();
+        assert!(relay.contains(&"TASKS_QUEUE_URL".to_owned()), "{relay:?}");
+        assert!(relay.contains(&"DOMAIN_EVENTS_TOPIC_ARN".to_owned()));
+    }
+
+    #[test]
+    fn reports_and_reference_data_name_real_files_and_columns() {
+        let t = Topology::system().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for table in &t.tables {
+            if let Some(data) = &table.reference_data {
+                assert!(root.join(&data.file).is_file(), "{}", data.file);
+            }
+            if let Some(r) = &table.report {
+                assert!(!r.columns.is_empty(), "{}", table.logical);
+            }
+        }
     }
 }

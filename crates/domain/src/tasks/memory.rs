@@ -1,9 +1,12 @@
+//! Tasks in memory, persisting what the lifecycle decides under the same conditions as the
+//! DynamoDB adapter; and an executor whose failures a test scripts.
+
+use super::Task;
+use super::ports::{TaskExecutor, TaskStore};
 use crate::PortError;
-use crate::events::DomainEvent;
+use crate::events::{DomainEvent, Outbound};
 use crate::ids::TaskId;
-use crate::ports::{TaskExecutor, TaskStore};
-use crate::tasks::{Settlement, Task, TaskStatus};
-use chrono::{DateTime, Utc};
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,9 +15,10 @@ struct State {
     tasks: BTreeMap<TaskId, Task>,
     outbox: Vec<DomainEvent>,
     sequence: u64,
+    /// Replacements to refuse, as if another writer had moved the task first.
+    refuse_next: usize,
 }
 
-/// Tasks in memory, with the DynamoDB adapter's transitions and sequence numbering.
 #[derive(Default)]
 pub struct InMemoryTaskStore {
     state: Mutex<State>,
@@ -28,10 +32,16 @@ impl InMemoryTaskStore {
     pub fn events(&self) -> Vec<DomainEvent> {
         self.lock().outbox.clone()
     }
+
+    /// The next `n` replacements find the task moved (a lost race) and write nothing.
+    pub fn lose_next_races(&self, n: usize) {
+        self.lock().refuse_next = n;
+    }
 }
 
+#[async_trait]
 impl TaskStore for InMemoryTaskStore {
-    async fn submit(&self, task: &Task, event: &DomainEvent) -> Result<(), PortError> {
+    async fn submit(&self, task: &Task, event: &Outbound) -> Result<(), PortError> {
         let mut s = self.lock();
         if s.tasks.contains_key(&task.task_id) {
             return Err(PortError::Retryable(format!(
@@ -40,7 +50,7 @@ impl TaskStore for InMemoryTaskStore {
             )));
         }
         s.tasks.insert(task.task_id.clone(), task.clone());
-        s.outbox.push(event.clone());
+        s.outbox.push(event.event.clone());
         Ok(())
     }
 
@@ -48,52 +58,30 @@ impl TaskStore for InMemoryTaskStore {
         Ok(self.lock().tasks.get(id).cloned())
     }
 
-    async fn begin(&self, id: &TaskId, at: DateTime<Utc>) -> Result<Option<Task>, PortError> {
-        let mut s = self.lock();
-        let next = s.sequence + 1;
-        let Some(task) = s.tasks.get_mut(id) else {
-            return Ok(None);
-        };
-        let numbered = match task.status {
-            TaskStatus::Completed => return Ok(Some(task.clone())),
-            TaskStatus::Processing => false,
-            TaskStatus::Queued | TaskStatus::Failed => {
-                task.status = TaskStatus::Processing;
-                task.sequence = Some(next);
-                task.started_at = Some(at);
-                task.finished_at = None;
-                true
-            }
-        };
-        task.attempts += 1;
-        let task = task.clone();
-        if numbered {
-            s.sequence = next;
-        }
-        Ok(Some(task))
+    async fn last_sequence(&self) -> Result<u64, PortError> {
+        Ok(self.lock().sequence)
     }
 
-    async fn settle(&self, id: &TaskId, settlement: &Settlement) -> Result<(), PortError> {
+    async fn replace(&self, prior: &Task, next: &Task) -> Result<bool, PortError> {
         let mut s = self.lock();
-        let Some(task) = s.tasks.get_mut(id) else {
-            return Ok(());
-        };
-        if task.status != TaskStatus::Processing {
-            return Ok(());
+        if s.refuse_next > 0 {
+            s.refuse_next -= 1;
+            return Ok(false);
         }
-        match settlement {
-            Settlement::Completed { at } => {
-                task.status = TaskStatus::Completed;
-                task.finished_at = Some(*at);
-            }
-            Settlement::Retrying { error } => task.last_error = Some(error.clone()),
-            Settlement::Failed { error, at } => {
-                task.status = TaskStatus::Failed;
-                task.last_error = Some(error.clone());
-                task.finished_at = Some(*at);
-            }
+        let unchanged = s
+            .tasks
+            .get(&prior.task_id)
+            .is_some_and(|t| t.status == prior.status && t.attempts == prior.attempts);
+        let numbered = next.sequence.filter(|_| next.sequence != prior.sequence);
+        let counter_ok = numbered.is_none_or(|n| s.sequence + 1 == n);
+        if !(unchanged && counter_ok) {
+            return Ok(false);
         }
-        Ok(())
+        if let Some(n) = numbered {
+            s.sequence = n;
+        }
+        s.tasks.insert(next.task_id.clone(), next.clone());
+        Ok(true)
     }
 }
 
@@ -125,6 +113,7 @@ impl ScriptedExecutor {
     }
 }
 
+#[async_trait]
 impl TaskExecutor for ScriptedExecutor {
     async fn execute(&self, task: &Task) -> Result<(), PortError> {
         if let Some(left) = self

@@ -1,0 +1,506 @@
+//! Validating payloads at the edge: small extractors that read a JSON object field by field
+//! (required string, text with limits, one of an enumeration, time, bounded array), each
+//! recording its problem with one [`FieldCode`], so a payload's parser reads like its contract
+//! and reports every problem at once.
+
+use crate::time::parse_event_time;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::ops::RangeInclusive;
+
+macro_rules! field_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
+        /// Every code a field problem can carry; `docs/openapi.json` lists the same (tested).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum FieldCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl FieldCode {
+            pub const ALL: &'static [FieldCode] = &[$(FieldCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FieldCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+field_codes! {
+    /// Absent or null.
+    MissingField => "missing_field",
+    /// Present with the wrong JSON type.
+    InvalidType => "invalid_type",
+    /// An empty value where one is required.
+    Empty => "empty",
+    EmptyName => "empty_name",
+    EmptyTitle => "empty_title",
+    TooLong => "too_long",
+    ControlCharacter => "control_character",
+    InvalidId => "invalid_id",
+    InvalidTimestamp => "invalid_timestamp",
+    InvalidDueDate => "invalid_due_date",
+    InvalidPriority => "invalid_priority",
+    NoMaterials => "no_materials",
+    TooManyMaterials => "too_many_materials",
+    DuplicateMaterial => "duplicate_material",
+    InvalidConcentration => "invalid_concentration",
+    ConcentrationOutOfRange => "concentration_out_of_range",
+    TotalExceeds100 => "total_exceeds_100",
+}
+
+impl Serialize for FieldCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for FieldCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with one field of an incoming payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: FieldCode,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A payload that does not describe a valid domain value. Carries every field problem found,
+/// not only the first, so a client can fix its request in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {subject}: {}", summary(.details))]
+pub struct ValidationError {
+    pub subject: &'static str,
+    pub details: Vec<FieldError>,
+}
+
+fn summary(details: &[FieldError]) -> String {
+    details
+        .iter()
+        .map(|d| format!("{} ({})", d.field, d.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ValidationError {
+    pub fn single(subject: &'static str, error: FieldError) -> Self {
+        Self {
+            subject,
+            details: vec![error],
+        }
+    }
+}
+
+/// What a free-text field may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct TextRule {
+    /// The code for an empty value; `None` when empty is allowed.
+    pub empty_code: Option<FieldCode>,
+    pub max_chars: usize,
+    /// Line breaks and tabs are allowed; every other control character is still refused.
+    pub multiline: bool,
+}
+
+impl TextRule {
+    pub const fn single_line(max_chars: usize) -> Self {
+        Self {
+            empty_code: None,
+            max_chars,
+            multiline: false,
+        }
+    }
+
+    pub const fn multiline(max_chars: usize) -> Self {
+        Self {
+            empty_code: None,
+            max_chars,
+            multiline: true,
+        }
+    }
+
+    pub const fn non_empty(mut self, code: FieldCode) -> Self {
+        self.empty_code = Some(code);
+        self
+    }
+
+    fn refuses(&self, c: char) -> bool {
+        c.is_control() && !(self.multiline && matches!(c, '\n' | '\r' | '\t'))
+    }
+}
+
+/// A field of a payload: its value, if present, and its path for error reports.
+#[derive(Debug, Clone)]
+pub struct Field<'v> {
+    pub value: Option<&'v Value>,
+    pub path: String,
+}
+
+/// A JSON object being read; `prefix` is the path of the object itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Obj<'v, 'p> {
+    map: &'v Map<String, Value>,
+    prefix: &'p str,
+}
+
+impl<'v> Obj<'v, '_> {
+    pub fn field(&self, name: &str) -> Field<'v> {
+        let path = if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        };
+        Field {
+            value: self.map.get(name),
+            path,
+        }
+    }
+}
+
+/// The problems found in one payload so far, and the extractors that find them.
+#[derive(Debug)]
+pub struct Problems {
+    subject: &'static str,
+    errors: Vec<FieldError>,
+}
+
+impl Problems {
+    pub fn new(subject: &'static str) -> Self {
+        Self {
+            subject,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, code: FieldCode, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// The payload itself, which must be an object: anything else is the only problem reported.
+    pub fn root<'v>(&self, body: &'v Value) -> Result<Obj<'v, 'static>, ValidationError> {
+        match body.as_object() {
+            Some(map) => Ok(Obj { map, prefix: "" }),
+            None => Err(ValidationError::single(
+                self.subject,
+                FieldError::new("$", FieldCode::InvalidType, "expected a JSON object"),
+            )),
+        }
+    }
+
+    /// A nested object (an array element, say); `what` names it in the message.
+    pub fn object<'v, 'p>(&mut self, field: &'p Field<'v>, what: &str) -> Option<Obj<'v, 'p>> {
+        match field.value.and_then(Value::as_object) {
+            Some(map) => Some(Obj {
+                map,
+                prefix: &field.path,
+            }),
+            None => {
+                self.add(
+                    &field.path,
+                    FieldCode::InvalidType,
+                    format!("{what} is an object"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A present, non-null value.
+    pub fn required<'v>(&mut self, field: &Field<'v>) -> Option<&'v Value> {
+        match field.value {
+            None | Some(Value::Null) => {
+                self.add(
+                    &field.path,
+                    FieldCode::MissingField,
+                    format!("{} is required", field.path),
+                );
+                None
+            }
+            Some(v) => Some(v),
+        }
+    }
+
+    /// A required string, trimmed.
+    pub fn string(&mut self, field: &Field<'_>) -> Option<String> {
+        match self.required(field)? {
+            Value::String(s) => Some(s.trim().to_owned()),
+            _ => {
+                self.add(
+                    &field.path,
+                    FieldCode::InvalidType,
+                    format!("{} must be a string", field.path),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required text, trimmed and checked against `rule` (empty, too long, control
+    /// characters).
+    pub fn text(&mut self, field: &Field<'_>, rule: &TextRule) -> Option<String> {
+        let t = self.string(field)?;
+        let path = &field.path;
+        if let Some(code) = rule.empty_code.filter(|_| t.is_empty()) {
+            self.add(path, code, format!("{path} must not be empty"));
+        } else if t.chars().count() > rule.max_chars {
+            self.add(
+                path,
+                FieldCode::TooLong,
+                format!("{path} must be at most {} characters", rule.max_chars),
+            );
+        } else if t.chars().any(|c| rule.refuses(c)) {
+            let allowed = if rule.multiline {
+                " other than line breaks and tabs"
+            } else {
+                ""
+            };
+            self.add(
+                path,
+                FieldCode::ControlCharacter,
+                format!("{path} must not contain control characters{allowed}"),
+            );
+        } else {
+            return Some(t);
+        }
+        None
+    }
+
+    /// A required string read by `parse`; `code` and `expected` describe a value it refuses.
+    pub fn parsed<T, E: std::fmt::Display>(
+        &mut self,
+        field: &Field<'_>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+        code: FieldCode,
+    ) -> Option<T> {
+        let s = self.string(field)?;
+        match parse(&s) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(&field.path, code, format!("{} {e}", field.path));
+                None
+            }
+        }
+    }
+
+    /// A required string that names one of an enumeration's values.
+    pub fn one_of<T>(
+        &mut self,
+        field: &Field<'_>,
+        parse: impl FnOnce(&str) -> Option<T>,
+        code: FieldCode,
+        expected: &str,
+    ) -> Option<T> {
+        self.parsed(
+            field,
+            |s| parse(s).ok_or_else(|| format!("must be {expected}")),
+            code,
+        )
+    }
+
+    /// A required RFC 3339 time (an offset-less time is UTC).
+    pub fn time(&mut self, field: &Field<'_>, code: FieldCode) -> Option<DateTime<Utc>> {
+        self.parsed(field, |s| parse_event_time(s).ok_or(RFC3339), code)
+    }
+
+    /// An optional time: `Some(None)` when absent or null, `None` when present and wrong.
+    pub fn optional_time(
+        &mut self,
+        field: &Field<'_>,
+        code: FieldCode,
+    ) -> Option<Option<DateTime<Utc>>> {
+        match field.value {
+            None | Some(Value::Null) => Some(None),
+            Some(_) => self.time(field, code).map(Some),
+        }
+    }
+
+    /// A required array with a length in `bounds`; `too_few` and `too_many` are the codes of a
+    /// length outside them. Answers the elements as fields (`path[i]`).
+    pub fn array<'v>(
+        &mut self,
+        field: &Field<'v>,
+        bounds: RangeInclusive<usize>,
+        too_few: FieldCode,
+        too_many: FieldCode,
+    ) -> Option<Vec<Field<'v>>> {
+        let path = &field.path;
+        let items = match self.required(field)? {
+            Value::Array(items) => items,
+            _ => {
+                self.add(
+                    path,
+                    FieldCode::InvalidType,
+                    format!("{path} must be an array"),
+                );
+                return None;
+            }
+        };
+        if items.len() < *bounds.start() {
+            self.add(
+                path,
+                too_few,
+                format!("{path} needs at least {} entries", bounds.start()),
+            );
+            None
+        } else if items.len() > *bounds.end() {
+            self.add(
+                path,
+                too_many,
+                format!("{path} has at most {} entries", bounds.end()),
+            );
+            None
+        } else {
+            Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Field {
+                        value: Some(v),
+                        path: format!("{path}[{i}]"),
+                    })
+                    .collect(),
+            )
+        }
+    }
+
+    /// The value `build` makes of the fields read, or every problem found. `build` answers
+    /// `None` only where a field was refused, so no problem goes unreported.
+    pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ValidationError> {
+        let error = |errors| ValidationError {
+            subject: self.subject,
+            details: errors,
+        };
+        if !self.errors.is_empty() {
+            return Err(error(self.errors));
+        }
+        build().ok_or_else(|| error(Vec::new()))
+    }
+}
+
+const RFC3339: &str = "must be an RFC 3339 timestamp, e.g. 2026-12-01T09:00:00Z";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in FieldCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            );
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(s));
+        }
+    }
+
+    #[test]
+    fn extractors_record_one_problem_each_with_its_path() {
+        let body = json!({"s": 1, "items": [{"n": "x"}, 3], "t": "soon", "e": "blue"});
+        let mut p = Problems::new("thing");
+        let o = p.root(&body).unwrap();
+        assert_eq!(p.string(&o.field("s")), None);
+        assert_eq!(p.string(&o.field("absent")), None);
+        let items = p
+            .array(
+                &o.field("items"),
+                1..=5,
+                FieldCode::Empty,
+                FieldCode::TooLong,
+            )
+            .unwrap();
+        let first = p.object(&items[0], "an item").unwrap();
+        assert_eq!(p.string(&first.field("n")), Some("x".into()));
+        assert!(p.object(&items[1], "an item").is_none());
+        assert_eq!(
+            p.optional_time(&o.field("t"), FieldCode::InvalidTimestamp),
+            None
+        );
+        assert_eq!(
+            p.optional_time(&o.field("none"), FieldCode::InvalidTimestamp),
+            Some(None)
+        );
+        let colour = p.one_of(
+            &o.field("e"),
+            |s| (s == "red").then_some(()),
+            FieldCode::InvalidPriority,
+            "red",
+        );
+        assert_eq!(colour, None);
+        let err = p.finish(|| Some(())).unwrap_err();
+        let found: Vec<_> = err
+            .details
+            .iter()
+            .map(|d| (d.field.as_str(), d.code.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("s", "invalid_type"),
+                ("absent", "missing_field"),
+                ("items[1]", "invalid_type"),
+                ("t", "invalid_timestamp"),
+                ("e", "invalid_priority"),
+            ]
+        );
+        assert_eq!(err.details[4].message, "e must be red");
+    }
+
+    #[test]
+    fn arrays_are_bounded_and_roots_are_objects() {
+        let mut p = Problems::new("thing");
+        let body = json!({"a": [], "b": [1, 2, 3]});
+        let o = p.root(&body).unwrap();
+        assert!(
+            p.array(
+                &o.field("a"),
+                1..=2,
+                FieldCode::NoMaterials,
+                FieldCode::TooManyMaterials
+            )
+            .is_none()
+        );
+        assert!(
+            p.array(
+                &o.field("b"),
+                1..=2,
+                FieldCode::NoMaterials,
+                FieldCode::TooManyMaterials
+            )
+            .is_none()
+        );
+        let codes: Vec<_> = p
+            .finish(|| Some(()))
+            .unwrap_err()
+            .details
+            .iter()
+            .map(|d| d.code)
+            .collect();
+        assert_eq!(codes, [FieldCode::NoMaterials, FieldCode::TooManyMaterials]);
+        let err = Problems::new("thing").root(&json!([1])).unwrap_err();
+        assert_eq!(
+            (err.details[0].field.as_str(), err.details[0].code),
+            ("$", FieldCode::InvalidType)
+        );
+    }
+}
