@@ -89,7 +89,7 @@ diagram: templates
 
 # Criterion benchmarks of request handling (no I/O); HTML-free text report.
 bench:
-	cargo bench -p api-handler --bench requests
+	cargo bench -p api-handler --features memory --bench requests
 
 # Line coverage of every test (unit and integration, against moto) with cargo-llvm-cov; its own
 # target dir (target/llvm-cov-target), so the first run builds the workspace once more.

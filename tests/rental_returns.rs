@@ -189,15 +189,7 @@ async fn the_five_example_events_reach_the_expected_end_state() {
     }
 
     // What `make report` prints for this state.
-    let snapshot = devstack::report::snapshot(
-        &stack.sdk,
-        &stack.topology,
-        &stack.resources,
-        &stack.notify_url,
-    )
-    .await
-    .unwrap();
-    let report = devstack::report::render(&snapshot);
+    let report = stack.report().await;
     for line in [
         "== Returns (5) ==",
         "== Notifications received by the sink (4) ==",
@@ -535,4 +527,35 @@ async fn reset_restores_the_initial_state_and_seeding_again_changes_nothing() {
         .await
         .unwrap();
     assert_eq!((again.written, again.already_present), (0, 65));
+
+    // Queues too, and at any pace: two resets in a row, each with messages waiting (after
+    // whatever the run above left in flight becomes visible and is emptied).
+    let sqs = stack.sqs();
+    tokio::time::sleep(Duration::from_secs(
+        u64::from(integration_tests::TEST_VISIBILITY_SECS) + 1,
+    ))
+    .await;
+    devstack::seed::empty_queues(&sqs, &stack.resources)
+        .await
+        .unwrap();
+    for round in 0..2 {
+        for (i, event) in integration_tests::example_events().iter().enumerate() {
+            let (status, _) = api(
+                &stack,
+                "POST",
+                "/rentals/returns",
+                Some(&{
+                    let mut e = event.clone();
+                    e["location_id"] = serde_json::json!(format!("reset-{round}-{i}"));
+                    e
+                }),
+            )
+            .await;
+            assert_eq!(status, StatusCode::ACCEPTED);
+        }
+        let removed = devstack::seed::empty_queues(&sqs, &stack.resources)
+            .await
+            .unwrap();
+        assert_eq!(removed, 5, "round {round}");
+    }
 }

@@ -5,13 +5,19 @@
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
+use devstack::Topology;
 use domain::events::DomainEvent;
 use domain::formulas::NewFormula;
+use domain::formulas::memory::InMemoryFormulaStore;
+use domain::notifications::{EffectLog, Notification, NotificationSender, SendNotification};
 use domain::rentals::ReturnScan;
+use domain::rentals::memory::InMemoryStatsStore;
 use domain::tasks::NewTask;
+use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 use platform::outbox::OutboxRecord;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn files(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,16 +55,60 @@ fn return_events_are_well_formed_scans() {
     }
 }
 
+/// A notification service and marker log that do nothing: the notifier's registry is only
+/// asked which types it handles.
+struct Nowhere;
+
+#[async_trait::async_trait]
+impl NotificationSender for Nowhere {
+    async fn send(&self, _: &Notification) -> Result<(), domain::PortError> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl EffectLog for Nowhere {
+    async fn is_done(&self, _: &str) -> Result<bool, domain::PortError> {
+        Ok(false)
+    }
+    async fn mark_done(&self, _: &str) -> Result<(), domain::PortError> {
+        Ok(())
+    }
+}
+
+/// Each queue sample carries domain events of a type its function has a handler for, with the
+/// receive count the mapping delivers.
 #[test]
-fn queue_samples_carry_domain_events() {
-    for f in files("notifier")
-        .into_iter()
-        .chain(files("queue-processor"))
-    {
-        let batch: SqsEvent = serde_json::from_value(json(&f)).unwrap();
-        for r in batch.records {
-            let _: DomainEvent = serde_json::from_str(r.body.as_deref().unwrap())
-                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+fn queue_samples_carry_domain_events_their_function_handles() {
+    let processor = queue_processor::registry(queue_processor::Ports {
+        stats: Arc::new(InMemoryStatsStore::default()),
+        formulas: Arc::new(InMemoryFormulaStore::default()),
+        tasks: Arc::new(InMemoryTaskStore::default()),
+        executor: Arc::new(ScriptedExecutor::default()),
+    });
+    let notifier = notifier::registry(SendNotification {
+        sender: Arc::new(Nowhere),
+        markers: Arc::new(Nowhere),
+    });
+    for (folder, registry) in [("notifier", notifier), ("queue-processor", processor)] {
+        let handled: Vec<&str> = registry.event_types().map(|(t, _)| t).collect();
+        for f in files(folder) {
+            let batch: SqsEvent = serde_json::from_value(json(&f)).unwrap();
+            for r in batch.records {
+                let event: DomainEvent = serde_json::from_str(r.body.as_deref().unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                assert!(
+                    handled.contains(&event.event_type.as_str()),
+                    "{}: {} has no handler in {folder}",
+                    f.display(),
+                    event.event_type
+                );
+                assert!(
+                    r.attributes.contains_key("ApproximateReceiveCount"),
+                    "{}",
+                    f.display()
+                );
+            }
         }
     }
 }
@@ -70,6 +120,14 @@ fn the_stream_sample_is_an_outbox_insert() {
         let row: OutboxRecord =
             serde_dynamo::from_item(event.records[0].change.new_image.clone()).unwrap();
         let _: DomainEvent = serde_json::from_str(&row.body).unwrap();
+        let topology = Topology::system().unwrap();
+        let relay = &topology.function("outbox-relay").unwrap().uses;
+        assert!(
+            relay.send.contains(&row.destination) || relay.publish.contains(&row.destination),
+            "{}: the relay publishes to no {}",
+            f.display(),
+            row.destination
+        );
     }
 }
 

@@ -76,15 +76,7 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
     sorted.sort();
     assert_eq!(sorted, ids, "task ids sort by submission time");
     assert!(stack.dead_letters("tasks").await.is_empty());
-    let snapshot = devstack::report::snapshot(
-        &stack.sdk,
-        &stack.topology,
-        &stack.resources,
-        &stack.notify_url,
-    )
-    .await
-    .unwrap();
-    let report = devstack::report::render(&snapshot);
+    let report = stack.report().await;
     assert!(report.contains("== Tasks (25) =="), "{report}");
     assert!(
         devstack::report::has_row(&report, &["1", &ids[0], "completed", "1", "task"]),

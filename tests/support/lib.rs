@@ -271,6 +271,19 @@ impl TestStack {
             .map_err(|e| e.to_string())
     }
 
+    /// What `make report` prints for this stack.
+    pub async fn report(&self) -> String {
+        let snapshot = devstack::report::snapshot(
+            &self.sdk,
+            &self.topology,
+            &self.resources,
+            &self.notify_url,
+        )
+        .await
+        .unwrap();
+        devstack::report::render(&snapshot)
+    }
+
     /// Messages currently in `queue`'s dead-letter queue (received and left there).
     pub async fn dead_letters(&self, queue: &str) -> Vec<String> {
         let out = self

@@ -61,7 +61,8 @@ fn bench_post(
     path: &'static str,
     body: impl Fn(u64) -> Value,
 ) {
-    let ports = services();
+    // Built once, as the function builds it at cold start; a clone shares it.
+    let app = router(services());
     let counter = AtomicU64::new(0);
     c.bench_function(
         &format!("POST {path} through the router (in-memory ports)"),
@@ -73,7 +74,7 @@ fn bench_post(
                         body(counter.fetch_add(1, Ordering::Relaxed)).to_string(),
                     ))
                     .unwrap();
-                let app = router(ports.clone());
+                let app = app.clone();
                 async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
             })
         },
@@ -98,5 +99,17 @@ fn post_through_router(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, validation, post_through_router);
+/// What a cold start pays once: every route, the idempotency layer, the fallbacks.
+fn router_construction(c: &mut Criterion) {
+    c.bench_function("router construction (once per cold start)", |b| {
+        b.iter(|| black_box(router(services())))
+    });
+}
+
+criterion_group!(
+    benches,
+    validation,
+    post_through_router,
+    router_construction
+);
 criterion_main!(benches);

@@ -69,12 +69,7 @@ async fn main() {
                 let topology = Topology::system()?;
                 let report =
                     seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &r).await?;
-                let sqs = aws_sdk_sqs::Client::new(&sdk);
-                for q in r.queues.values() {
-                    for url in [&q.url, &q.dlq_url] {
-                        drain(&sqs, url).await?;
-                    }
-                }
+                seed::empty_queues(&aws_sdk_sqs::Client::new(&sdk), &r).await?;
                 let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
                 reqwest::Client::new()
                     .delete(format!("{notify}/v1/notify"))
@@ -123,35 +118,6 @@ async fn main() {
         error!(error = %e.summary(), "devstack failed");
         eprintln!("devstack: {} (details in {})", e.summary(), log.display());
         std::process::exit(1);
-    }
-}
-
-/// Empties a queue by receiving and deleting, which unlike PurgeQueue works at any pace (SQS
-/// allows one purge a minute).
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<()> {
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .visibility_timeout(30)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(|e| platform::sdk_error("ReceiveMessage", e))?;
-        if out.messages().is_empty() {
-            return Ok(());
-        }
-        for m in out.messages() {
-            if let Some(handle) = m.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .map_err(|e| platform::sdk_error("DeleteMessage", e))?;
-            }
-        }
     }
 }
 

@@ -120,6 +120,45 @@ async fn write_all(
     Ok(report)
 }
 
+/// Empties every queue and dead-letter queue by receiving and deleting, which unlike PurgeQueue
+/// works at any pace (SQS allows one purge a minute per queue).
+pub async fn empty_queues(sqs: &aws_sdk_sqs::Client, r: &Resources) -> Result<usize> {
+    let mut removed = 0;
+    for q in r.queues.values() {
+        for url in [&q.url, &q.dlq_url] {
+            removed += drain(sqs, url).await?;
+        }
+    }
+    Ok(removed)
+}
+
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<usize> {
+    let mut removed = 0;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ReceiveMessage", e))?;
+        if out.messages().is_empty() {
+            return Ok(removed);
+        }
+        for handle in out.messages().iter().filter_map(|m| m.receipt_handle()) {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteMessage", e))?;
+            removed += 1;
+        }
+    }
+}
+
 async fn clear_table(client: &Client, table: &str) -> Result<()> {
     let description = client
         .describe_table()

@@ -7,6 +7,7 @@ use crate::time::parse_event_time;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::ops::RangeInclusive;
 
 macro_rules! field_codes {
@@ -145,11 +146,12 @@ impl TextRule {
     }
 }
 
-/// A field of a payload: its value, if present, and its path for error reports.
+/// A field of a payload: its value, if present, and its path for error reports (a top-level
+/// field's path is its name, borrowed: reading a valid payload allocates no paths).
 #[derive(Debug, Clone)]
 pub struct Field<'v> {
     pub value: Option<&'v Value>,
-    pub path: String,
+    pub path: Cow<'static, str>,
 }
 
 /// A JSON object being read; `prefix` is the path of the object itself.
@@ -160,11 +162,11 @@ pub struct Obj<'v, 'p> {
 }
 
 impl<'v> Obj<'v, '_> {
-    pub fn field(&self, name: &str) -> Field<'v> {
+    pub fn field(&self, name: &'static str) -> Field<'v> {
         let path = if self.prefix.is_empty() {
-            name.to_owned()
+            Cow::Borrowed(name)
         } else {
-            format!("{}.{name}", self.prefix)
+            Cow::Owned(format!("{}.{name}", self.prefix))
         };
         Field {
             value: self.map.get(name),
@@ -188,7 +190,7 @@ impl Problems {
         }
     }
 
-    pub fn add(&mut self, field: impl Into<String>, code: FieldCode, message: impl Into<String>) {
+    pub fn add(&mut self, field: &str, code: FieldCode, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, code, message));
     }
 
@@ -372,7 +374,7 @@ impl Problems {
                     .enumerate()
                     .map(|(i, v)| Field {
                         value: Some(v),
-                        path: format!("{path}[{i}]"),
+                        path: Cow::Owned(format!("{path}[{i}]")),
                     })
                     .collect(),
             )

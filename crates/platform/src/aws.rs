@@ -74,3 +74,58 @@ where
 pub fn data_error(what: &str, err: impl std::fmt::Display) -> PortError {
     PortError::Permanent(format!("{what}: {err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::config::{Credentials, Region};
+
+    #[test]
+    fn every_call_is_bounded_well_inside_the_shortest_function_timeout() {
+        let t = timeouts();
+        let shortest = crate::topology::Topology::system()
+            .unwrap()
+            .functions
+            .iter()
+            .map(|f| f.timeout_seconds)
+            .min()
+            .unwrap();
+        assert!(t.connect_timeout().is_some());
+        assert!(t.operation_attempt_timeout().is_some());
+        assert!(OPERATION_TIMEOUT < Duration::from_secs(u64::from(shortest)));
+    }
+
+    /// A service that accepts connections and never answers: the call ends, as a retryable
+    /// error, when its timeout runs out.
+    #[tokio::test]
+    async fn a_hung_call_ends_as_a_retryable_error() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(Credentials::new("t", "t", None, None, "test"))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_millis(100))
+                    .operation_timeout(Duration::from_millis(300))
+                    .build(),
+            )
+            .build();
+        let err = aws_sdk_dynamodb::Client::from_conf(config)
+            .get_item()
+            .table_name("t")
+            .key("k", aws_sdk_dynamodb::types::AttributeValue::S("v".into()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(sdk_error("GetItem", err).is_retryable());
+    }
+}

@@ -22,14 +22,14 @@ pub fn router(state: Formulas) -> Router {
     Router::new()
         .route("/formulas", post(submit))
         .route("/formulas/{formula_id}", get(get_formula))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// `POST /formulas`: validates, then stores the formula and its work item atomically unless
 /// the same make-up exists: `202 {"formula_id"}`, or `409` naming the existing formula.
 #[instrument(skip_all)]
 pub async fn submit(
-    State(p): State<Formulas>,
+    State(p): State<Arc<Formulas>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewFormula::from_json(&body)?;
@@ -54,7 +54,7 @@ pub async fn submit(
 /// `GET /formulas/{formula_id}`: the formula and its processing status.
 #[instrument(skip(p))]
 pub async fn get_formula(
-    State(p): State<Formulas>,
+    State(p): State<Arc<Formulas>>,
     PathParams(raw): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = FormulaId::parse(raw).map_err(|e| ApiError::invalid_path_id("formula_id", e))?;

@@ -27,7 +27,7 @@ pub fn router(state: Rentals) -> Router {
         .route("/rentals/returns/{return_id}", get(get_return))
         .route("/users/{user_id}/rentals", get(list_rentals))
         .route("/users/{user_id}/stats", get(user_stats))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// `POST /rentals/returns`: validates the scan, queues it durably and answers `202` with the
@@ -35,7 +35,7 @@ pub fn router(state: Rentals) -> Router {
 /// processed once.
 #[instrument(skip_all)]
 pub async fn submit_return(
-    State(p): State<Rentals>,
+    State(p): State<Arc<Rentals>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let scan = ReturnScan::from_json(&body)?;
@@ -57,7 +57,7 @@ pub async fn submit_return(
 /// `GET /rentals/returns/{return_id}`
 #[instrument(skip(p))]
 pub async fn get_return(
-    State(p): State<Rentals>,
+    State(p): State<Arc<Rentals>>,
     PathParams(return_id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ReturnId::parse(return_id).map_err(|e| ApiError::invalid_path_id("return_id", e))?;
@@ -78,7 +78,7 @@ pub async fn get_return(
 /// `GET /users/{user_id}/rentals`: the user's rentals, oldest first.
 #[instrument(skip(p))]
 pub async fn list_rentals(
-    State(p): State<Rentals>,
+    State(p): State<Arc<Rentals>>,
     PathParams(user_id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let user = existing_user(&p, user_id).await?;
@@ -91,7 +91,7 @@ pub async fn list_rentals(
 /// `GET /users/{user_id}/stats`: returns count, on-time returns, reward points.
 #[instrument(skip(p))]
 pub async fn user_stats(
-    State(p): State<Rentals>,
+    State(p): State<Arc<Rentals>>,
     PathParams(user_id): PathParams<String>,
 ) -> Result<Json<UserStats>, ApiError> {
     let user = existing_user(&p, user_id).await?;

@@ -24,7 +24,7 @@ pub fn router(state: Tasks) -> Router {
     Router::new()
         .route("/tasks", post(submit))
         .route("/tasks/{task_id}", get(get_task))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// Ids from one instance increase strictly, even within a millisecond.
@@ -44,7 +44,7 @@ fn next_task_id() -> TaskId {
 /// queues it, in one transaction: `202 {"task_id"}` once it is durably queued.
 #[instrument(skip_all)]
 pub async fn submit(
-    State(p): State<Tasks>,
+    State(p): State<Arc<Tasks>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewTask::from_json(&body)?;
@@ -62,7 +62,7 @@ pub async fn submit(
 /// processing order.
 #[instrument(skip(p))]
 pub async fn get_task(
-    State(p): State<Tasks>,
+    State(p): State<Arc<Tasks>>,
     PathParams(raw): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = TaskId::parse(raw).map_err(|e| ApiError::invalid_path_id("task_id", e))?;

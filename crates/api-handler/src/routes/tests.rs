@@ -227,6 +227,31 @@ async fn invalid_path_ids_are_400() {
     );
 }
 
+#[tokio::test]
+async fn unreadable_path_parameters_are_400_in_the_error_shape() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/users/%FF%FE/rentals", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert_eq!(body["error"]["details"][0]["code"], "invalid_id");
+}
+
+/// Every field code the domain can emit is in the document's `FieldError.code`, and no other.
+#[test]
+fn the_openapi_field_codes_are_the_domains() {
+    let doc: Value = serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
+    let documented: std::collections::BTreeSet<&str> =
+        doc["components"]["schemas"]["FieldError"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+    let emitted: std::collections::BTreeSet<&str> =
+        domain::FieldCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(documented, emitted);
+}
+
 /// docs/openapi.json and the router agree: every documented operation is routed, and every
 /// other method on a documented path is 405.
 #[tokio::test]
@@ -366,6 +391,26 @@ async fn a_server_failure_is_not_stored_so_a_retry_runs_again() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert!(headers.get("idempotent-replayed").is_none());
     assert_eq!(s.returns.queued().len(), 1);
+}
+
+#[tokio::test]
+async fn a_corrupt_stored_response_is_a_500_not_a_made_up_replay() {
+    let s = services();
+    let (status, _, _) = post_with_key(&s, "k-9", EVENT).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let corrupt = platform::idempotency::StoredResponse {
+        status: 202,
+        headers: vec![],
+        body: "%% not base64 %%".into(),
+    };
+    s.idempotency
+        .complete("POST /rentals/returns k-9", &corrupt, 0)
+        .await
+        .unwrap();
+    let (status, _, body) = post_with_key(&s, "k-9", EVENT).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "internal_error");
 }
 
 #[tokio::test]

@@ -295,6 +295,30 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_lost_race_is_decided_again_on_fresh_data_and_then_given_back() {
+        let store = InMemoryTaskStore::default();
+        let executor = ScriptedExecutor::default();
+        let a = submit(&store, 1, "a").await;
+        store.lose_next_races(2);
+        process_task(&store, &executor, &a, FIRST, now)
+            .await
+            .unwrap();
+        let t = state(&store, &a).await;
+        assert_eq!(
+            (t.status, t.sequence, t.attempts),
+            (TaskStatus::Completed, Some(1), 1)
+        );
+
+        let b = submit(&store, 2, "b").await;
+        store.lose_next_races(WRITE_ATTEMPTS);
+        let err = process_task(&store, &executor, &b, FIRST, now)
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert_eq!(state(&store, &b).await.status, TaskStatus::Queued);
+    }
+
     struct Refusing;
     #[async_trait]
     impl TaskExecutor for Refusing {

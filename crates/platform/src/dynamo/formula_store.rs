@@ -1,4 +1,4 @@
-use super::{Item, Transaction, attr, s, transact};
+use super::{Item, OutboxTable, Transaction, attr, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
@@ -18,8 +18,7 @@ use tracing::instrument;
 pub struct DynamoFormulaStore {
     client: Client,
     table: String,
-    /// Where submissions write their event; a consumer that only processes has none.
-    outbox_table: Option<String>,
+    outbox: OutboxTable,
 }
 
 impl DynamoFormulaStore {
@@ -27,7 +26,7 @@ impl DynamoFormulaStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: Some(outbox_table.into()),
+            outbox: OutboxTable::Writes(outbox_table.into()),
         }
     }
 
@@ -36,14 +35,8 @@ impl DynamoFormulaStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: None,
+            outbox: OutboxTable::None,
         }
-    }
-
-    fn outbox(&self) -> Result<&str, PortError> {
-        self.outbox_table.as_deref().ok_or_else(|| {
-            PortError::Permanent("this formula store takes no submissions (no outbox)".to_owned())
-        })
     }
 }
 
@@ -62,7 +55,7 @@ impl FormulaStore for DynamoFormulaStore {
             .condition_expression("attribute_not_exists(formula_id)")
             .build()
             .map_err(|e| data_error("Put", e))?;
-        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox()?)?;
+        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox.table()?)?;
         let items = vec![TransactWriteItem::builder().put(claim).build(), outbox];
         Ok(match transact(&self.client, items).await? {
             Transaction::Committed => FormulaSubmission::Created,

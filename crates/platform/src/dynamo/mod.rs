@@ -57,6 +57,25 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// Where a store that emits events writes them. A consumer's copy of a store only processes and
+/// has none: a submission through it is a wiring error, refused rather than written nowhere.
+#[derive(Debug, Clone)]
+pub(crate) enum OutboxTable {
+    Writes(String),
+    None,
+}
+
+impl OutboxTable {
+    pub(crate) fn table(&self) -> Result<&str, PortError> {
+        match self {
+            Self::Writes(table) => Ok(table),
+            Self::None => Err(PortError::Permanent(
+                "this store takes no submissions: it was built without an outbox".into(),
+            )),
+        }
+    }
+}
+
 /// How a transaction ended when it did not fail outright.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Transaction {

@@ -1,4 +1,4 @@
-use super::{Item, Transaction, attr, n, s, transact};
+use super::{Item, OutboxTable, Transaction, attr, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
@@ -24,8 +24,7 @@ pub const SEQUENCE_KEY: &str = "#sequence";
 pub struct DynamoTaskStore {
     client: Client,
     table: String,
-    /// Where submissions write their event; a consumer that only processes has none.
-    outbox_table: Option<String>,
+    outbox: OutboxTable,
 }
 
 impl DynamoTaskStore {
@@ -33,7 +32,7 @@ impl DynamoTaskStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: Some(outbox_table.into()),
+            outbox: OutboxTable::Writes(outbox_table.into()),
         }
     }
 
@@ -42,14 +41,8 @@ impl DynamoTaskStore {
         Self {
             client,
             table: table.into(),
-            outbox_table: None,
+            outbox: OutboxTable::None,
         }
-    }
-
-    fn outbox(&self) -> Result<&str, PortError> {
-        self.outbox_table.as_deref().ok_or_else(|| {
-            PortError::Permanent("this task store takes no submissions (no outbox)".to_owned())
-        })
     }
 
     async fn read(&self, key: &str) -> Result<Option<Item>, PortError> {
@@ -108,7 +101,7 @@ impl TaskStore for DynamoTaskStore {
             .condition_expression("attribute_not_exists(task_id)")
             .build()
             .map_err(|e| data_error("Put", e))?;
-        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox()?)?;
+        let outbox = OutboxRecord::for_event(event)?.transact_put(self.outbox.table()?)?;
         let items = vec![TransactWriteItem::builder().put(put).build(), outbox];
         match transact(&self.client, items).await? {
             Transaction::Committed => Ok(()),
