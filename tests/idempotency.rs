@@ -55,8 +55,15 @@ async fn one_claim_wins_then_replays_refuses_mismatches_and_expires() {
         store.claim("POST /x k", "hash-b", now).await.unwrap(),
         Claim::Mismatch
     );
+    // Only the claim's own request completes it.
+    assert!(
+        store
+            .complete("POST /x k", "hash-b", &response("e30="), now)
+            .await
+            .is_err()
+    );
     store
-        .complete("POST /x k", &response("e30="), now)
+        .complete("POST /x k", "hash-a", &response("e30="), now)
         .await
         .unwrap();
     assert_eq!(

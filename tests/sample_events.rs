@@ -8,12 +8,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use devstack::Topology;
 use domain::events::DomainEvent;
 use domain::formulas::NewFormula;
-use domain::formulas::memory::InMemoryFormulaStore;
 use domain::notifications::{EffectLog, Notification, NotificationSender, SendNotification};
 use domain::rentals::ReturnScan;
-use domain::rentals::memory::InMemoryStatsStore;
 use domain::tasks::NewTask;
-use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 use platform::outbox::OutboxRecord;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -76,21 +73,41 @@ impl EffectLog for Nowhere {
     }
 }
 
-/// Each queue sample carries domain events of a type its function has a handler for, with the
-/// receive count the mapping delivers.
-#[test]
-fn queue_samples_carry_domain_events_their_function_handles() {
-    let processor = queue_processor::registry(queue_processor::Ports {
-        stats: Arc::new(InMemoryStatsStore::default()),
-        formulas: Arc::new(InMemoryFormulaStore::default()),
-        tasks: Arc::new(InMemoryTaskStore::default()),
-        executor: Arc::new(ScriptedExecutor::default()),
-    });
+/// Every consumer's registry, by the function (and events folder) it belongs to.
+fn registries() -> [(&'static str, platform::consumer::Registry); 2] {
+    let processor = queue_processor::registry(queue_processor::InMemory::default().ports());
     let notifier = notifier::registry(SendNotification {
         sender: Arc::new(Nowhere),
         markers: Arc::new(Nowhere),
     });
-    for (folder, registry) in [("notifier", notifier), ("queue-processor", processor)] {
+    [("notifier", notifier), ("queue-processor", processor)]
+}
+
+/// Every event type a consumer handles is published to a channel the outbox relay declares it
+/// sends or publishes to: otherwise its rows would be refused one by one.
+#[test]
+fn every_handled_event_type_is_published_where_the_relay_can_reach() {
+    let topology = Topology::system().unwrap();
+    let relay = &topology.function("outbox-relay").unwrap().uses;
+    for (function, registry) in registries() {
+        for (event_type, channel) in registry.event_types() {
+            assert!(
+                relay
+                    .send
+                    .iter()
+                    .chain(&relay.publish)
+                    .any(|c| c == channel),
+                "{event_type} (handled by {function}) goes to {channel}, which the relay does not reach"
+            );
+        }
+    }
+}
+
+/// Each queue sample carries domain events of a type its function has a handler for, with the
+/// receive count the mapping delivers.
+#[test]
+fn queue_samples_carry_domain_events_their_function_handles() {
+    for (folder, registry) in registries() {
         let handled: Vec<&str> = registry.event_types().map(|(t, _)| t).collect();
         for f in files(folder) {
             let batch: SqsEvent = serde_json::from_value(json(&f)).unwrap();

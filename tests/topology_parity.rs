@@ -298,3 +298,57 @@ async fn the_local_stack_matches_the_synthesized_templates() {
     cfn_esms.sort_by_key(|v| v.to_string());
     assert_eq!(local_esms, cfn_esms, "event-source mappings");
 }
+
+/// Each function is wired (`from_vars`, as its `main` does) by exactly the variables
+/// `topology.json` declares for it: all of them suffice, and each one is needed. So the CDK
+/// stacks, which set exactly those, give every function what it reads, and a function never
+/// reads a resource it was not granted.
+#[test]
+fn every_function_is_wired_by_exactly_what_topology_json_declares() {
+    use platform::config::Vars;
+    use std::collections::BTreeMap;
+    let topology = Topology::system().unwrap();
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let wire = |function: &str, vars: BTreeMap<String, String>| -> Result<(), String> {
+        let vars = Vars::from_map(vars).unwrap();
+        let e = |e: platform::ConfigError| e.to_string();
+        match function {
+            "api-handler" => api_handler::Services::from_vars(&sdk, &vars)
+                .map(drop)
+                .map_err(e),
+            "rental-return" => rental_return::Returns::from_vars(&sdk, &vars)
+                .map(drop)
+                .map_err(e),
+            "notifier" => notifier::from_vars(&sdk, &vars).map(drop).map_err(e),
+            "queue-processor" => {
+                let executor = std::sync::Arc::new(queue_processor::RecordingExecutor);
+                queue_processor::from_vars(&sdk, &vars, executor)
+                    .map(drop)
+                    .map_err(e)
+            }
+            "outbox-relay" => outbox_relay::Relay::from_vars(&sdk, &vars)
+                .map(drop)
+                .map_err(e),
+            other => Err(format!("{other} has no wiring in this test")),
+        }
+    };
+    for f in &topology.functions {
+        let names = topology.env_names(&f.name).unwrap();
+        let vars: BTreeMap<String, String> = names
+            .iter()
+            .map(|n| (n.clone(), format!("http://value-of-{}", n.to_lowercase())))
+            .collect();
+        wire(&f.name, vars.clone()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        for missing in &names {
+            let mut fewer = vars.clone();
+            fewer.remove(missing);
+            assert!(
+                wire(&f.name, fewer).is_err(),
+                "{}: {missing} is declared but not read",
+                f.name
+            );
+        }
+    }
+}

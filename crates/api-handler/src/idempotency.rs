@@ -89,7 +89,7 @@ pub async fn idempotency(
                     .collect(),
                 body: STANDARD.encode(&body),
             };
-            if let Err(e) = store.complete(&scoped, &stored, now_ms()).await {
+            if let Err(e) = store.complete(&scoped, &hash, &stored, now_ms()).await {
                 // The request succeeded; failing it now would invite a second execution. The
                 // claim expires and a later retry with this key runs again.
                 warn!(error = %e, "could not store the idempotent response");
@@ -107,12 +107,12 @@ fn replay(stored: &StoredResponse) -> Result<Response, domain::PortError> {
         .map_err(|e| domain::PortError::Permanent(format!("idempotency record: {e}")))?;
     let mut response = (status, body).into_response();
     for (name, value) in &stored.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
-            response.headers_mut().insert(n, v);
-        }
+        let corrupt = |e: &dyn std::fmt::Display| {
+            domain::PortError::Permanent(format!("idempotency record: header {name}: {e}"))
+        };
+        let name = HeaderName::try_from(name.as_str()).map_err(|e| corrupt(&e))?;
+        let value = HeaderValue::from_str(value).map_err(|e| corrupt(&e))?;
+        response.headers_mut().insert(name, value);
     }
     response
         .headers_mut()

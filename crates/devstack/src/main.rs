@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{error, info};
+use tracing::info;
 
 mod submit;
 
@@ -67,10 +67,12 @@ async fn main() {
         Some("reset") => {
             with_stack(|sdk, r, env| async move {
                 let topology = Topology::system()?;
+                // Queues first: a message still on its way would write state into the cleared
+                // tables.
+                seed::empty_queues(&aws_sdk_sqs::Client::new(&sdk), &r).await?;
                 let report =
                     seed::reset(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &r).await?;
-                seed::empty_queues(&aws_sdk_sqs::Client::new(&sdk), &r).await?;
-                let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+                let notify = env_value(&env, "NOTIFY_URL")?;
                 reqwest::Client::new()
                     .delete(format!("{notify}/v1/notify"))
                     .send()
@@ -88,7 +90,7 @@ async fn main() {
         Some("tasks") => submit::tasks(&args[1..]).await,
         Some("report") => {
             with_stack(|sdk, r, env| async move {
-                let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+                let notify = env_value(&env, "NOTIFY_URL")?;
                 let topology = Topology::system()?;
                 print!(
                     "{}",
@@ -115,10 +117,21 @@ async fn main() {
                 use std::io::Write;
                 writeln!(f, "{} {args:?}: {e:?}", chrono::Utc::now().to_rfc3339())
             });
-        error!(error = %e.summary(), "devstack failed");
         eprintln!("devstack: {} (details in {})", e.summary(), log.display());
         std::process::exit(1);
     }
+}
+
+/// A value `serve` writes to `.devstack/env`.
+pub(crate) fn env_value(env: &BTreeMap<String, String>, name: &str) -> Result<String> {
+    env.get(name)
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .ok_or_else(|| {
+            DevError::Setup(format!(
+                "{name} is missing from .devstack/env: restart the stack (make down && make up)"
+            ))
+        })
 }
 
 /// Reads `.devstack/env` written by `serve`.
@@ -144,7 +157,7 @@ where
     Fut: std::future::Future<Output = Result<()>>,
 {
     let env = read_env()?;
-    let endpoint = env.get("AWS_ENDPOINT_URL").cloned().unwrap_or_default();
+    let endpoint = env_value(&env, "AWS_ENDPOINT_URL")?;
     let sdk = sdk_config(&endpoint).await;
     // Provisioning is idempotent: here it only looks the resources up.
     let resources = provision(&sdk, &Topology::system()?, PREFIX).await?;
@@ -325,7 +338,7 @@ async fn wait_for_shutdown() {
 /// the asynchronous side effects to settle.
 async fn replay(files: &[String]) -> Result<()> {
     let env = read_env()?;
-    let api = env.get("API_URL").cloned().unwrap_or_default();
+    let api = env_value(&env, "API_URL")?;
     let http = reqwest::Client::new();
     let mut completed = std::collections::BTreeSet::new();
     println!(
@@ -377,7 +390,7 @@ async fn wait_side_effects(
     env: &BTreeMap<String, String>,
     completed: usize,
 ) -> Result<()> {
-    let notify = env.get("NOTIFY_URL").cloned().unwrap_or_default();
+    let notify = env_value(env, "NOTIFY_URL")?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let received: Vec<serde_json::Value> = http

@@ -103,11 +103,6 @@ pub async fn provision(
             },
         );
     }
-    // Consumers that act on their last receive (a task marked failed) need the redrive limit.
-    r.env.insert(
-        "MAX_RECEIVE_COUNT".into(),
-        topology.max_receive_count.to_string(),
-    );
     for spec in &topology.topics {
         let out = sns
             .create_topic()

@@ -75,8 +75,8 @@ pub async fn seed(client: &Client, topology: &Topology, r: &Resources) -> Result
     write_all(client, topology, r, false).await
 }
 
-/// Restores the initial state: clears every table that holds no reference data (processing
-/// state) and overwrites the reference items.
+/// Restores the reference data and clears the processing state: clears every table that holds
+/// no reference data and overwrites the reference items (items added to a reference table stay).
 pub async fn reset(client: &Client, topology: &Topology, r: &Resources) -> Result<SeedReport> {
     for spec in topology
         .tables
@@ -121,15 +121,51 @@ async fn write_all(
 }
 
 /// Empties every queue and dead-letter queue by receiving and deleting, which unlike PurgeQueue
-/// works at any pace (SQS allows one purge a minute per queue).
+/// works at any pace (SQS allows one purge a minute per queue). A FIFO queue hides the groups
+/// that have a message in flight, so it drains until the queue reports nothing visible and
+/// nothing in flight (or gives up after a minute, saying so).
 pub async fn empty_queues(sqs: &aws_sdk_sqs::Client, r: &Resources) -> Result<usize> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut removed = 0;
     for q in r.queues.values() {
         for url in [&q.url, &q.dlq_url] {
-            removed += drain(sqs, url).await?;
+            loop {
+                removed += drain(sqs, url).await?;
+                if waiting(sqs, url).await? == 0 {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(DevError::Setup(format!(
+                        "{url} still holds messages in flight after a minute"
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
         }
     }
     Ok(removed)
+}
+
+/// Messages visible or in flight.
+async fn waiting(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<u64> {
+    use aws_sdk_sqs::types::QueueAttributeName::{
+        ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+    };
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(ApproximateNumberOfMessages)
+        .attribute_names(ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetQueueAttributes", e))?;
+    let count = |name| {
+        out.attributes()
+            .and_then(|a| a.get(&name))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok(count(ApproximateNumberOfMessages) + count(ApproximateNumberOfMessagesNotVisible))
 }
 
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<usize> {

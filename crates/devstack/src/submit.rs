@@ -66,7 +66,7 @@ async fn poll(http: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) 
 }
 
 fn api_url() -> Result<String> {
-    Ok(read_env()?.get("API_URL").cloned().unwrap_or_default())
+    crate::env_value(&read_env()?, "API_URL")
 }
 
 /// Posts each formula file in order, then waits until every accepted formula is processed.

@@ -1,6 +1,6 @@
 //! Telling people about events: the message shape of the notification service, the rule that
 //! turns an event into a message ([`Notify`], implemented by each flow's payloads) and the one
-//! handler that sends it at most once per event.
+//! handler that sends it once per event.
 
 use crate::PortError;
 use crate::events::{Delivery, DomainEvent, Event, EventHandler};
@@ -41,9 +41,9 @@ pub trait EffectLog: Send + Sync {
     async fn mark_done(&self, key: &str) -> Result<(), PortError>;
 }
 
-/// Sends the notification of any [`Notify`] event at most once: the marker is checked before and
-/// written after the call, and the event-derived idempotency key lets the service drop the one
-/// repeat a crash between the two could cause.
+/// Sends the notification of any [`Notify`] event once: the marker is checked before and written
+/// after the call (at least once), and the event-derived idempotency key lets the service drop
+/// the one repeat a crash between the two could cause.
 #[derive(Clone)]
 pub struct SendNotification {
     pub sender: Arc<dyn NotificationSender>,

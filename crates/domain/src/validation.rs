@@ -7,7 +7,6 @@ use crate::time::parse_event_time;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::ops::RangeInclusive;
 
 macro_rules! field_codes {
@@ -146,31 +145,51 @@ impl TextRule {
     }
 }
 
-/// A field of a payload: its value, if present, and its path for error reports (a top-level
-/// field's path is its name, borrowed: reading a valid payload allocates no paths).
-#[derive(Debug, Clone)]
-pub struct Field<'v> {
-    pub value: Option<&'v Value>,
-    pub path: Cow<'static, str>,
+/// Where a field sits: a name in an object or an index in an array.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    Name(&'static str),
+    Index(usize),
 }
 
-/// A JSON object being read; `prefix` is the path of the object itself.
+/// A field of a payload: its value, if present, and where it sits. Its path (`a.b[2].c`) is
+/// written only for an error report, so reading a valid payload allocates no paths.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'v, 'p> {
+    pub value: Option<&'v Value>,
+    parent: Option<&'p Field<'v, 'p>>,
+    key: Key,
+}
+
+impl Field<'_, '_> {
+    pub fn path(&self) -> String {
+        let mut path = self.parent.map(Field::path).unwrap_or_default();
+        match self.key {
+            Key::Name(name) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+            }
+            Key::Index(i) => path.push_str(&format!("[{i}]")),
+        }
+        path
+    }
+}
+
+/// A JSON object being read, and the field it is (none for the payload itself).
 #[derive(Debug, Clone, Copy)]
 pub struct Obj<'v, 'p> {
     map: &'v Map<String, Value>,
-    prefix: &'p str,
+    at: Option<&'p Field<'v, 'p>>,
 }
 
-impl<'v> Obj<'v, '_> {
-    pub fn field(&self, name: &'static str) -> Field<'v> {
-        let path = if self.prefix.is_empty() {
-            Cow::Borrowed(name)
-        } else {
-            Cow::Owned(format!("{}.{name}", self.prefix))
-        };
+impl<'v, 'p> Obj<'v, 'p> {
+    pub fn field(&self, name: &'static str) -> Field<'v, 'p> {
         Field {
             value: self.map.get(name),
-            path,
+            parent: self.at,
+            key: Key::Name(name),
         }
     }
 }
@@ -190,14 +209,20 @@ impl Problems {
         }
     }
 
-    pub fn add(&mut self, field: &str, code: FieldCode, message: impl Into<String>) {
+    pub fn add(&mut self, field: &Field<'_, '_>, code: FieldCode, message: impl Into<String>) {
+        self.errors
+            .push(FieldError::new(field.path(), code, message));
+    }
+
+    /// A problem of the payload as a whole (`field` names what it is about).
+    pub fn add_at(&mut self, field: &str, code: FieldCode, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, code, message));
     }
 
     /// The payload itself, which must be an object: anything else is the only problem reported.
-    pub fn root<'v>(&self, body: &'v Value) -> Result<Obj<'v, 'static>, ValidationError> {
+    pub fn root<'v>(&self, body: &'v Value) -> Result<Obj<'v, 'v>, ValidationError> {
         match body.as_object() {
-            Some(map) => Ok(Obj { map, prefix: "" }),
+            Some(map) => Ok(Obj { map, at: None }),
             None => Err(ValidationError::single(
                 self.subject,
                 FieldError::new("$", FieldCode::InvalidType, "expected a JSON object"),
@@ -206,15 +231,15 @@ impl Problems {
     }
 
     /// A nested object (an array element, say); `what` names it in the message.
-    pub fn object<'v, 'p>(&mut self, field: &'p Field<'v>, what: &str) -> Option<Obj<'v, 'p>> {
+    pub fn object<'v, 'p>(&mut self, field: &'p Field<'v, 'p>, what: &str) -> Option<Obj<'v, 'p>> {
         match field.value.and_then(Value::as_object) {
             Some(map) => Some(Obj {
                 map,
-                prefix: &field.path,
+                at: Some(field),
             }),
             None => {
                 self.add(
-                    &field.path,
+                    field,
                     FieldCode::InvalidType,
                     format!("{what} is an object"),
                 );
@@ -224,77 +249,76 @@ impl Problems {
     }
 
     /// A present, non-null value.
-    pub fn required<'v>(&mut self, field: &Field<'v>) -> Option<&'v Value> {
+    pub fn required<'v>(&mut self, field: &Field<'v, '_>) -> Option<&'v Value> {
         match field.value {
             None | Some(Value::Null) => {
-                self.add(
-                    &field.path,
-                    FieldCode::MissingField,
-                    format!("{} is required", field.path),
-                );
+                let message = format!("{} is required", field.path());
+                self.add(field, FieldCode::MissingField, message);
                 None
             }
             Some(v) => Some(v),
         }
     }
 
-    /// A required string, trimmed.
-    pub fn string(&mut self, field: &Field<'_>) -> Option<String> {
+    /// A required string, trimmed, as it stands in the payload.
+    fn str<'v>(&mut self, field: &Field<'v, '_>) -> Option<&'v str> {
         match self.required(field)? {
-            Value::String(s) => Some(s.trim().to_owned()),
+            Value::String(s) => Some(s.trim()),
             _ => {
-                self.add(
-                    &field.path,
-                    FieldCode::InvalidType,
-                    format!("{} must be a string", field.path),
-                );
+                let message = format!("{} must be a string", field.path());
+                self.add(field, FieldCode::InvalidType, message);
                 None
             }
         }
     }
 
+    /// A required string, trimmed.
+    pub fn string(&mut self, field: &Field<'_, '_>) -> Option<String> {
+        self.str(field).map(str::to_owned)
+    }
+
     /// A required text, trimmed and checked against `rule` (empty, too long, control
     /// characters).
-    pub fn text(&mut self, field: &Field<'_>, rule: &TextRule) -> Option<String> {
-        let t = self.string(field)?;
-        let path = &field.path;
-        if let Some(code) = rule.empty_code.filter(|_| t.is_empty()) {
-            self.add(path, code, format!("{path} must not be empty"));
+    pub fn text(&mut self, field: &Field<'_, '_>, rule: &TextRule) -> Option<String> {
+        let t = self.str(field)?;
+        let problem = if let Some(code) = rule.empty_code.filter(|_| t.is_empty()) {
+            (code, "must not be empty".to_owned())
         } else if t.chars().count() > rule.max_chars {
-            self.add(
-                path,
+            let limit = rule.max_chars;
+            (
                 FieldCode::TooLong,
-                format!("{path} must be at most {} characters", rule.max_chars),
-            );
+                format!("must be at most {limit} characters"),
+            )
         } else if t.chars().any(|c| rule.refuses(c)) {
             let allowed = if rule.multiline {
                 " other than line breaks and tabs"
             } else {
                 ""
             };
-            self.add(
-                path,
-                FieldCode::ControlCharacter,
-                format!("{path} must not contain control characters{allowed}"),
-            );
+            let message = format!("must not contain control characters{allowed}");
+            (FieldCode::ControlCharacter, message)
         } else {
-            return Some(t);
-        }
+            return Some(t.to_owned());
+        };
+        let message = format!("{} {}", field.path(), problem.1);
+        self.add(field, problem.0, message);
         None
     }
 
-    /// A required string read by `parse`; `code` and `expected` describe a value it refuses.
+    /// A required string read by `parse`; `code` describes a value it refuses, with the
+    /// parser's own words.
     pub fn parsed<T, E: std::fmt::Display>(
         &mut self,
-        field: &Field<'_>,
+        field: &Field<'_, '_>,
         parse: impl FnOnce(&str) -> Result<T, E>,
         code: FieldCode,
     ) -> Option<T> {
-        let s = self.string(field)?;
-        match parse(&s) {
+        let s = self.str(field)?;
+        match parse(s) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.add(&field.path, code, format!("{} {e}", field.path));
+                let message = format!("{} {e}", field.path());
+                self.add(field, code, message);
                 None
             }
         }
@@ -303,7 +327,7 @@ impl Problems {
     /// A required string that names one of an enumeration's values.
     pub fn one_of<T>(
         &mut self,
-        field: &Field<'_>,
+        field: &Field<'_, '_>,
         parse: impl FnOnce(&str) -> Option<T>,
         code: FieldCode,
         expected: &str,
@@ -316,14 +340,14 @@ impl Problems {
     }
 
     /// A required RFC 3339 time (an offset-less time is UTC).
-    pub fn time(&mut self, field: &Field<'_>, code: FieldCode) -> Option<DateTime<Utc>> {
+    pub fn time(&mut self, field: &Field<'_, '_>, code: FieldCode) -> Option<DateTime<Utc>> {
         self.parsed(field, |s| parse_event_time(s).ok_or(RFC3339), code)
     }
 
     /// An optional time: `Some(None)` when absent or null, `None` when present and wrong.
     pub fn optional_time(
         &mut self,
-        field: &Field<'_>,
+        field: &Field<'_, '_>,
         code: FieldCode,
     ) -> Option<Option<DateTime<Utc>>> {
         match field.value {
@@ -334,38 +358,28 @@ impl Problems {
 
     /// A required array with a length in `bounds`; `too_few` and `too_many` are the codes of a
     /// length outside them. Answers the elements as fields (`path[i]`).
-    pub fn array<'v>(
+    pub fn array<'v, 'p>(
         &mut self,
-        field: &Field<'v>,
+        field: &'p Field<'v, 'p>,
         bounds: RangeInclusive<usize>,
         too_few: FieldCode,
         too_many: FieldCode,
-    ) -> Option<Vec<Field<'v>>> {
-        let path = &field.path;
+    ) -> Option<Vec<Field<'v, 'p>>> {
         let items = match self.required(field)? {
             Value::Array(items) => items,
             _ => {
-                self.add(
-                    path,
-                    FieldCode::InvalidType,
-                    format!("{path} must be an array"),
-                );
+                let message = format!("{} must be an array", field.path());
+                self.add(field, FieldCode::InvalidType, message);
                 return None;
             }
         };
         if items.len() < *bounds.start() {
-            self.add(
-                path,
-                too_few,
-                format!("{path} needs at least {} entries", bounds.start()),
-            );
+            let message = format!("{} needs at least {} entries", field.path(), bounds.start());
+            self.add(field, too_few, message);
             None
         } else if items.len() > *bounds.end() {
-            self.add(
-                path,
-                too_many,
-                format!("{path} has at most {} entries", bounds.end()),
-            );
+            let message = format!("{} has at most {} entries", field.path(), bounds.end());
+            self.add(field, too_many, message);
             None
         } else {
             Some(
@@ -374,7 +388,8 @@ impl Problems {
                     .enumerate()
                     .map(|(i, v)| Field {
                         value: Some(v),
-                        path: Cow::Owned(format!("{path}[{i}]")),
+                        parent: Some(field),
+                        key: Key::Index(i),
                     })
                     .collect(),
             )
@@ -423,13 +438,9 @@ mod tests {
         let o = p.root(&body).unwrap();
         assert_eq!(p.string(&o.field("s")), None);
         assert_eq!(p.string(&o.field("absent")), None);
+        let items_field = o.field("items");
         let items = p
-            .array(
-                &o.field("items"),
-                1..=5,
-                FieldCode::Empty,
-                FieldCode::TooLong,
-            )
+            .array(&items_field, 1..=5, FieldCode::Empty, FieldCode::TooLong)
             .unwrap();
         let first = p.object(&items[0], "an item").unwrap();
         assert_eq!(p.string(&first.field("n")), Some("x".into()));
@@ -499,7 +510,8 @@ mod tests {
             .map(|d| d.code)
             .collect();
         assert_eq!(codes, [FieldCode::NoMaterials, FieldCode::TooManyMaterials]);
-        let err = Problems::new("thing").root(&json!([1])).unwrap_err();
+        let not_an_object = json!([1]);
+        let err = Problems::new("thing").root(&not_an_object).unwrap_err();
         assert_eq!(
             (err.details[0].field.as_str(), err.details[0].code),
             ("$", FieldCode::InvalidType)

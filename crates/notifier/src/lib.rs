@@ -1,7 +1,8 @@
 //! Sends users notifications for domain events from the notifications queue (SNS topic → SQS
 //! FIFO, raw delivery). Each flow registers the events it notifies about in [`registry`]; the
 //! message itself is the event's [`domain::notifications::Notify`] rule, and
-//! [`SendNotification`] sends it at most once per event.
+//! [`SendNotification`] sends it once per event (a marker, and an idempotency key that lets the
+//! service drop the one repeat a crash could cause).
 
 // Nested SDK and HTTP futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
@@ -45,10 +46,14 @@ pub fn consumer(
 pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Consumer, ConfigError> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let notify = NotifyConfig::from_vars(vars)?;
-    // A record may take every attempt of one notification plus the marker's reads and writes.
-    let per_record = notify.worst_case() + platform::aws::OPERATION_TIMEOUT;
-    let client = NotifyClient::new(notify)
-        .map_err(|e| ConfigError::Topology(format!("notification client: {e}")))?;
+    // A record may take every attempt of one notification plus the marker's read and write
+    // (normally milliseconds; a slower record is cut off and retried, within the 20 s timeout).
+    let per_record = notify.worst_case() + Duration::from_secs(2);
+    let client = NotifyClient::new(notify.clone()).map_err(|e| ConfigError::Invalid {
+        name: "NOTIFY_URL".into(),
+        value: notify.base_url.clone(),
+        reason: e.to_string(),
+    })?;
     Ok(consumer(
         Arc::new(client),
         Arc::new(ProcessedMarkers::new(

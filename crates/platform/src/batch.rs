@@ -62,7 +62,21 @@ impl Budget {
         self.deadline
             .is_none_or(|d| d.saturating_duration_since(Instant::now()) >= self.per_record)
     }
+
+    /// How long the record about to start may take: its share, and never past the deadline (less
+    /// a margin to answer in). A record cut off is retryable, like any other failure.
+    pub fn record_limit(&self) -> Option<Duration> {
+        self.deadline.map(|d| {
+            let left = d
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(ANSWER_MARGIN);
+            left.min(self.per_record)
+        })
+    }
 }
+
+/// Time kept back from the deadline to answer the invocation.
+const ANSWER_MARGIN: Duration = Duration::from_millis(300);
 
 /// How one record ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,8 +150,20 @@ where
         }
         let span = info_span!("record", source, record_id = %id);
         let body = body_of(&record);
+        let limit = budget.record_limit();
         let failed = async {
-            match handle(record).await {
+            let outcome = match limit {
+                None => handle(record).await,
+                Some(limit) => tokio::time::timeout(limit, handle(record))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(RecordError::Retryable(format!(
+                            "the record took longer than its {} ms",
+                            limit.as_millis()
+                        )))
+                    }),
+            };
+            match outcome {
                 Ok(()) => false,
                 Err(RecordError::Permanent(reason)) => {
                     warn!(%reason, "rejecting record permanently");
@@ -383,6 +409,29 @@ mod tests {
         assert_eq!(failed, ["m1", "m2"]);
         assert_eq!(*seen.lock().unwrap(), ["slow"]);
         assert!(Budget::unlimited().allows_another());
+    }
+
+    #[tokio::test]
+    async fn a_record_that_outruns_its_share_is_cut_off_and_goes_back() {
+        let budget = Budget::within(Duration::from_secs(30), Duration::from_millis(200));
+        let response = process_sqs_fifo_batch(
+            "test",
+            batch(&["hangs", "b"]),
+            &Sink::default(),
+            budget,
+            |_| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        assert_eq!(failed, ["m0", "m1"]);
     }
 
     #[test]

@@ -23,9 +23,10 @@ use std::time::Duration;
 
 pub const SOURCE: &str = "queue-processor";
 
-/// What one message may take (a handful of DynamoDB calls and a task's work); fewer messages are
-/// started when less time is left before the function's timeout.
-pub const PER_RECORD: Duration = Duration::from_secs(3);
+/// What one message may take (a handful of DynamoDB calls and a task's work) before it is cut
+/// off and retried; fewer messages are started when less time is left before the function's
+/// timeout (10 s in topology.json).
+pub const PER_RECORD: Duration = Duration::from_secs(8);
 
 /// The stores and services the handlers of every flow work with.
 #[derive(Clone)]
@@ -44,6 +45,7 @@ pub fn registry(ports: Ports) -> Registry {
         .on::<TaskSubmitted>(RunTask {
             store: ports.tasks,
             executor: ports.executor,
+            clock: chrono::Utc::now,
         })
 }
 
@@ -86,11 +88,40 @@ pub fn from_vars(
         executor,
     };
     let rejections = Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?));
-    Ok(consumer(
-        ports,
-        rejections,
-        vars.required_parsed("MAX_RECEIVE_COUNT")?,
-    ))
+    // The same file sets the queues' maxReceiveCount (CDK and the local stack alike).
+    let max_receive_count = vars.topology().max_receive_count;
+    Ok(consumer(ports, rejections, max_receive_count))
+}
+
+#[cfg(any(test, feature = "memory"))]
+pub use memory::InMemory;
+
+#[cfg(any(test, feature = "memory"))]
+mod memory {
+    use super::*;
+    use domain::formulas::memory::InMemoryFormulaStore;
+    use domain::rentals::memory::InMemoryStatsStore;
+    use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
+
+    /// Every port in memory, kept by its concrete type so tests can arrange and inspect state.
+    #[derive(Clone, Default)]
+    pub struct InMemory {
+        pub stats: Arc<InMemoryStatsStore>,
+        pub formulas: Arc<InMemoryFormulaStore>,
+        pub tasks: Arc<InMemoryTaskStore>,
+        pub executor: Arc<ScriptedExecutor>,
+    }
+
+    impl InMemory {
+        pub fn ports(&self) -> Ports {
+            Ports {
+                stats: self.stats.clone(),
+                formulas: self.formulas.clone(),
+                tasks: self.tasks.clone(),
+                executor: self.executor.clone(),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

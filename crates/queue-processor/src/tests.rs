@@ -2,9 +2,7 @@ use super::*;
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use domain::PortError;
-use domain::formulas::memory::InMemoryFormulaStore;
 use domain::ids::TaskId;
-use domain::rentals::memory::InMemoryStatsStore;
 use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
@@ -40,19 +38,15 @@ impl Processor {
 }
 
 fn processor(executor: ScriptedExecutor) -> Processor {
-    let tasks = Arc::new(InMemoryTaskStore::default());
-    let executor = Arc::new(executor);
-    let rejections = Arc::new(Rejections::default());
-    let ports = Ports {
-        stats: Arc::new(InMemoryStatsStore::default()),
-        formulas: Arc::new(InMemoryFormulaStore::default()),
-        tasks: tasks.clone(),
-        executor: executor.clone(),
+    let memory = InMemory {
+        executor: Arc::new(executor),
+        ..InMemory::default()
     };
+    let rejections = Arc::new(Rejections::default());
     Processor {
-        consumer: consumer(ports, rejections.clone(), 3),
-        tasks,
-        executor,
+        consumer: consumer(memory.ports(), rejections.clone(), 3),
+        tasks: memory.tasks,
+        executor: memory.executor,
         rejections,
     }
 }

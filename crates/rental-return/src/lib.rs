@@ -21,9 +21,10 @@ use tracing::{info, instrument};
 
 pub const SOURCE: &str = "rental-returns";
 
-/// What one scan may take: a decision's reads and its transaction, re-made a few times when a
-/// concurrent return wins the race for a rental.
-pub const PER_RECORD: Duration = Duration::from_secs(3);
+/// What one scan may take (a decision's reads and its transaction, re-made a few times when a
+/// concurrent return wins the race for a rental) before it is cut off and retried, within the
+/// function's 10 s.
+pub const PER_RECORD: Duration = Duration::from_secs(8);
 
 /// The function's dependencies.
 pub struct Returns {

@@ -234,6 +234,7 @@ async fn unreadable_path_parameters_are_400_in_the_error_shape() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "validation_failed");
     assert_eq!(body["error"]["details"][0]["code"], "invalid_id");
+    assert_eq!(body["error"]["details"][0]["field"], "user_id");
 }
 
 /// Every field code the domain can emit is in the document's `FieldError.code`, and no other.
@@ -396,15 +397,16 @@ async fn a_server_failure_is_not_stored_so_a_retry_runs_again() {
 #[tokio::test]
 async fn a_corrupt_stored_response_is_a_500_not_a_made_up_replay() {
     let s = services();
-    let (status, _, _) = post_with_key(&s, "k-9", EVENT).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    let key = "POST /rentals/returns k-9";
+    let hash = platform::idempotency::request_hash("POST", "/rentals/returns", EVENT.as_bytes());
     let corrupt = platform::idempotency::StoredResponse {
         status: 202,
         headers: vec![],
         body: "%% not base64 %%".into(),
     };
+    s.idempotency.claim(key, &hash, 0).await.unwrap();
     s.idempotency
-        .complete("POST /rentals/returns k-9", &corrupt, 0)
+        .complete(key, &hash, &corrupt, 0)
         .await
         .unwrap();
     let (status, _, body) = post_with_key(&s, "k-9", EVENT).await;

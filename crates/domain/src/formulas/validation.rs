@@ -30,11 +30,11 @@ fn decimal(v: &Value) -> Option<Decimal> {
 }
 
 /// A concentration: a decimal number in (0, 100].
-fn concentration(p: &mut Problems, field: &Field<'_>) -> Option<Concentration> {
+fn concentration(p: &mut Problems, field: &Field<'_, '_>) -> Option<Concentration> {
     let value = p.required(field)?;
     let Some(d) = decimal(value) else {
         p.add(
-            &field.path,
+            field,
             FieldCode::InvalidConcentration,
             "concentration must be a decimal number",
         );
@@ -43,7 +43,7 @@ fn concentration(p: &mut Problems, field: &Field<'_>) -> Option<Concentration> {
     let c = Concentration::new(d);
     if c.is_none() {
         p.add(
-            &field.path,
+            field,
             FieldCode::ConcentrationOutOfRange,
             "concentration must be greater than 0 and at most 100",
         );
@@ -56,8 +56,9 @@ impl NewFormula {
         let mut p = Problems::new("formula");
         let o = p.root(body)?;
         let name = p.text(&o.field("name"), &NAME);
+        let materials_field = o.field("materials");
         let items = p.array(
-            &o.field("materials"),
+            &materials_field,
             1..=MAX_MATERIALS,
             FieldCode::NoMaterials,
             FieldCode::TooManyMaterials,
@@ -72,14 +73,17 @@ impl NewFormula {
             let name = p.text(&name_field, &MATERIAL_NAME);
             let concentration = concentration(&mut p, &m.field("concentration"));
             if let Some(n) = &name
-                && let Some(first) = seen.insert(n.to_lowercase(), i)
+                && let Some(&first) = seen.get(&n.to_lowercase())
             {
                 p.add(
-                    &name_field.path,
+                    &name_field,
                     FieldCode::DuplicateMaterial,
                     format!("material {n:?} is already listed at materials[{first}]"),
                 );
                 continue;
+            }
+            if let Some(n) = &name {
+                seen.insert(n.to_lowercase(), i);
             }
             if let (Some(name), Some(concentration)) = (name, concentration) {
                 materials.push(Material {
@@ -91,7 +95,7 @@ impl NewFormula {
         let total: Decimal = materials.iter().map(|m| m.concentration.value()).sum();
         if total > Decimal::ONE_HUNDRED {
             p.add(
-                "materials",
+                &materials_field,
                 FieldCode::TotalExceeds100,
                 format!("concentrations add up to {total}, more than 100"),
             );

@@ -127,11 +127,13 @@ pub async fn process_task(
     }
 }
 
-/// Runs each task in its turn through `executor`, recording its number and outcome.
+/// Runs each task in its turn through `executor`, recording its number and outcome; `clock`
+/// tells the times it records (the wiring passes the system clock in).
 #[derive(Clone)]
 pub struct RunTask {
     pub store: Arc<dyn TaskStore>,
     pub executor: Arc<dyn TaskExecutor>,
+    pub clock: fn() -> DateTime<Utc>,
 }
 
 #[async_trait]
@@ -147,7 +149,7 @@ impl EventHandler<TaskSubmitted> for RunTask {
             &*self.executor,
             &event.task_id,
             delivery,
-            Utc::now,
+            self.clock,
         )
         .await?;
         match outcome {

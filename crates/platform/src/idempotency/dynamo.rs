@@ -49,8 +49,12 @@ impl DynamoIdempotencyStore {
 
     fn read(item: &Item, request_hash: &str) -> Result<Claim, PortError> {
         let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str);
-        if text("request_hash") != Some(request_hash) {
-            return Ok(Claim::Mismatch);
+        match text("request_hash") {
+            None => {
+                return Err(data_error("idempotency record", "no request_hash"));
+            }
+            Some(stored) if stored != request_hash => return Ok(Claim::Mismatch),
+            Some(_) => {}
         }
         match (text("status"), text("response")) {
             (Some(COMPLETED), Some(response)) => Ok(Claim::Completed(
@@ -109,7 +113,10 @@ impl IdempotencyStore for DynamoIdempotencyStore {
                         .await
                         .map_err(|e| sdk_error("GetItem", e))?
                         .item
-                        .unwrap_or_default(),
+                        // Released or expired between the two calls: claiming again will do.
+                        .ok_or_else(|| {
+                            PortError::Retryable("idempotency record changed while read".into())
+                        })?,
                 };
                 Self::read(&existing, request_hash)
             }
@@ -121,6 +128,7 @@ impl IdempotencyStore for DynamoIdempotencyStore {
     async fn complete(
         &self,
         key: &str,
+        request_hash: &str,
         response: &StoredResponse,
         now_ms: i64,
     ) -> Result<(), PortError> {
@@ -130,8 +138,13 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .table_name(&self.table)
             .key("key", s(key))
             .update_expression("SET #s = :completed, #r = :response, expires_at = :ttl")
+            // Only our own claim: one that expired and was taken by another request is not ours
+            // to complete.
+            .condition_expression("#s = :in_progress AND request_hash = :hash")
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#r", "response")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":hash", s(request_hash))
             .expression_attribute_values(":completed", s(COMPLETED))
             .expression_attribute_values(":response", s(&json))
             .expression_attribute_values(

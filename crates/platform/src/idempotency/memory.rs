@@ -66,18 +66,24 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
     async fn complete(
         &self,
         key: &str,
+        request_hash: &str,
         response: &StoredResponse,
         _: i64,
     ) -> Result<(), PortError> {
-        if let Some(r) = self
+        match self
             .records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get_mut(key)
         {
-            r.response = Some(response.clone());
+            Some(r) if r.hash == request_hash && r.response.is_none() => {
+                r.response = Some(response.clone());
+                Ok(())
+            }
+            _ => Err(PortError::Permanent(format!(
+                "{key} is not claimed by this request"
+            ))),
         }
-        Ok(())
     }
 
     async fn release(&self, key: &str) -> Result<(), PortError> {

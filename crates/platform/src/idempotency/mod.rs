@@ -85,10 +85,12 @@ pub enum Claim {
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for a request with `request_hash` at `now` (milliseconds since the epoch).
     async fn claim(&self, key: &str, request_hash: &str, now_ms: i64) -> Result<Claim, PortError>;
-    /// Stores the response of the request that holds the claim.
+    /// Stores the response of the request that holds the claim (a claim taken over by another
+    /// request after it expired is left alone: an error).
     async fn complete(
         &self,
         key: &str,
+        request_hash: &str,
         response: &StoredResponse,
         now_ms: i64,
     ) -> Result<(), PortError>;
