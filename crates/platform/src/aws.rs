@@ -6,12 +6,13 @@ use domain::PortError;
 use std::time::Duration;
 
 /// How long a connection may take to open.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long one attempt of a call may take.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a call may take with its retries: well under every function's timeout, so a hung
-/// service ends as a retryable error (the API's 503) rather than a Lambda timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one attempt of a call may take (DynamoDB, SQS and SNS answer in milliseconds).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a call may take with its retries. An API request makes at most four calls in a row
+/// (idempotency claim, two writes, the stored response), so a hung service ends it within 8 s
+/// as a retryable error (the API's 503), inside the function's 10 s, not as a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The timeouts every SDK client gets.
 pub fn timeouts() -> TimeoutConfig {
@@ -92,7 +93,11 @@ mod tests {
             .unwrap();
         assert!(t.connect_timeout().is_some());
         assert!(t.operation_attempt_timeout().is_some());
-        assert!(OPERATION_TIMEOUT < Duration::from_secs(u64::from(shortest)));
+        // The longest run of calls in one request or record, with a second to spare.
+        assert!(
+            OPERATION_TIMEOUT * 4 + Duration::from_secs(1)
+                < Duration::from_secs(u64::from(shortest))
+        );
     }
 
     /// A service that accepts connections and never answers: the call ends, as a retryable
