@@ -23,29 +23,38 @@ use tracing::{Instrument, error, info_span, warn};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     deadline: Option<Instant>,
-    per_record: Duration,
+    per_record: Option<Duration>,
 }
 
 impl Budget {
-    /// No deadline: every record is tried (tests, direct calls).
+    /// No deadline and no limit per record (tests, direct calls).
     pub fn unlimited() -> Self {
         Self {
             deadline: None,
-            per_record: Duration::ZERO,
+            per_record: None,
         }
     }
 
     /// The Lambda context's deadline (milliseconds since the epoch) and the time one record may
-    /// need.
+    /// take. A deadline that has passed before the invocation began is not a deadline Lambda
+    /// would send (a local runtime emulator may send a constant): then only the limit per record
+    /// holds.
     pub fn until_epoch_ms(deadline_ms: u64, per_record: Duration) -> Self {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
+        let deadline = if deadline_ms > now_ms {
+            Some(Instant::now() + Duration::from_millis(deadline_ms - now_ms))
+        } else {
+            warn!(
+                deadline_ms,
+                "the invocation's deadline has passed already; records are limited one by one"
+            );
+            None
+        };
         Self {
-            deadline: Some(
-                Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
-            ),
-            per_record,
+            deadline,
+            per_record: Some(per_record),
         }
     }
 
@@ -53,25 +62,29 @@ impl Budget {
     pub fn within(left: Duration, per_record: Duration) -> Self {
         Self {
             deadline: Some(Instant::now() + left),
-            per_record,
+            per_record: Some(per_record),
         }
+    }
+
+    fn left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Whether another record can still be tried and finish before the deadline.
     pub fn allows_another(&self) -> bool {
-        self.deadline
-            .is_none_or(|d| d.saturating_duration_since(Instant::now()) >= self.per_record)
+        self.left()
+            .is_none_or(|left| left >= self.per_record.unwrap_or_default())
     }
 
     /// How long the record about to start may take: its share, and never past the deadline (less
     /// a margin to answer in). A record cut off is retryable, like any other failure.
     pub fn record_limit(&self) -> Option<Duration> {
-        self.deadline.map(|d| {
-            let left = d
-                .saturating_duration_since(Instant::now())
-                .saturating_sub(ANSWER_MARGIN);
-            left.min(self.per_record)
-        })
+        let before_deadline = self.left().map(|l| l.saturating_sub(ANSWER_MARGIN));
+        match (before_deadline, self.per_record) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -432,6 +445,25 @@ mod tests {
             .map(|f| f.item_identifier)
             .collect();
         assert_eq!(failed, ["m0", "m1"]);
+    }
+
+    #[test]
+    fn a_deadline_already_past_leaves_the_limit_per_record() {
+        // What a local runtime emulator may send: a constant, not a time.
+        let budget = Budget::until_epoch_ms(600_000, Duration::from_secs(8));
+        assert!(budget.allows_another());
+        assert_eq!(budget.record_limit(), Some(Duration::from_secs(8)));
+        let real = Budget::until_epoch_ms(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+                + 5_000,
+            Duration::from_secs(8),
+        );
+        assert!(!real.allows_another());
+        assert!(real.record_limit().unwrap() < Duration::from_secs(5));
+        assert_eq!(Budget::unlimited().record_limit(), None);
     }
 
     #[test]

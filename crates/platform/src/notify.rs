@@ -25,7 +25,16 @@ impl NotifyConfig {
                 .trim_end_matches('/')
                 .to_owned(),
             timeout: vars.millis_or("NOTIFY_TIMEOUT_MS", Duration::from_secs(3))?,
-            max_attempts: vars.parsed_or("NOTIFY_MAX_ATTEMPTS", 3u32)?.max(1),
+            max_attempts: match vars.parsed_or("NOTIFY_MAX_ATTEMPTS", 3u32)? {
+                0 => {
+                    return Err(crate::ConfigError::Invalid {
+                        name: "NOTIFY_MAX_ATTEMPTS".into(),
+                        value: "0".into(),
+                        reason: "at least one attempt".into(),
+                    });
+                }
+                n => n,
+            },
             initial_backoff: vars.millis_or("NOTIFY_BACKOFF_MS", Duration::from_millis(200))?,
         })
     }

@@ -50,17 +50,26 @@ pub async fn begin_attempt(
     )))
 }
 
-/// Records how an attempt ended (see [`Task::settle`]); nothing when the task is no longer
-/// `processing`.
+/// Records how `attempt` ended (see [`Task::settle`]); nothing when the task is no longer
+/// `processing` or a later attempt has started on it (a redelivery while this one ran): that
+/// attempt records its own end.
 async fn record(
     store: &dyn TaskStore,
-    id: &TaskId,
+    attempt: &Task,
     settlement: &Settlement,
 ) -> Result<(), PortError> {
+    let id = &attempt.task_id;
     for _ in 0..WRITE_ATTEMPTS {
         let Some(task) = store.get(id).await? else {
             return Ok(());
         };
+        if task.attempts != attempt.attempts {
+            debug!(
+                attempts = task.attempts,
+                "a later attempt has started; it records its end"
+            );
+            return Ok(());
+        }
         let Some(settled) = task.settle(settlement) else {
             debug!("task is no longer processing; nothing to record");
             return Ok(());
@@ -95,7 +104,7 @@ pub async fn process_task(
     match executor.execute(&task).await {
         Ok(()) => {
             let at = now();
-            record(store, task_id, &Settlement::Completed { at }).await?;
+            record(store, &task, &Settlement::Completed { at }).await?;
             Ok(ProcessOutcome::Completed(Task {
                 status: TaskStatus::Completed,
                 finished_at: Some(at),
@@ -106,7 +115,7 @@ pub async fn process_task(
             let retrying = Settlement::Retrying {
                 error: error.clone(),
             };
-            record(store, task_id, &retrying).await?;
+            record(store, &task, &retrying).await?;
             Err(PortError::Retryable(error))
         }
         Err(e) => {
@@ -115,7 +124,7 @@ pub async fn process_task(
                 error: error.clone(),
                 at: now(),
             };
-            record(store, task_id, &failed).await?;
+            record(store, &task, &failed).await?;
             Err(match e {
                 PortError::Retryable(_) => PortError::Retryable(format!(
                     "last attempt ({} of {}) failed, the message goes to the dead-letter queue: {error}",
@@ -319,6 +328,27 @@ mod tests {
             .unwrap_err();
         assert!(err.is_retryable(), "{err}");
         assert_eq!(state(&store, &b).await.status, TaskStatus::Queued);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_overtaken_by_a_redelivery_leaves_the_settling_to_it() {
+        let store = InMemoryTaskStore::default();
+        let id = submit(&store, 1, "slow").await;
+        let first = begin_attempt(&store, &id, now()).await.unwrap().unwrap();
+        let second = begin_attempt(&store, &id, now()).await.unwrap().unwrap();
+        assert_eq!((first.attempts, second.attempts), (1, 2));
+        let failed = Settlement::Failed {
+            error: "stale".into(),
+            at: now(),
+        };
+        record(&store, &first, &failed).await.unwrap();
+        assert_eq!(state(&store, &id).await.status, TaskStatus::Processing);
+        record(&store, &second, &Settlement::Completed { at: now() })
+            .await
+            .unwrap();
+        let t = state(&store, &id).await;
+        assert_eq!((t.status, t.sequence), (TaskStatus::Completed, Some(1)));
+        assert_eq!(t.last_error, None);
     }
 
     struct Refusing;
