@@ -4,7 +4,7 @@ import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { EnvironmentConfig } from './config.js';
-import { ResolvedUses, Topology } from './topology.js';
+import { ResolvedUses } from './topology.js';
 
 /** Where the tables, queues and topics a function's `uses` names are found (the stateful stack). */
 export interface UsableResources {
@@ -15,12 +15,8 @@ export interface UsableResources {
 
 /** The values of the `config` variables topology.json may ask for. The local stack supplies the
  * same names from its own services, so a name missing here is a function this app cannot run. */
-export function configVariables(config: EnvironmentConfig, topology: Topology): Record<string, string> {
-  return {
-    NOTIFY_URL: config.notifyUrl,
-    // A task that fails on its last receive is marked failed before its message is dead-lettered.
-    MAX_RECEIVE_COUNT: String(topology.max_receive_count),
-  };
+export function configVariables(config: EnvironmentConfig): Record<string, string> {
+  return { NOTIFY_URL: config.notifyUrl };
 }
 
 /** The environment `uses` implies: each table's (an index's table's), queue's and topic's `env`

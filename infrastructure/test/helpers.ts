@@ -105,7 +105,6 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
   };
   const supplied: Record<string, string> = {
     NOTIFY_URL: configFor(env).notifyUrl,
-    MAX_RECEIVE_COUNT: String(topology.max_receive_count),
   };
   const environment: Record<string, string> = { RUST_LOG: 'info' };
   const dynamodb: string[] = [];

@@ -322,6 +322,14 @@ mod tests {
         e
     }
 
+    fn failed_ids(response: SqsBatchResponse) -> Vec<String> {
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
     async fn run(bodies: &[&str], sink: &Sink) -> (Vec<String>, Vec<String>) {
         let seen = Mutex::new(Vec::new());
         let response =
@@ -338,12 +346,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let failed = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
-        (failed, seen.into_inner().unwrap())
+        (failed_ids(response), seen.into_inner().unwrap())
     }
 
     #[tokio::test]
@@ -414,11 +417,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
+        let failed = failed_ids(response);
         assert_eq!(failed, ["m1", "m2"]);
         assert_eq!(*seen.lock().unwrap(), ["slow"]);
         assert!(Budget::unlimited().allows_another());
@@ -439,11 +438,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
+        let failed = failed_ids(response);
         assert_eq!(failed, ["m0", "m1"]);
     }
 

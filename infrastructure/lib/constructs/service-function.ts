@@ -34,7 +34,7 @@ export class ServiceFunction extends Construct {
     const { binary, topology, config, resources } = props;
     const spec = functionSpec(topology, binary);
     const uses = resolveUses(topology, binary);
-    const wired = usesEnvironment(binary, uses, resources, configVariables(config, topology));
+    const wired = usesEnvironment(binary, uses, resources, configVariables(config));
     const fixed: Record<string, string> = { RUST_LOG: 'info', ...props.environment };
     for (const name of Object.keys(fixed)) {
       if (name in wired) throw new Error(`${binary}: ${name} is set both in code and by its uses in topology.json`);
