@@ -27,6 +27,8 @@ const GATEWAY_ERRORS: [ResponseType, string, string][] = [
   [ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'missing_authentication'],
   [ResponseType.ACCESS_DENIED, '403', 'access_denied'],
   [ResponseType.INVALID_API_KEY, '403', 'invalid_api_key'],
+  // A slow integration is a timeout the client may retry, as the local gateway answers it too.
+  [ResponseType.INTEGRATION_TIMEOUT, '504', 'integration_timeout'],
   [ResponseType.DEFAULT_5XX, '502', 'bad_gateway'],
 ];
 

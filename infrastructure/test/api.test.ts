@@ -82,6 +82,11 @@ describe('API stack', () => {
       StatusCode: '400',
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code": "validation_failed"') },
     });
+    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INTEGRATION_TIMEOUT',
+      StatusCode: '504',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code": "integration_timeout"') },
+    });
   });
 
   it('gives api-handler exactly the environment its uses implies, and routes without the stage', () => {

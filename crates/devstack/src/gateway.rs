@@ -1,6 +1,8 @@
 //! The API Gateway front of the local stack: turns each HTTP request into a REST API proxy
 //! event (the payload API Gateway sends in AWS), invokes the API function and turns its answer
-//! back into HTTP.
+//! back into HTTP with exactly the function's status, headers and body. What the gateway answers
+//! itself (a request it cannot pass on, a failing function, the 29 s integration timeout) has the
+//! API's error shape, with the codes the deployed API's gateway responses use.
 
 use crate::bridge::Invoker;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
@@ -12,23 +14,34 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tracing::warn;
 
 /// API Gateway's own payload limit is 10 MB; the function applies the API's smaller limit.
 const MAX_PROXY_BODY: usize = 10 * 1024 * 1024;
 
+/// API Gateway's integration timeout for REST APIs.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+
 pub struct Gateway<I> {
     pub invoker: I,
     pub function: String,
     requests: AtomicU64,
+    timeout: Duration,
 }
 
 impl<I: Invoker + 'static> Gateway<I> {
     pub fn new(invoker: I, function: impl Into<String>) -> Arc<Self> {
+        Self::with_timeout(invoker, function, INTEGRATION_TIMEOUT)
+    }
+
+    /// A gateway that gives up on the function after `timeout` (tests use a short one).
+    pub fn with_timeout(invoker: I, function: impl Into<String>, timeout: Duration) -> Arc<Self> {
         Arc::new(Self {
             invoker,
             function: function.into(),
             requests: AtomicU64::new(0),
+            timeout,
         })
     }
 
@@ -43,34 +56,66 @@ async fn proxy<I: Invoker + 'static>(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_PROXY_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+        return gateway_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request body exceeds 10 MB",
+        );
     };
+    // A proxy event carries headers as text; API Gateway refuses what is not.
+    if let Some((name, _)) = parts.headers.iter().find(|(_, v)| v.to_str().is_err()) {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_header",
+            &format!("header {name} is not valid text"),
+        );
+    }
     let n = gw.requests.fetch_add(1, Ordering::Relaxed);
     let event = proxy_event(&parts, &body, n);
     let payload = match serde_json::to_value(&event) {
         Ok(p) => p,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    };
-    let answer = match gw.invoker.invoke(&gw.function, payload).await {
-        Ok(answer) => answer,
         Err(e) => {
-            warn!(error = %e, "API function failed");
-            // What API Gateway answers when the integration fails.
-            return (
-                StatusCode::BAD_GATEWAY,
-                axum::Json(serde_json::json!({"message": "Internal server error"})),
-            )
-                .into_response();
+            warn!(error = %e, "request cannot become a proxy event");
+            return gateway_error(StatusCode::BAD_REQUEST, "bad_request", "malformed request");
         }
     };
+    let answer =
+        match tokio::time::timeout(gw.timeout, gw.invoker.invoke(&gw.function, payload)).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => {
+                warn!(error = %e, "API function failed");
+                return gateway_error(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    "internal server error",
+                );
+            }
+            Err(_) => {
+                warn!(timeout_s = gw.timeout.as_secs(), "API function timed out");
+                return gateway_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "integration_timeout",
+                    "the API did not answer in time",
+                );
+            }
+        };
     match serde_json::from_value::<ApiGatewayProxyResponse>(answer) {
         Ok(r) => http_response(r),
-        Err(e) => (
-            StatusCode::BAD_GATEWAY,
-            format!("malformed Lambda proxy response: {e}"),
-        )
-            .into_response(),
+        Err(e) => {
+            warn!(error = %e, "malformed Lambda proxy response");
+            gateway_error(
+                StatusCode::BAD_GATEWAY,
+                "bad_gateway",
+                "internal server error",
+            )
+        }
     }
+}
+
+/// An answer of the gateway itself, in the API's error shape.
+fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({"error": {"code": code, "message": message, "details": []}});
+    (status, axum::Json(body)).into_response()
 }
 
 fn proxy_event(parts: &axum::http::request::Parts, body: &Bytes, n: u64) -> ApiGatewayProxyRequest {
@@ -122,8 +167,17 @@ fn http_response(r: ApiGatewayProxyResponse) -> Response {
         Some(aws_lambda_events::encodings::Body::Binary(b)) => b,
         _ => Vec::new(),
     };
-    let mut response = (status.unwrap_or(StatusCode::BAD_GATEWAY), body).into_response();
-    for (name, value) in r.headers.iter().chain(r.multi_value_headers.iter()) {
+    // Exactly the function's headers: a plain body adds no content type of its own.
+    let mut response = Response::new(axum::body::Body::from(body));
+    *response.status_mut() = status.unwrap_or(StatusCode::BAD_GATEWAY);
+    // API Gateway merges the two maps; a header in both is sent once.
+    let mut headers = r.multi_value_headers.clone();
+    for (name, value) in r.headers.iter() {
+        if !headers.contains_key(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in headers.iter() {
         if let (Ok(n), Ok(v)) = (
             HeaderName::try_from(name.as_str()),
             HeaderValue::from_bytes(value.as_bytes()),
@@ -219,18 +273,70 @@ mod tests {
         assert_eq!(event["body"], "/wD+");
     }
 
+    fn code(body: &[u8]) -> Value {
+        serde_json::from_slice::<Value>(body).unwrap()["error"]["code"].clone()
+    }
+
     #[tokio::test]
-    async fn a_failing_function_or_a_malformed_answer_is_a_502() {
+    async fn a_failing_function_or_a_malformed_answer_is_a_502_in_the_error_shape() {
         let (gw, _) = gateway(Err("panicked"));
         let (status, _, body) = send(gw, axum::http::Request::default()).await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
         assert_eq!(
-            serde_json::from_slice::<Value>(&body).unwrap(),
-            json!({"message": "Internal server error"})
+            (status, code(&body)),
+            (StatusCode::BAD_GATEWAY, json!("bad_gateway"))
         );
         let (gw, _) = gateway(Ok(json!({"statusCode": "not a number"})));
         let (status, _, body) = send(gw, axum::http::Request::default()).await;
-        assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(String::from_utf8_lossy(&body).contains("malformed Lambda proxy response"));
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_GATEWAY, json!("bad_gateway"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_function_slower_than_the_integration_timeout_is_a_504() {
+        let slow = |_: String, _: Value| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(json!({"statusCode": 200}))
+        };
+        let gw = Gateway::with_timeout(slow, "api-handler", Duration::from_millis(50));
+        let (status, _, body) = send(gw, axum::http::Request::default()).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::GATEWAY_TIMEOUT, json!("integration_timeout"))
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_carry_exactly_the_functions_headers() {
+        let (gw, _) = gateway(Ok(json!({
+            "statusCode": 200,
+            "headers": {"content-type": "application/json"},
+            "multiValueHeaders": {"content-type": ["application/json"], "x-a": ["1", "2"]},
+            "body": "{}"
+        })));
+        let (_, headers, _) = send(gw, axum::http::Request::default()).await;
+        let types: Vec<_> = headers.get_all("content-type").iter().collect();
+        assert_eq!(types, ["application/json"]);
+        let a: Vec<_> = headers.get_all("x-a").iter().collect();
+        assert_eq!(a, ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn a_header_that_is_not_text_is_a_400_and_never_reaches_the_function() {
+        let (gw, seen) = gateway(Ok(json!({"statusCode": 200})));
+        let request = axum::http::Request::get("/tasks")
+            .header(
+                "user-agent",
+                HeaderValue::from_bytes(&[0xff, 0xfe]).unwrap(),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, _, body) = send(gw, request).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, json!("invalid_header"))
+        );
+        assert!(seen.lock().unwrap().is_empty());
     }
 }
