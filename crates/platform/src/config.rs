@@ -79,20 +79,6 @@ impl Vars {
         parse_value(name, self.raw(name), default)
     }
 
-    /// A required variable parsed as `T`.
-    pub fn required_parsed<T>(&self, name: &str) -> Result<T, ConfigError>
-    where
-        T: FromStr,
-        T::Err: std::fmt::Display,
-    {
-        let raw = self.required(name)?;
-        raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name: name.to_owned(),
-            value: raw,
-            reason: e.to_string(),
-        })
-    }
-
     /// A duration given in milliseconds.
     pub fn millis_or(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
         self.parsed_or(name, default.as_millis() as u64)
@@ -124,14 +110,6 @@ fn system_topology() -> Result<Topology, ConfigError> {
 
 fn topology_error(e: crate::topology::TopologyError) -> ConfigError {
     ConfigError::Topology(e.to_string())
-}
-
-/// A required, non-empty variable of the process environment.
-pub fn required(name: &str) -> Result<String, ConfigError> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        _ => Err(ConfigError::Missing(name.to_owned())),
-    }
 }
 
 /// An optional variable parsed as `T`, or `default` when unset.
@@ -166,7 +144,8 @@ mod tests {
 
     #[test]
     fn missing_required_variable_is_named() {
-        let err = required("PLATFORM_TEST_SURELY_UNSET").unwrap_err();
+        let vars = Vars::from_map(BTreeMap::new()).unwrap();
+        let err = vars.required("PLATFORM_TEST_SURELY_UNSET").unwrap_err();
         assert_eq!(
             err.to_string(),
             "environment variable PLATFORM_TEST_SURELY_UNSET is required"

@@ -59,24 +59,27 @@ async fn record(
     settlement: &Settlement,
 ) -> Result<(), PortError> {
     let id = &attempt.task_id;
+    // The attempt is the state this run wrote; only a lost race needs a fresh read.
+    let mut current = attempt.clone();
     for _ in 0..WRITE_ATTEMPTS {
-        let Some(task) = store.get(id).await? else {
-            return Ok(());
-        };
-        if task.attempts != attempt.attempts {
+        if current.attempts != attempt.attempts {
             debug!(
-                attempts = task.attempts,
+                attempts = current.attempts,
                 "a later attempt has started; it records its end"
             );
             return Ok(());
         }
-        let Some(settled) = task.settle(settlement) else {
+        let Some(settled) = current.settle(settlement) else {
             debug!("task is no longer processing; nothing to record");
             return Ok(());
         };
-        if store.replace(&task, &settled).await? {
+        if store.replace(&current, &settled).await? {
             return Ok(());
         }
+        let Some(fresh) = store.get(id).await? else {
+            return Ok(());
+        };
+        current = fresh;
     }
     Err(PortError::Retryable(format!(
         "could not record the attempt on task {id}: it kept moving"
