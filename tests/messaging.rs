@@ -345,3 +345,102 @@ async fn the_relay_keeps_reading_after_a_cancelled_transaction() {
         "the row after the cancellation is delivered"
     );
 }
+
+/// A mapping's pollers run invocations concurrently, up to its `max_concurrency`, yet never two
+/// invocations holding messages of one FIFO group, and each group's messages in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pollers_of_a_mapping_run_concurrently_but_never_two_messages_of_one_group() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let stack = TestStack::start().await;
+    let queue = FifoSender::new(stack.sqs(), &stack.resources.queue("tasks").unwrap().url);
+    let (groups, per_group) = (2, 12);
+
+    #[derive(Default)]
+    struct Seen {
+        in_flight: BTreeSet<u64>,
+        running: usize,
+        peak: usize,
+        overlaps: usize,
+        order: BTreeMap<u64, Vec<u64>>,
+    }
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let log = seen.clone();
+    let invoker = move |_: String, payload: Value| {
+        let log = log.clone();
+        async move {
+            let event: SqsEvent = serde_json::from_value(payload).unwrap();
+            let bodies: Vec<Value> = event
+                .records
+                .iter()
+                .map(|r| serde_json::from_str(r.body.as_deref().unwrap()).unwrap())
+                .collect();
+            let mine: BTreeSet<u64> = bodies
+                .iter()
+                .map(|b| b["group"].as_u64().unwrap())
+                .collect();
+            {
+                let mut s = log.lock().unwrap();
+                if mine.iter().any(|g| s.in_flight.contains(g)) {
+                    s.overlaps += 1;
+                }
+                s.in_flight.extend(&mine);
+                s.running += 1;
+                s.peak = s.peak.max(s.running);
+                for b in &bodies {
+                    let g = b["group"].as_u64().unwrap();
+                    s.order.entry(g).or_default().push(b["n"].as_u64().unwrap());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut s = log.lock().unwrap();
+            s.running -= 1;
+            for g in &mine {
+                s.in_flight.remove(g);
+            }
+            Ok(serde_json::json!({"batchItemFailures": []}))
+        }
+    };
+    // One message per invocation, so that several groups are in flight at once; long polls, as
+    // the local stack runs them, waiting when the messages arrive.
+    let source = Arc::new(stack.queue_source("tasks").with_wait_secs(1));
+    assert_eq!(source.batch_size(), 1);
+    let invoker = Arc::new(invoker);
+    let pollers: Vec<_> = (0..5)
+        .map(|_| {
+            let (source, invoker) = (source.clone(), invoker.clone());
+            tokio::spawn(async move { devstack::bridge::poll_queue(&source, &*invoker).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for n in 0..per_group {
+        for g in 0..groups {
+            let body = serde_json::json!({"group": g, "n": n}).to_string();
+            queue
+                .send(&format!("g{g}"), &format!("g{g}-{n}"), &body)
+                .await
+                .unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: usize = seen.lock().unwrap().order.values().map(Vec::len).sum();
+        if done >= groups * per_group {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {done} messages delivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for p in pollers {
+        p.abort();
+    }
+    let s = seen.lock().unwrap();
+    assert_eq!(s.overlaps, 0, "two invocations held messages of one group");
+    assert!(s.peak > 1, "the pollers never ran concurrently");
+    for (g, order) in &s.order {
+        assert_eq!(
+            *order,
+            (0..per_group as u64).collect::<Vec<_>>(),
+            "group {g}"
+        );
+    }
+}

@@ -273,9 +273,9 @@ async fn the_local_stack_matches_the_synthesized_templates() {
     let mut local_esms: Vec<Value> = bridge
         .queues
         .iter()
-        .map(|q| json!({"source": format!("Queue-{}", url_names[q.queue_url()]), "function": q.function(), "batch": q.batch_size()}))
+        .map(|(q, pollers)| json!({"source": format!("Queue-{}", url_names[q.queue_url()]), "function": q.function(), "batch": q.batch_size(), "concurrency": pollers}))
         .chain(bridge.streams.iter().map(|s| {
-            json!({"source": format!("Table-{}", table_names[s.table()]), "function": s.function(), "batch": s.batch_size()})
+            json!({"source": format!("Table-{}", table_names[s.table()]), "function": s.function(), "batch": s.batch_size(), "concurrency": null})
         }))
         .collect();
     let mut cfn_esms: Vec<Value> = templates
@@ -291,6 +291,7 @@ async fn the_local_stack_matches_the_synthesized_templates() {
                 "source": templates.name_of(&p["EventSourceArn"]),
                 "function": templates.name_of(&p["FunctionName"]),
                 "batch": p["BatchSize"],
+                "concurrency": p["ScalingConfig"]["MaximumConcurrency"],
             })
         })
         .collect();

@@ -1,12 +1,16 @@
-//! Test harness: a private moto per test, the system's topology provisioned under a unique
-//! prefix, the functions' handlers wired to the real AWS adapters, and the devstack bridge to
-//! move messages between them exactly as the event-source mappings do.
+//! Test harness: one DynamoDB Local per test binary and a private moto (SQS, SNS) per test, the
+//! system's topology provisioned under a prefix of the test's own, the functions' handlers wired
+//! to the real AWS adapters, and the devstack bridge to move messages between them exactly as the
+//! event-source mappings do. A test that needs AWS's transaction conflicts and throttling gets a
+//! fault injector in front of DynamoDB Local ([`TestStack::start_with_faults`]).
 
 #![recursion_limit = "256"]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use devstack::Endpoints;
 use devstack::bridge::{InvokeError, SqsSource, StreamSource};
-use devstack::moto::MotoServer;
+use devstack::emulator::Emulator;
+use devstack::faults::{FaultProxy, Faults};
 use devstack::provision::Resources;
 use devstack::sink::Sink;
 use devstack::topology::{EventSource, Topology};
@@ -27,9 +31,25 @@ use std::time::{Duration, Instant};
 /// Visibility timeout of every queue in tests: short, so redelivery is observable quickly.
 pub const TEST_VISIBILITY_SECS: u32 = 1;
 
+/// DynamoDB Local, started by the first test of a binary that needs it and stopped when the
+/// binary exits (the emulator's lifeline closes with the process).
+static DYNAMODB_LOCAL: tokio::sync::OnceCell<Emulator> = tokio::sync::OnceCell::const_new();
+
+async fn dynamodb_local() -> &'static Emulator {
+    DYNAMODB_LOCAL
+        .get_or_init(|| async {
+            Emulator::dynamodb_local(0, None)
+                .await
+                .expect("DynamoDB Local starts (run `make dynamodb-local`; it needs Java 17+)")
+        })
+        .await
+}
+
 pub struct TestStack {
     // Dropped last: stops the emulator.
-    pub moto: MotoServer,
+    pub moto: Emulator,
+    /// The fault injector in front of DynamoDB Local, when the test asked for one.
+    pub faults: Option<Arc<FaultProxy>>,
     pub sdk: aws_config::SdkConfig,
     pub topology: Topology,
     pub resources: Resources,
@@ -51,10 +71,40 @@ impl TestStack {
 
     /// A fresh emulator with `topology` and the reference data.
     pub async fn start_with(topology: Topology) -> Self {
-        let moto = MotoServer::start(None)
-            .await
-            .expect("moto starts (run `make venv` first)");
-        let sdk = devstack::sdk_config(&moto.endpoint).await;
+        Self::start_on(topology, None).await
+    }
+
+    /// [`Self::start`] with DynamoDB reached through a fault injector, switched on with `faults`
+    /// once the stack is provisioned and seeded.
+    pub async fn start_with_faults(faults: Faults) -> Self {
+        let topology = Topology::system()
+            .unwrap()
+            .with_visibility_timeout(TEST_VISIBILITY_SECS);
+        let stack = Self::start_on(topology, Some(Faults::default())).await;
+        if let Some(proxy) = &stack.faults {
+            proxy.set(faults);
+        }
+        stack
+    }
+
+    async fn start_on(topology: Topology, faults: Option<Faults>) -> Self {
+        let (moto, dynamodb) = tokio::join!(Emulator::moto(0, None), dynamodb_local());
+        let moto = moto.expect("moto starts (run `make venv` first)");
+        let mut endpoints = Endpoints {
+            aws: moto.endpoint.clone(),
+            dynamodb: dynamodb.endpoint.clone(),
+        };
+        let proxy = match faults {
+            Some(faults) => {
+                let proxy = FaultProxy::new(&dynamodb.endpoint, faults, 1);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                endpoints.dynamodb = format!("http://{}", listener.local_addr().unwrap());
+                tokio::spawn(devstack::faults::serve(listener, proxy.clone()));
+                Some(proxy)
+            }
+            None => None,
+        };
+        let sdk = devstack::sdk_config(&endpoints).await;
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let resources = devstack::provision(&sdk, &topology, &prefix).await.unwrap();
         devstack::seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &resources)
@@ -66,6 +116,7 @@ impl TestStack {
         tokio::spawn(devstack::sink::serve(listener, sink.clone()));
         Self {
             moto,
+            faults: proxy,
             sdk,
             topology,
             resources,

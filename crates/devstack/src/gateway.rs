@@ -1,8 +1,12 @@
 //! The API Gateway front of the local stack: turns each HTTP request into a REST API proxy
 //! event (the payload API Gateway sends in AWS), invokes the API function and turns its answer
 //! back into HTTP with exactly the function's status, headers and body. What the gateway answers
-//! itself (a request it cannot pass on, a failing function, the 29 s integration timeout) has the
-//! API's error shape, with the codes the deployed API's gateway responses use.
+//! itself (a request it cannot pass on, a failing function, the 29 s integration timeout, stage
+//! throttling) has the API's error shape, with the codes the deployed API's gateway responses use.
+//!
+//! Like API Gateway it never waits without bound: a request over the stage's rate and burst is
+//! answered `429` at once, and one the function has not answered within the integration timeout
+//! (waiting for a free function instance included) `504`.
 
 use crate::bridge::Invoker;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
@@ -20,6 +24,12 @@ use tracing::warn;
 /// API Gateway's own payload limit is 10 MB; the function applies the API's smaller limit.
 const MAX_PROXY_BODY: usize = 10 * 1024 * 1024;
 
+/// The local stage's throttling unless `DEVSTACK_API_RATE_LIMIT` / `DEVSTACK_API_BURST_LIMIT`
+/// say otherwise: the production stage's (`infrastructure/lib/config.ts`), so that a load run
+/// meets the limits it would meet there.
+pub const LOCAL_RATE_LIMIT: u32 = 1000;
+pub const LOCAL_BURST_LIMIT: u32 = 2000;
+
 /// API Gateway's integration timeout for REST APIs.
 pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
@@ -28,6 +38,44 @@ pub struct Gateway<I> {
     pub function: String,
     requests: AtomicU64,
     timeout: Duration,
+    throttle: Option<Throttle>,
+}
+
+/// Stage throttling as API Gateway applies it: a token bucket holding up to `burst` requests,
+/// refilled at `rate` requests a second.
+#[derive(Debug)]
+pub struct Throttle {
+    rate: f64,
+    burst: f64,
+    bucket: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl Throttle {
+    pub fn new(rate: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(1));
+        Self {
+            rate: f64::from(rate.max(1)),
+            burst,
+            bucket: std::sync::Mutex::new((burst, std::time::Instant::now())),
+        }
+    }
+
+    /// Takes a token, or says in how many whole seconds one will be there.
+    fn take(&self) -> Result<(), u64> {
+        let Ok(mut bucket) = self.bucket.lock() else {
+            return Ok(());
+        };
+        let now = std::time::Instant::now();
+        let (tokens, last) = *bucket;
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now);
+            Ok(())
+        } else {
+            *bucket = (tokens, now);
+            Err(((1.0 - tokens) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 impl<I: Invoker + 'static> Gateway<I> {
@@ -37,11 +85,22 @@ impl<I: Invoker + 'static> Gateway<I> {
 
     /// A gateway that gives up on the function after `timeout` (tests use a short one).
     pub fn with_timeout(invoker: I, function: impl Into<String>, timeout: Duration) -> Arc<Self> {
+        Self::configured(invoker, function, timeout, None)
+    }
+
+    /// A gateway with the integration `timeout` and, if given, stage throttling.
+    pub fn configured(
+        invoker: I,
+        function: impl Into<String>,
+        timeout: Duration,
+        throttle: Option<Throttle>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             invoker,
             function: function.into(),
             requests: AtomicU64::new(0),
             timeout,
+            throttle,
         })
     }
 
@@ -54,6 +113,17 @@ async fn proxy<I: Invoker + 'static>(
     State(gw): State<Arc<Gateway<I>>>,
     request: Request,
 ) -> Response {
+    if let Some(Err(retry_after)) = gw.throttle.as_ref().map(Throttle::take) {
+        let mut response = gateway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "too many requests: slow down and retry",
+        );
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(retry_after));
+        return response;
+    }
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_PROXY_BODY).await else {
         return gateway_error(
@@ -201,6 +271,13 @@ mod tests {
     fn gateway(
         answer: Result<Value, &'static str>,
     ) -> (Arc<Gateway<impl Invoker + 'static>>, Seen) {
+        throttled_gateway(answer, None)
+    }
+
+    fn throttled_gateway(
+        answer: Result<Value, &'static str>,
+        throttle: Option<Throttle>,
+    ) -> (Arc<Gateway<impl Invoker + 'static>>, Seen) {
         let seen: Seen = Arc::default();
         let log = seen.clone();
         let invoker = move |function: String, payload: Value| {
@@ -211,7 +288,8 @@ mod tests {
             });
             async move { answer }
         };
-        (Gateway::new(invoker, "api-handler"), seen)
+        let gw = Gateway::configured(invoker, "api-handler", INTEGRATION_TIMEOUT, throttle);
+        (gw, seen)
     }
 
     async fn send(
@@ -305,6 +383,33 @@ mod tests {
             (status, code(&body)),
             (StatusCode::GATEWAY_TIMEOUT, json!("integration_timeout"))
         );
+    }
+
+    #[tokio::test]
+    async fn requests_over_the_stage_rate_and_burst_are_429_with_retry_after() {
+        let (gw, seen) =
+            throttled_gateway(Ok(json!({"statusCode": 200})), Some(Throttle::new(1, 3)));
+        let mut statuses = vec![];
+        for _ in 0..5 {
+            let (status, headers, body) = send(gw.clone(), axum::http::Request::default()).await;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                assert_eq!(code(&body), json!("throttled"));
+                assert_eq!(headers["retry-after"], "1");
+            }
+            statuses.push(status.as_u16());
+        }
+        // The burst passes; the rest waits for the bucket to refill.
+        assert_eq!(statuses, [200, 200, 200, 429, 429]);
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn the_bucket_refills_at_the_rate() {
+        let t = Throttle::new(1000, 1);
+        assert!(t.take().is_ok());
+        assert!(t.take().is_err());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(t.take().is_ok());
     }
 
     #[tokio::test]

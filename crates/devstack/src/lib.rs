@@ -1,14 +1,17 @@
-//! The local stack, with no Docker and no AWS account: moto stands in for AWS, the real Lambda
-//! binaries run under `cargo lambda watch`, and this crate supplies what neither does — the
-//! resources (from [`topology`]), the event-source mappings ([`bridge`]), the API Gateway front
-//! ([`gateway`]), the notification service stand-in ([`sink`]), reference data ([`seed`]).
+//! The local stack, with no Docker and no AWS account: DynamoDB Local stands in for DynamoDB and
+//! its streams, moto for SQS and SNS ([`emulator`]), the real Lambda binaries run under `cargo
+//! lambda watch`, and this crate supplies what none of them does — the resources (from
+//! [`topology`]), the event-source mappings ([`bridge`]), the API Gateway front ([`gateway`]),
+//! AWS's transaction conflicts and throttling on demand ([`faults`]), the notification service
+//! stand-in ([`sink`]), reference data ([`seed`]).
 
 // Nested SDK futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
 pub mod bridge;
+pub mod emulator;
+pub mod faults;
 pub mod gateway;
-pub mod moto;
 pub mod provision;
 pub mod report;
 pub mod seed;
@@ -52,14 +55,53 @@ impl DevError {
 
 pub type Result<T, E = DevError> = std::result::Result<T, E>;
 
-/// AWS SDK configuration for the emulator at `endpoint`, with static test credentials.
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+/// Where the local stack's services answer: SQS and SNS at `aws` (moto), DynamoDB and its
+/// streams at `dynamodb` (DynamoDB Local, or the fault injector in front of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub aws: String,
+    pub dynamodb: String,
+}
+
+impl Endpoints {
+    /// The variables that route an SDK to these endpoints, as AWS's SDKs read them.
+    pub fn env(&self) -> [(&'static str, &str); 3] {
+        [
+            ("AWS_ENDPOINT_URL", &self.aws),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &self.dynamodb),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", &self.dynamodb),
+        ]
+    }
+}
+
+/// Every service's endpoint, given as service configuration rather than by `AWS_ENDPOINT_URL*`
+/// variables, so that one process can talk to several stacks. (An endpoint set in code on the
+/// shared configuration would win over every service-specific one.)
+#[derive(Debug)]
+struct ServiceEndpoints(Endpoints);
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        if key.env() != "AWS_ENDPOINT_URL" {
+            return None;
+        }
+        Some(match key.service_id() {
+            "DynamoDB" | "DynamoDB Streams" => self.0.dynamodb.clone(),
+            _ => self.0.aws.clone(),
+        })
+    }
+}
+
+/// AWS SDK configuration for the emulators at `endpoints`, with static test credentials.
+pub async fn sdk_config(endpoints: &Endpoints) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
         .region(aws_config::Region::new(provision::REGION))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test", "test", None, None, "devstack",
         ))
         .load()
         .await
+        .into_builder()
+        .service_config(ServiceEndpoints(endpoints.clone()))
+        .build()
 }

@@ -2,10 +2,13 @@
 
 #![recursion_limit = "256"]
 
-use devstack::bridge::{Bridge, HttpInvoker, Invoker};
-use devstack::moto::{MotoServer, workspace_root};
+use devstack::bridge::{API_CONCURRENCY, Bridge, HttpInvoker, Invoker, Limited, limits};
+use devstack::emulator::{Emulator, workspace_root};
+use devstack::faults::{FaultProxy, Faults};
 use devstack::sink::Sink;
-use devstack::{DevError, Result, Topology, gateway, provision, report, sdk_config, seed};
+use devstack::{
+    DevError, Endpoints, Result, Topology, gateway, provision, report, sdk_config, seed,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,6 +24,7 @@ const API_FUNCTION: &str = "api-handler";
 
 struct Ports {
     moto: u16,
+    dynamodb: u16,
     lambda: u16,
     api: u16,
     notify: u16,
@@ -30,10 +34,16 @@ fn port(var: &'static str, default: u16) -> Result<u16> {
     platform::config::parsed_or(var, default).map_err(|e| DevError::Setup(e.to_string()))
 }
 
+/// A whole number from the environment, or `default`.
+fn number(var: &'static str, default: u32) -> Result<u32> {
+    platform::config::parsed_or(var, default).map_err(|e| DevError::Setup(e.to_string()))
+}
+
 impl Ports {
     fn from_env() -> Result<Self> {
         Ok(Self {
             moto: port("DEVSTACK_MOTO_PORT", 4566)?,
+            dynamodb: port("DEVSTACK_DYNAMODB_PORT", 8000)?,
             lambda: port("DEVSTACK_LAMBDA_PORT", 9000)?,
             api: port("DEVSTACK_API_PORT", 3000)?,
             notify: port("DEVSTACK_NOTIFY_PORT", 3001)?,
@@ -157,8 +167,11 @@ where
     Fut: std::future::Future<Output = Result<()>>,
 {
     let env = read_env()?;
-    let endpoint = env_value(&env, "AWS_ENDPOINT_URL")?;
-    let sdk = sdk_config(&endpoint).await;
+    let endpoints = Endpoints {
+        aws: env_value(&env, "AWS_ENDPOINT_URL")?,
+        dynamodb: env_value(&env, "AWS_ENDPOINT_URL_DYNAMODB")?,
+    };
+    let sdk = sdk_config(&endpoints).await;
     // Provisioning is idempotent: here it only looks the resources up.
     let resources = provision(&sdk, &Topology::system()?, PREFIX).await?;
     f(sdk, resources, env).await
@@ -194,9 +207,33 @@ async fn serve() -> Result<()> {
     std::fs::create_dir_all(&logs)?;
     let _ = std::fs::remove_file(dir.join("env"));
 
-    let moto = MotoServer::start_on(ports.moto, Some(&logs.join("moto.log"))).await?;
-    info!(endpoint = %moto.endpoint, "moto is up");
-    let sdk = sdk_config(&moto.endpoint).await;
+    let (moto_log, dynamodb_log) = (logs.join("moto.log"), logs.join("dynamodb-local.log"));
+    let (moto, dynamodb) = tokio::try_join!(
+        Emulator::moto(ports.moto, Some(&moto_log)),
+        Emulator::dynamodb_local(ports.dynamodb, Some(&dynamodb_log)),
+    )?;
+    info!(sqs_sns = %moto.endpoint, dynamodb = %dynamodb.endpoint, "emulators are up");
+    let endpoints = Endpoints {
+        aws: moto.endpoint.clone(),
+        dynamodb: dynamodb.endpoint.clone(),
+    };
+    let sdk = sdk_config(&endpoints).await;
+    // The functions reach DynamoDB through the fault injector when faults are asked for; the
+    // stack's own tooling (seed, reset, report) never does.
+    let functions_endpoints = match Faults::from_env()? {
+        Some(faults) => {
+            let proxy = FaultProxy::new(&dynamodb.endpoint, faults, seed_from_clock());
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            info!(?faults, %url, "injecting DynamoDB faults for the functions");
+            tokio::spawn(devstack::faults::serve(listener, proxy));
+            Endpoints {
+                dynamodb: url,
+                ..endpoints.clone()
+            }
+        }
+        None => endpoints.clone(),
+    };
     let topology = Topology::system()?;
     let resources = provision(&sdk, &topology, PREFIX).await?;
     let seeded = seed::seed(&aws_sdk_dynamodb::Client::new(&sdk), &topology, &resources).await?;
@@ -207,8 +244,10 @@ async fn serve() -> Result<()> {
     let lambda_url = format!("http://127.0.0.1:{}", ports.lambda);
 
     let mut functions_env = resources.env.clone();
+    for (k, v) in functions_endpoints.env() {
+        functions_env.insert(k.into(), v.into());
+    }
     for (k, v) in [
-        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("AWS_REGION", provision::REGION),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -225,6 +264,11 @@ async fn serve() -> Result<()> {
     let sink_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.notify)).await?;
     tokio::spawn(devstack::sink::serve(sink_listener, sink));
 
+    // Each function runs as many invocations at once as the topology gives it; cargo lambda
+    // starts up to the largest of them per function, and the invoker holds each to its own.
+    let api_concurrency = number("DEVSTACK_API_CONCURRENCY", API_CONCURRENCY)?;
+    let limits = limits(&topology, api_concurrency);
+    let instances = limits.values().map(|l| l.concurrency).max().unwrap_or(1);
     let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
     let log = std::fs::File::create(logs.join("lambda.log"))?;
     let watch = Command::new(&cargo_lambda)
@@ -235,6 +279,8 @@ async fn serve() -> Result<()> {
             "127.0.0.1",
             "-P",
             &ports.lambda.to_string(),
+            "--concurrency",
+            &instances.to_string(),
         ])
         .arg("--env-file")
         .arg(dir.join("functions.env"))
@@ -254,11 +300,24 @@ async fn serve() -> Result<()> {
     std::fs::write(dir.join("lambda.pgid"), watch.id().to_string())?;
     let _watch = Group(watch);
 
-    let invoker = Arc::new(HttpInvoker::new(&lambda_url));
-    warm_up(&invoker, &topology).await?;
+    warm_up(&HttpInvoker::new(&lambda_url), &topology).await?;
+    let invoker = Arc::new(Limited::new(HttpInvoker::new(&lambda_url), &limits));
 
     let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.api)).await?;
-    let gw = gateway::Gateway::new(HttpInvoker::new(&lambda_url), API_FUNCTION);
+    let throttle = gateway::Throttle::new(
+        number("DEVSTACK_API_RATE_LIMIT", gateway::LOCAL_RATE_LIMIT)?,
+        number("DEVSTACK_API_BURST_LIMIT", gateway::LOCAL_BURST_LIMIT)?,
+    );
+    let api_invoker = invoker.clone();
+    let gw = gateway::Gateway::configured(
+        move |function: String, payload: serde_json::Value| {
+            let invoker = api_invoker.clone();
+            async move { invoker.invoke(&function, payload).await }
+        },
+        API_FUNCTION,
+        gateway::INTEGRATION_TIMEOUT,
+        Some(throttle),
+    );
     tokio::spawn(async move { axum::serve(api_listener, gw.router()).await });
 
     let bridge = Bridge::new(&sdk, &topology, &resources)?;
@@ -266,7 +325,12 @@ async fn serve() -> Result<()> {
 
     let public_env: BTreeMap<String, String> = [
         ("API_URL", api_url.clone()),
-        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+        ("AWS_ENDPOINT_URL", endpoints.aws.clone()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoints.dynamodb.clone()),
+        (
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+            endpoints.dynamodb.clone(),
+        ),
         ("NOTIFY_URL", notify_url),
         ("LAMBDA_RUNTIME_URL", lambda_url),
         ("AWS_REGION", provision::REGION.to_owned()),
@@ -317,6 +381,13 @@ async fn warm_up(invoker: &HttpInvoker, topology: &Topology) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn seed_from_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default()
 }
 
 async fn wait_for_shutdown() {

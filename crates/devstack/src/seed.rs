@@ -2,7 +2,7 @@
 //! loaded idempotently by `seed`, restored by `reset`. Nothing here knows a flow: a new flow's
 //! tables and data need a topology entry and a file.
 
-use crate::moto::workspace_root;
+use crate::emulator::workspace_root;
 use crate::provision::Resources;
 use crate::topology::{ReferenceData, TableSpec, Topology};
 use crate::{DevError, Result};

@@ -2,10 +2,12 @@
 //! in Lambda's event format, and honour its partial-batch response.
 
 mod invoker;
+mod limits;
 mod sqs;
 mod stream;
 
 pub use invoker::{HttpInvoker, InvokeError, Invoker};
+pub use limits::{API_CONCURRENCY, Limit, Limited, limits};
 pub use sqs::{PollStats, SqsSource};
 pub use stream::StreamSource;
 
@@ -17,7 +19,8 @@ use tracing::warn;
 
 /// Every event source of the topology, ready to poll.
 pub struct Bridge {
-    pub queues: Vec<SqsSource>,
+    /// Each queue mapping with the number of pollers its `max_concurrency` allows.
+    pub queues: Vec<(Arc<SqsSource>, u32)>,
     pub streams: Vec<StreamSource>,
 }
 
@@ -34,21 +37,20 @@ impl Bridge {
         };
         for source in &topology.event_sources {
             match source {
-                // One poller per queue: the local stack runs each mapping with concurrency 1.
+                // As many pollers as the mapping may run invocations at once. A FIFO queue hands
+                // out no message of a group while another of that group is in flight, so no two
+                // pollers ever hold messages of one group.
                 EventSource::Queue {
                     queue,
                     function,
                     batch_size,
-                    ..
+                    max_concurrency,
                 } => {
                     let q = resources.queue(queue)?;
-                    bridge.queues.push(SqsSource::new(
-                        sqs.clone(),
-                        &q.url,
-                        &q.arn,
-                        function,
-                        *batch_size,
-                    ));
+                    let source = SqsSource::new(sqs.clone(), &q.url, &q.arn, function, *batch_size);
+                    bridge
+                        .queues
+                        .push((Arc::new(source), max_concurrency.unwrap_or(1).max(1)));
                 }
                 EventSource::Stream {
                     table,
@@ -71,22 +73,11 @@ impl Bridge {
     /// a pause, like an event-source mapping that keeps trying.
     pub async fn run<I: Invoker + 'static>(self, invoker: Arc<I>) {
         let mut tasks = tokio::task::JoinSet::new();
-        for source in self.queues {
-            let invoker = invoker.clone();
-            tasks.spawn(async move {
-                loop {
-                    match source.poll_once(&*invoker).await {
-                        Ok(stats) if stats.failed > 0 => {
-                            tokio::time::sleep(Duration::from_millis(500)).await
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            warn!(function = source.function(), error = %e, "queue poll failed");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                }
-            });
+        for (source, pollers) in self.queues {
+            for _ in 0..pollers {
+                let (source, invoker) = (source.clone(), invoker.clone());
+                tasks.spawn(async move { poll_queue(&source, &*invoker).await });
+            }
         }
         for source in self.streams {
             let invoker = invoker.clone();
@@ -104,5 +95,19 @@ impl Bridge {
             });
         }
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// One poller of a queue mapping, until the task is dropped.
+pub async fn poll_queue<I: Invoker>(source: &SqsSource, invoker: &I) {
+    loop {
+        match source.poll_once(invoker).await {
+            Ok(stats) if stats.failed > 0 => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(_) => {}
+            Err(e) => {
+                warn!(function = source.function(), error = %e, "queue poll failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use platform::sdk_error;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tracing::{debug, info, warn};
 
 /// A queue mapped to a function with `ReportBatchItemFailures`.
@@ -16,7 +17,28 @@ pub struct SqsSource {
     function: String,
     batch_size: i32,
     wait_secs: i32,
+    /// Held while a receive is outstanding: the mapping's pollers receive one at a time and
+    /// invoke concurrently. moto hands several concurrent long polls messages of one FIFO group
+    /// at once (SQS never does: a group with a message in flight gives out nothing more);
+    /// one receive at a time restores SQS's rule.
+    receiving: tokio::sync::Mutex<()>,
+    /// Batches received and not yet settled. While there are any, receives do not long-poll:
+    /// moto ends a long poll early for a new message but not for a group set free by a delete,
+    /// and a poll waiting on the lock would hold every other poller back.
+    holding: AtomicUsize,
 }
+
+/// Counts a received batch until it is settled, however `poll_once` ends.
+struct Holding<'a>(&'a AtomicUsize);
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The pause before the next short poll of a queue that had nothing to give.
+const SHORT_POLL_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PollStats {
@@ -39,6 +61,8 @@ impl SqsSource {
             function: function.into(),
             batch_size: batch_size.clamp(1, 10),
             wait_secs: 1,
+            receiving: tokio::sync::Mutex::new(()),
+            holding: AtomicUsize::new(0),
         }
     }
 
@@ -64,12 +88,18 @@ impl SqsSource {
     /// them, if the invocation fails) are left alone: they reappear after the visibility timeout
     /// and move to the dead-letter queue after `maxReceiveCount` receives.
     pub async fn poll_once(&self, invoker: &impl Invoker) -> Result<PollStats> {
+        let receiving = self.receiving.lock().await;
+        let wait = if self.holding.load(Ordering::SeqCst) > 0 {
+            0
+        } else {
+            self.wait_secs
+        };
         let out = self
             .client
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(self.batch_size)
-            .wait_time_seconds(self.wait_secs)
+            .wait_time_seconds(wait)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
             .send()
@@ -77,8 +107,15 @@ impl SqsSource {
             .map_err(|e| sdk_error("ReceiveMessage", e))?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
+            drop(receiving);
+            if wait == 0 && self.wait_secs > 0 {
+                tokio::time::sleep(SHORT_POLL_PAUSE).await;
+            }
             return Ok(PollStats::default());
         }
+        self.holding.fetch_add(1, Ordering::SeqCst);
+        let _holding = Holding(&self.holding);
+        drop(receiving);
         let mut event = SqsEvent::default();
         event.records = messages.iter().map(|m| self.lambda_record(m)).collect();
         let payload = serde_json::to_value(&event)?;

