@@ -117,4 +117,4 @@ zips: venv
 
 clean:
 	scripts/stack.sh down || true
-	rm -rf target $(VENV) $(TOOLS) .devstack $(INFRA)/node_modules $(INFRA)/cdk.out
+	rm -rf target $(VENV) $(TOOLS) .devstack $(DDB_LOCAL)/node_modules $(INFRA)/node_modules $(INFRA)/cdk.out

@@ -1,4 +1,4 @@
-//! Flow 3 against moto: concurrent identical submissions, the atomic store + outbox, the relay
+//! Flow 3 against the local emulators: concurrent identical submissions, the atomic store + outbox, the relay
 //! to the formulas queue, and processing by queue-processor.
 
 #![recursion_limit = "256"]

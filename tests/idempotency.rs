@@ -1,4 +1,4 @@
-//! The DynamoDB idempotency store against moto, and `Idempotency-Key` end to end through the
+//! The DynamoDB idempotency store against the local emulators, and `Idempotency-Key` end to end through the
 //! router with the real adapters.
 
 #![recursion_limit = "256"]

@@ -1,4 +1,4 @@
-//! The messaging backbone against moto: FIFO partial batches, retries into the dead-letter
+//! The messaging backbone against the local emulators: FIFO partial batches, retries into the dead-letter
 //! queue, the notifier's retries and idempotency, the outbox relay's ordering and exactly-once
 //! publication.
 

@@ -1,4 +1,4 @@
-//! Flow 1 end to end against moto: the API, the rental-returns queue, the rental-return
+//! Flow 1 end to end against the local emulators: the API, the rental-returns queue, the rental-return
 //! function, the outbox and its relay, the topic fan-out, the notifier and the projections.
 
 #![recursion_limit = "256"]

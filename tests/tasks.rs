@@ -1,4 +1,4 @@
-//! Flow 4 against moto: tasks accepted through the API, relayed from the outbox to the work
+//! Flow 4 against the local emulators: tasks accepted through the API, relayed from the outbox to the work
 //! queue in one message group, processed in order with sequence numbers, and a failing task that
 //! holds its group back until it reaches the dead-letter queue.
 

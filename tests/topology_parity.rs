@@ -1,5 +1,5 @@
 //! The local stack and the CDK templates describe the same topology: what `devstack` provisions
-//! on moto (queues, DLQs, tables, subscriptions) and the mappings its bridge runs are compared
+//! on the local emulators (queues, DLQs, tables, subscriptions) and the mappings its bridge runs are compared
 //! with the synthesized templates in `infrastructure/cdk.out/templates/dev/` (`make templates`).
 
 #![recursion_limit = "256"]

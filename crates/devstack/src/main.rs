@@ -51,8 +51,12 @@ impl Ports {
     }
 }
 
+/// Where the stack keeps its logs and `env` file: `.devstack/`, or `DEVSTACK_DIR` (tests run a
+/// stack of their own beside a running one).
 fn state_dir() -> PathBuf {
-    workspace_root().join(".devstack")
+    std::env::var_os("DEVSTACK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".devstack"))
 }
 
 #[tokio::main]
@@ -185,21 +189,74 @@ fn write_env_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<()> {
     Ok(())
 }
 
-/// Kills a child and its process group (cargo lambda watch starts the functions as children).
-struct Group(Child);
+/// The `cargo lambda watch` processes, one per function, in one process group; dropping this
+/// stops the group (the functions' instances are its members too).
+#[derive(Default)]
+struct Watches(Vec<Child>);
 
-impl Drop for Group {
+impl Watches {
+    fn start(
+        &mut self,
+        function: &str,
+        port: u16,
+        concurrency: u32,
+        dir: &Path,
+        logs: &Path,
+    ) -> Result<()> {
+        use std::os::unix::process::CommandExt;
+        let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
+        let log = std::fs::File::create(logs.join(format!("lambda-{function}.log")))?;
+        let group = self
+            .pgid()
+            .and_then(|id| i32::try_from(id).ok())
+            .unwrap_or(0);
+        let child = Command::new(&cargo_lambda)
+            .args([
+                "lambda",
+                "watch",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .args(["--concurrency", &concurrency.to_string()])
+            .arg("--env-file")
+            .arg(dir.join("functions.env"))
+            .current_dir(workspace_root())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(group)
+            .spawn()
+            .map_err(|e| {
+                DevError::Setup(format!(
+                    "cannot start {}: {e} (run `make venv`)",
+                    cargo_lambda.display()
+                ))
+            })?;
+        self.0.push(child);
+        Ok(())
+    }
+
+    fn pgid(&self) -> Option<u32> {
+        self.0.first().map(Child::id)
+    }
+}
+
+impl Drop for Watches {
     fn drop(&mut self) {
-        let pgid = format!("-{}", self.0.id());
+        let Some(pgid) = self.pgid() else { return };
+        let pgid = format!("-{pgid}");
         let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
         std::thread::sleep(Duration::from_millis(300));
         let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
-        let _ = self.0.wait();
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
     }
 }
 
 async fn serve() -> Result<()> {
-    use std::os::unix::process::CommandExt;
     let started = Instant::now();
     let ports = Ports::from_env()?;
     let dir = state_dir();
@@ -264,44 +321,30 @@ async fn serve() -> Result<()> {
     let sink_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.notify)).await?;
     tokio::spawn(devstack::sink::serve(sink_listener, sink));
 
-    // Each function runs as many invocations at once as the topology gives it; cargo lambda
-    // starts up to the largest of them per function, and the invoker holds each to its own.
+    // Each function runs as many invocations at once as the topology gives it: one `cargo
+    // lambda watch` per function, each starting that many instances of it, behind one Invoke
+    // API (the `LAMBDA_RUNTIME_URL`) that holds each function to its limit.
     let api_concurrency = number("DEVSTACK_API_CONCURRENCY", API_CONCURRENCY)?;
     let limits = limits(&topology, api_concurrency);
-    let instances = limits.values().map(|l| l.concurrency).max().unwrap_or(1);
-    let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
-    let log = std::fs::File::create(logs.join("lambda.log"))?;
-    let watch = Command::new(&cargo_lambda)
-        .args([
-            "lambda",
-            "watch",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &ports.lambda.to_string(),
-            "--concurrency",
-            &instances.to_string(),
-        ])
-        .arg("--env-file")
-        .arg(dir.join("functions.env"))
-        .current_dir(workspace_root())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| {
-            DevError::Setup(format!(
-                "cannot start {}: {e} (run `make venv`)",
-                cargo_lambda.display()
-            ))
-        })?;
-    // `make down` stops this group too, should this process die without cleaning up.
-    std::fs::write(dir.join("lambda.pgid"), watch.id().to_string())?;
-    let _watch = Group(watch);
+    let mut watches = Watches::default();
+    let mut direct = HttpInvoker::new(&lambda_url);
+    for (function, limit) in &limits {
+        let port = devstack::emulator::free_port()?;
+        watches.start(function, port, limit.concurrency, &dir, &logs)?;
+        direct = direct.route(function, format!("http://127.0.0.1:{port}"));
+    }
+    // `make down` stops them too, should this process die without cleaning up.
+    if let Some(pgid) = watches.pgid() {
+        std::fs::write(dir.join("lambda.pgid"), pgid.to_string())?;
+    }
 
-    warm_up(&HttpInvoker::new(&lambda_url), &topology).await?;
-    let invoker = Arc::new(Limited::new(HttpInvoker::new(&lambda_url), &limits));
+    warm_up(&direct, &topology).await?;
+    let invoker = Arc::new(Limited::new(direct, &limits));
+    let invoke_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.lambda)).await?;
+    tokio::spawn(devstack::bridge::serve_invoke_api(
+        invoke_listener,
+        invoker.clone(),
+    ));
 
     let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.api)).await?;
     let throttle = gateway::Throttle::new(

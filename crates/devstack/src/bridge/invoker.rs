@@ -36,11 +36,13 @@ where
     }
 }
 
-/// Invokes functions through the Lambda Invoke API that `cargo lambda watch` serves.
+/// Invokes functions through the Lambda Invoke API that `cargo lambda watch` serves: at one
+/// address for every function, or at an address of each function's own.
 #[derive(Clone)]
 pub struct HttpInvoker {
     http: reqwest::Client,
     base_url: String,
+    routes: std::collections::BTreeMap<String, String>,
 }
 
 impl HttpInvoker {
@@ -53,16 +55,21 @@ impl HttpInvoker {
         Self {
             http,
             base_url: base_url.into(),
+            routes: Default::default(),
         }
+    }
+
+    /// Sends invocations of `function` to `base_url` instead.
+    pub fn route(mut self, function: &str, base_url: impl Into<String>) -> Self {
+        self.routes.insert(function.to_owned(), base_url.into());
+        self
     }
 }
 
 impl Invoker for HttpInvoker {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
-        let url = format!(
-            "{}/2015-03-31/functions/{function}/invocations",
-            self.base_url
-        );
+        let base = self.routes.get(function).unwrap_or(&self.base_url);
+        let url = format!("{base}/2015-03-31/functions/{function}/invocations");
         let transport = |detail: String| InvokeError::Transport {
             function: function.to_owned(),
             detail,

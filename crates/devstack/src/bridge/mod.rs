@@ -111,3 +111,57 @@ pub async fn poll_queue<I: Invoker>(source: &SqsSource, invoker: &I) {
         }
     }
 }
+
+/// The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`) in front of every
+/// function, as `cargo lambda invoke` and the AWS SDKs call it, held to the functions' limits:
+/// a function's error comes back as Lambda reports it (`200` with `X-Amz-Function-Error`).
+pub async fn serve_invoke_api<I: Invoker + 'static>(
+    listener: tokio::net::TcpListener,
+    invoker: Arc<I>,
+) {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    async fn invoke<I: Invoker + 'static>(
+        State(invoker): State<Arc<I>>,
+        Path(function): Path<String>,
+        body: axum::body::Bytes,
+    ) -> axum::response::Response {
+        let payload = if body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            match serde_json::from_slice(&body) {
+                Ok(p) => p,
+                Err(e) => {
+                    let error = serde_json::json!({"errorType": "InvalidRequestContentException", "errorMessage": e.to_string()});
+                    return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+                }
+            }
+        };
+        match invoker.invoke(&function, payload).await {
+            Ok(answer) => axum::Json(answer).into_response(),
+            Err(InvokeError::Function { detail, .. }) => {
+                let error = serde_json::json!({"errorType": "Unhandled", "errorMessage": detail});
+                let mut response = axum::Json(error).into_response();
+                response.headers_mut().insert(
+                    "x-amz-function-error",
+                    axum::http::HeaderValue::from_static("Unhandled"),
+                );
+                response
+            }
+            Err(e @ InvokeError::Transport { .. }) => {
+                let error = serde_json::json!({"errorType": "ServiceException", "errorMessage": e.to_string()});
+                (StatusCode::BAD_GATEWAY, axum::Json(error)).into_response()
+            }
+        }
+    }
+    let app = axum::Router::new()
+        .route(
+            "/2015-03-31/functions/{function}/invocations",
+            axum::routing::post(invoke::<I>),
+        )
+        .with_state(invoker);
+    if let Err(e) = axum::serve(listener, app).await {
+        warn!(error = %e, "invoke API stopped");
+    }
+}

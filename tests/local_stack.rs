@@ -1,0 +1,182 @@
+//! The whole local stack (`devstack serve`: the emulators, every function under `cargo lambda
+//! watch`, the bridge and the API front) under load, as a user runs it: it must never wedge.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A stack of the test's own: its own ports and state folder, beside any `make up` stack.
+struct LocalStack {
+    serve: Child,
+    dir: PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    devstack::emulator::free_port().unwrap()
+}
+
+impl LocalStack {
+    async fn start() -> Self {
+        use std::os::unix::process::CommandExt;
+        let binary = workspace().join("target/debug/devstack");
+        assert!(
+            binary.exists(),
+            "{} is missing: `cargo build --workspace --bins` first",
+            binary.display()
+        );
+        let dir = std::env::temp_dir().join(format!("devstack-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+        let serve = Command::new(binary)
+            .arg("serve")
+            .env("DEVSTACK_DIR", &dir)
+            .env("DEVSTACK_MOTO_PORT", free_port().to_string())
+            .env("DEVSTACK_DYNAMODB_PORT", free_port().to_string())
+            .env("DEVSTACK_LAMBDA_PORT", free_port().to_string())
+            .env("DEVSTACK_API_PORT", free_port().to_string())
+            .env("DEVSTACK_NOTIFY_PORT", free_port().to_string())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut stack = Self {
+            serve,
+            dir,
+            env: BTreeMap::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(stack.dir.join("env")) {
+                stack.env = text
+                    .lines()
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                return stack;
+            }
+            if let Ok(Some(status)) = stack.serve.try_wait() {
+                panic!(
+                    "devstack serve exited ({status}); see {}",
+                    stack.dir.display()
+                );
+            }
+            assert!(Instant::now() < deadline, "the stack did not come up");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    fn api(&self) -> &str {
+        &self.env["API_URL"]
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.serve.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if matches!(self.serve.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        // The functions' group, should serve have died before stopping it.
+        if let Ok(pgid) = std::fs::read_to_string(self.dir.join("lambda.pgid")) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", pgid.trim())])
+                .status();
+        }
+        let _ = self.serve.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    throttled: AtomicU64,
+    timed_out: AtomicU64,
+    other: AtomicU64,
+    transport: AtomicU64,
+    slowest_ms: AtomicU64,
+}
+
+/// 500 clients at once for 15 s, each sending its next request as soon as the last is
+/// answered; then one ordinary request, which must be answered within 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
+    let stack = LocalStack::start().await;
+    let url = format!("{}/users/tpg_u0001/rentals", stack.api());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(40))
+        .pool_max_idle_per_host(500)
+        .build()
+        .unwrap();
+    let tally = Arc::new(Tally::default());
+    let until = Instant::now() + Duration::from_secs(15);
+    let clients: Vec<_> = (0..500)
+        .map(|_| {
+            let (http, url, tally) = (http.clone(), url.clone(), tally.clone());
+            tokio::spawn(async move {
+                while Instant::now() < until {
+                    let sent = Instant::now();
+                    let answer = http.get(&url).send().await;
+                    let ms = sent.elapsed().as_millis() as u64;
+                    tally.slowest_ms.fetch_max(ms, Ordering::Relaxed);
+                    let counter = match answer.map(|r| r.status().as_u16()) {
+                        Ok(200) => &tally.ok,
+                        Ok(429) => &tally.throttled,
+                        Ok(504) => &tally.timed_out,
+                        Ok(_) => &tally.other,
+                        Err(_) => &tally.transport,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let summary = format!(
+        "ok {} throttled {} 504 {} other {} transport {} slowest {} ms",
+        count(&tally.ok),
+        count(&tally.throttled),
+        count(&tally.timed_out),
+        count(&tally.other),
+        count(&tally.transport),
+        count(&tally.slowest_ms),
+    );
+    println!("500 clients for 15 s: {summary}");
+    assert!(count(&tally.ok) > 500, "{summary}");
+    assert_eq!(count(&tally.transport), 0, "{summary}");
+    assert_eq!(count(&tally.other), 0, "{summary}");
+    // The API front answers within its 29 s integration timeout, whatever happens behind it.
+    assert!(count(&tally.slowest_ms) < 31_000, "{summary}");
+
+    let sent = Instant::now();
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .expect("a request right after the load is answered within 2 s");
+    assert_eq!(answer.status(), 200);
+    assert!(sent.elapsed() < Duration::from_secs(2));
+}
