@@ -12,7 +12,7 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: help venv java dynamodb-local build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: help venv java dynamodb-local load load-router build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -20,6 +20,9 @@ help:
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make bench  criterion benchmarks of request handling"
+	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas] [LOAD_ARGS='--users 500 --run-time 60']"
+	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
+	@echo "make load-router   the API router alone with in-memory ports under the same load"
 	@echo "make coverage   line coverage of the Rust code (all tests, fails under 90 %)"
 	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
 	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
@@ -96,6 +99,21 @@ deploy: venv infra-deps
 
 diagram: templates
 	cd $(INFRA) && npx tsx scripts/diagram.ts
+
+# A load scenario (goose) against API_URL, or the local stack (started for the run if it is not
+# up); then the invariants through the API; report in target/load/<scenario>/.
+LOAD_SCENARIO ?= mixed
+LOAD_ARGS ?=
+load: venv dynamodb-local
+	cargo build --workspace --bins --quiet
+	scripts/load.sh $(LOAD_SCENARIO) $(LOAD_ARGS)
+
+# The API router alone, served with in-memory ports, under the same generator (both optimized):
+# the function's own share of a request, with nothing behind it.
+ROUTER_ARGS ?= --users 500 --run-time 30
+load-router:
+	cargo build --profile load -p api-handler --features memory --bin memory-api -p load --quiet
+	scripts/load-router.sh $(ROUTER_ARGS)
 
 # Criterion benchmarks of request handling (no I/O); HTML-free text report.
 bench:

@@ -9,9 +9,7 @@
 
 use axum::http::StatusCode;
 use devstack::faults::Faults;
-use domain::ids::TaskId;
 use domain::tasks::ports::TaskStore;
-use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
 use integration_tests::{TestStack, example_events};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -51,48 +49,13 @@ async fn post_retrying(
 async fn concurrent_task_attempts_under_conflicts_still_take_gap_free_numbers() {
     let stack = Arc::new(TestStack::start_with_faults(FAULTS).await);
     let store = Arc::new(stack.task_store());
-    let mut ids = Vec::new();
-    for i in 0..12u128 {
-        let id = TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
-        let new = NewTask {
-            title: format!("t{i}"),
-            description: String::new(),
-            priority: Priority::Low,
-            due_date: None,
-        };
-        // Each submission is one transaction, tried again inside the store when a conflict
-        // cancels it: the caller sees it succeed (four conflicts in a row, 0.8 % at this share,
-        // do not happen with this seed).
-        let at = chrono::Utc::now();
-        submit_task(store.as_ref(), id.clone(), new, &TaskGroup::default(), at)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
+    // Each submission is one transaction, tried again inside the store when a conflict cancels
+    // it: the caller sees it succeed (four conflicts in a row, 0.8 % at this share, do not
+    // happen with this seed).
+    let ids = integration_tests::queue_tasks(&store, 12).await;
     let submitted = stack.faults.as_ref().unwrap().counts();
     assert!(submitted.conflicts >= 2, "{submitted:?}");
-    let handles: Vec<_> = ids
-        .iter()
-        .cloned()
-        .map(|id| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                loop {
-                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
-                        Ok(t) => return t.unwrap(),
-                        Err(e) if e.is_retryable() => continue,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    let mut numbers = BTreeSet::new();
-    for h in handles {
-        let t = h.await.unwrap();
-        assert_eq!(t.status, TaskStatus::Processing);
-        assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
-    }
+    let numbers = integration_tests::begin_all_at_once(&store, &ids).await;
     assert_eq!(numbers, (1..=12).collect());
     for id in &ids {
         let stored = store.get(id).await.unwrap().unwrap();

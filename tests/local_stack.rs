@@ -38,7 +38,9 @@ impl LocalStack {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let serve = Command::new(binary)
+        let mut command = Command::new(binary);
+        without_test_environment(&mut command);
+        let serve = command
             .arg("serve")
             .env("DEVSTACK_DIR", &dir)
             .env("DEVSTACK_MOTO_PORT", free_port().to_string())
@@ -80,6 +82,36 @@ impl LocalStack {
 
     fn api(&self) -> &str {
         &self.env["API_URL"]
+    }
+}
+
+/// The stack as a user starts it: without what cargo sets for a test (`CARGO_*` and the
+/// toolchain's library path). The functions run under `cargo lambda watch`, whose `cargo run`
+/// would otherwise see another environment than the build before it and rebuild (ring's and
+/// other build scripts watch such variables).
+fn without_test_environment(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = (name.starts_with("CARGO") && name != "CARGO_HOME")
+            || name.starts_with("RUSTC")
+            || name.starts_with("RUST_TEST")
+            || name == "OUT_DIR";
+        if set_by_cargo {
+            command.env_remove(&*name);
+        }
+    }
+    if let Some(paths) = std::env::var_os("LD_LIBRARY_PATH") {
+        let kept: Vec<PathBuf> = std::env::split_paths(&paths)
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                !p.contains("/target/") && !p.contains("/toolchains/")
+            })
+            .collect();
+        if kept.is_empty() {
+            command.env_remove("LD_LIBRARY_PATH");
+        } else if let Ok(joined) = std::env::join_paths(kept) {
+            command.env("LD_LIBRARY_PATH", joined);
+        }
     }
 }
 

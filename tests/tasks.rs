@@ -6,12 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::http::StatusCode;
-use domain::ids::TaskId;
 use domain::tasks::ports::TaskStore;
-use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
 use integration_tests::TestStack;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -211,44 +208,8 @@ async fn a_repeated_delivery_does_not_run_a_completed_task_again() {
 async fn concurrent_attempts_take_unique_gap_free_numbers() {
     let stack = Arc::new(TestStack::start().await);
     let store = Arc::new(stack.task_store());
-    let mut ids = Vec::new();
-    for i in 0..12u128 {
-        let id = TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
-        let new = NewTask {
-            title: format!("t{i}"),
-            description: String::new(),
-            priority: Priority::Low,
-            due_date: None,
-        };
-        let at = chrono::Utc::now();
-        submit_task(store.as_ref(), id.clone(), new, &TaskGroup::default(), at)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    let handles: Vec<_> = ids
-        .iter()
-        .cloned()
-        .map(|id| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                // A lost race is retryable: the queue would deliver the message again.
-                loop {
-                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
-                        Ok(t) => return t.unwrap(),
-                        Err(e) if e.is_retryable() => continue,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    let mut numbers = BTreeSet::new();
-    for h in handles {
-        let t = h.await.unwrap();
-        assert_eq!(t.status, TaskStatus::Processing);
-        assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
-    }
+    let ids = integration_tests::queue_tasks(&store, 12).await;
+    let numbers = integration_tests::begin_all_at_once(&store, &ids).await;
     assert_eq!(numbers, (1..=12).collect());
     for id in &ids {
         let stored = store.get(id).await.unwrap().unwrap();

@@ -464,3 +464,61 @@ pub fn fixture_rentals() -> Vec<domain::rentals::Rental> {
         .unwrap();
     serde_dynamo::from_items(rentals.items).unwrap()
 }
+
+/// Queues `n` tasks straight through the store, as `POST /tasks` does, ids in order.
+pub async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::ids::TaskId> {
+    use domain::tasks::{NewTask, Priority, TaskGroup, submit_task};
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = domain::ids::TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
+        let new = NewTask {
+            title: format!("t{i}"),
+            description: String::new(),
+            priority: Priority::Low,
+            due_date: None,
+        };
+        submit_task(
+            store,
+            id.clone(),
+            new,
+            &TaskGroup::default(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// Begins an attempt of every task at once and returns the sequence numbers taken, each once
+/// (a lost race is retryable: the queue would deliver the message again).
+pub async fn begin_all_at_once(
+    store: &Arc<DynamoTaskStore>,
+    ids: &[domain::ids::TaskId],
+) -> std::collections::BTreeSet<u64> {
+    use domain::tasks::TaskStatus;
+    let handles: Vec<_> = ids
+        .iter()
+        .cloned()
+        .map(|id| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                loop {
+                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
+                        Ok(t) => return t.unwrap(),
+                        Err(e) if e.is_retryable() => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    for h in handles {
+        let t = h.await.unwrap();
+        assert_eq!(t.status, TaskStatus::Processing);
+        assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
+    }
+    numbers
+}

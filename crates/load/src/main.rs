@@ -1,0 +1,151 @@
+//! `load SCENARIO [goose options]` — see the README's "Load".
+//!
+//! Runs a goose attack of one flow's clients (or all of them, `mixed`) against `--host`
+//! (default: `API_URL`, else the local stack's `.devstack/env`), then checks through the API that
+//! everything it accepted was done, and writes `summary.txt`, `report.json` and `latency.svg`
+//! (and goose's own HTML report) under `target/load/<scenario>/`. Exits non-zero when a request
+//! was lost to transport, a timeout or a 5xx, or an invariant does not hold.
+
+mod auth;
+mod flows;
+mod invariants;
+mod record;
+mod report;
+
+use clap::Parser;
+use goose::config::GooseConfiguration;
+use goose::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "load",
+    about = "Load scenarios per flow, with invariants checked afterwards"
+)]
+struct Cli {
+    /// reads | returns | tasks | formulas | mixed
+    scenario: String,
+    /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
+    #[arg(long, env = "API_KEY")]
+    api_key: Option<String>,
+    /// Sign every IAM-authorized route with SigV4 (credentials and AWS_REGION from the
+    /// environment), as a deployed API requires.
+    #[arg(long)]
+    sigv4: bool,
+    /// How long accepted work may take to be done after the load stops.
+    #[arg(long, default_value_t = 180)]
+    settle_secs: u64,
+    /// Measure only (for a target that processes nothing, such as the router alone).
+    #[arg(long)]
+    skip_invariants: bool,
+    /// Where the reports go (a folder per scenario).
+    #[arg(long, default_value = "target/load")]
+    out: PathBuf,
+    #[command(flatten)]
+    goose: GooseConfiguration,
+}
+
+/// The API to load: `--host`, `API_URL`, or the running local stack's.
+fn api_url(cli: &Cli) -> Result<String, String> {
+    if let Some(host) = cli.goose.host.clone().filter(|h| !h.is_empty()) {
+        return Ok(host);
+    }
+    if let Ok(url) = std::env::var("API_URL") {
+        return Ok(url);
+    }
+    let env = std::fs::read_to_string(".devstack/env")
+        .map_err(|_| "no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API".to_owned())?;
+    env.lines()
+        .find_map(|l| l.strip_prefix("API_URL="))
+        .map(str::to_owned)
+        .ok_or_else(|| ".devstack/env has no API_URL: restart the stack".to_owned())
+}
+
+async fn run(cli: Cli) -> Result<bool, String> {
+    let api = api_url(&cli)?;
+    let auth = auth::Auth {
+        api_key: cli.api_key.clone(),
+        sigv4: if cli.sigv4 {
+            Some(auth::Signer::from_env()?)
+        } else {
+            None
+        },
+    };
+    let ctx = Arc::new(flows::Ctx::new(api.clone(), auth));
+    let dir = cli.out.join(&cli.scenario);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let users = cli.goose.users.unwrap_or(500);
+
+    let mut attack =
+        GooseAttack::initialize_with_config(cli.goose.clone()).map_err(|e| e.to_string())?;
+    for scenario in flows::scenarios(&cli.scenario, &ctx)? {
+        attack = attack.register_scenario(scenario);
+    }
+    let report = dir.join("goose.html");
+    let goose_error = |e: GooseError| e.to_string();
+    attack
+        .set_default(GooseDefault::Host, api.as_str())
+        .map_err(goose_error)?
+        .set_default(GooseDefault::Users, 500)
+        .map_err(goose_error)?
+        .set_default(GooseDefault::IncreaseRate, "100")
+        .map_err(goose_error)?
+        .set_default(GooseDefault::RunTime, 60)
+        .map_err(goose_error)?
+        .set_default(GooseDefault::NoPrintMetrics, true)
+        .map_err(goose_error)?
+        .set_default(GooseDefault::ReportFile, report.to_string_lossy().as_ref())
+        .map_err(goose_error)?
+        .execute()
+        .await
+        .map_err(goose_error)?;
+
+    let samples = ctx.recorder.samples();
+    eprintln!(
+        "load: {} requests sent; {} accepted items to check (for up to {} s)",
+        samples.len(),
+        ctx.recorder.accepted().len(),
+        cli.settle_secs
+    );
+    let checks = if cli.skip_invariants {
+        vec![]
+    } else {
+        invariants::check(&ctx, Duration::from_secs(cli.settle_secs)).await
+    };
+    let summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
+    let title = format!("{} against {api}: latency per second", cli.scenario);
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
+    };
+    write("latency.svg", report::chart(&title, &samples))?;
+    write(
+        "report.json",
+        serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?,
+    )?;
+    write("summary.txt", format!("{}\n", summary.line()))?;
+    for check in &summary.invariants {
+        let verdict = if check.passed() { "ok  " } else { "FAIL" };
+        println!("  {verdict} {} ({} checked)", check.name, check.checked);
+        for failure in check.failures.iter().take(10) {
+            println!("       {failure}");
+        }
+    }
+    println!("{}", summary.line());
+    println!("report: {}", dir.display());
+    Ok(summary.passed())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("load: {e}");
+            std::process::exit(2);
+        }
+    }
+}
