@@ -19,7 +19,7 @@ up() {
   mkdir -p "$DIR/logs"
   rm -f "$DIR/env"
   # Build every binary once, so the functions start at once under cargo lambda watch.
-  cargo build --workspace --bins --quiet
+  cargo build --workspace --bins --exclude load --quiet
   local started=$SECONDS
   setsid target/debug/devstack serve >"$DIR/logs/devstack.log" 2>&1 </dev/null &
   echo $! >"$PID_FILE"

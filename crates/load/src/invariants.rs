@@ -110,36 +110,36 @@ pub async fn check(ctx: &Ctx, settle: Duration) -> Vec<Check> {
     let accepted = ctx.recorder.accepted();
     let mut checks = Vec::new();
 
-    let returns: Vec<String> = accepted
-        .iter()
-        .filter_map(|a| match a {
-            Accepted::Return(id) => Some(format!("/rentals/returns/{id}")),
-            _ => None,
-        })
-        .collect();
-    if !returns.is_empty() {
-        let checked = returns.len();
-        let (_, failures) =
-            settle_all(&http, ctx, returns, &["completed", "rejected"], settle).await;
+    let paths = |pick: fn(&Accepted) -> Option<String>| -> Vec<String> {
+        accepted.iter().filter_map(pick).collect()
+    };
+    let returns = paths(|a| match a {
+        Accepted::Return(id) => Some(format!("/rentals/returns/{id}")),
+        _ => None,
+    });
+    let formulas = paths(|a| match a {
+        Accepted::Formula(id) => Some(format!("/formulas/{id}")),
+        _ => None,
+    });
+    for (name, paths, done) in [
+        (
+            "every accepted return decided",
+            returns,
+            &["completed", "rejected"][..],
+        ),
+        (
+            "every accepted formula processed",
+            formulas,
+            &["processed"][..],
+        ),
+    ] {
+        if paths.is_empty() {
+            continue;
+        }
+        let checked = paths.len();
+        let (_, failures) = settle_all(&http, ctx, paths, done, settle).await;
         checks.push(Check {
-            name: "every accepted return decided".into(),
-            checked,
-            failures,
-        });
-    }
-
-    let formulas: Vec<String> = accepted
-        .iter()
-        .filter_map(|a| match a {
-            Accepted::Formula(id) => Some(format!("/formulas/{id}")),
-            _ => None,
-        })
-        .collect();
-    if !formulas.is_empty() {
-        let checked = formulas.len();
-        let (_, failures) = settle_all(&http, ctx, formulas, &["processed"], settle).await;
-        checks.push(Check {
-            name: "every accepted formula processed".into(),
+            name: name.into(),
             checked,
             failures,
         });
