@@ -30,23 +30,23 @@ struct Ports {
     notify: u16,
 }
 
-fn port(var: &'static str, default: u16) -> Result<u16> {
-    platform::config::parsed_or(var, default).map_err(|e| DevError::Setup(e.to_string()))
-}
-
-/// A whole number from the environment, or `default`.
-fn number(var: &'static str, default: u32) -> Result<u32> {
+/// A number from the environment (a port, a limit), or `default`.
+fn number<T>(var: &'static str, default: T) -> Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
     platform::config::parsed_or(var, default).map_err(|e| DevError::Setup(e.to_string()))
 }
 
 impl Ports {
     fn from_env() -> Result<Self> {
         Ok(Self {
-            moto: port("DEVSTACK_MOTO_PORT", 4566)?,
-            dynamodb: port("DEVSTACK_DYNAMODB_PORT", 8000)?,
-            lambda: port("DEVSTACK_LAMBDA_PORT", 9000)?,
-            api: port("DEVSTACK_API_PORT", 3000)?,
-            notify: port("DEVSTACK_NOTIFY_PORT", 3001)?,
+            moto: number("DEVSTACK_MOTO_PORT", 4566)?,
+            dynamodb: number("DEVSTACK_DYNAMODB_PORT", 8000)?,
+            lambda: number("DEVSTACK_LAMBDA_PORT", 9000)?,
+            api: number("DEVSTACK_API_PORT", 3000)?,
+            notify: number("DEVSTACK_NOTIFY_PORT", 3001)?,
         })
     }
 }
