@@ -12,7 +12,7 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: help venv java dynamodb-local load load-router build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -22,7 +22,9 @@ help:
 	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
-	@echo "make load-router   the API router alone with in-memory ports under the same load"
+	@echo "make load-router   the API router alone with in-memory ports under wrk (500 connections)"
+	@echo "make footprint   each function's cold start, memory after 1000 invocations, release zip size"
+	@echo "make performance-doc   docs/performance.md from the last load, router and footprint reports"
 	@echo "make coverage   line coverage of the Rust code (all tests, fails under 90 %)"
 	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
 	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
@@ -104,16 +106,28 @@ diagram: templates
 # up); then the invariants through the API; report in target/load/<scenario>/.
 LOAD_SCENARIO ?= mixed
 LOAD_ARGS ?=
+FOOTPRINT_INVOCATIONS ?= 1000
 load: venv dynamodb-local
 	cargo build --workspace --bins --quiet
 	scripts/load.sh $(LOAD_SCENARIO) $(LOAD_ARGS)
 
-# The API router alone, served with in-memory ports, under the same generator (both optimized):
-# the function's own share of a request, with nothing behind it.
-ROUTER_ARGS ?= --users 500 --run-time 30
+# The API router alone, served optimized with in-memory ports, under wrk: the function's own
+# share of a request, with nothing behind it. ROUTER_CONNECTIONS=500 ROUTER_DURATION=30s.
 load-router:
-	cargo build --profile load -p api-handler --features memory --bin memory-api -p load --quiet
-	scripts/load-router.sh $(ROUTER_ARGS)
+	scripts/wrk.sh
+	cargo build --profile perf -p api-handler --features memory --bin memory-api --quiet
+	scripts/load-router.sh
+
+# Each function's release binary under a Runtime API of devstack's, fed its sample event
+# (events/<function>/footprint.json) against the local stack; the zips' sizes from `make zips`.
+footprint: venv dynamodb-local zips
+	cargo build --release --quiet $(addprefix -p ,$(FUNCTIONS)) --bins
+	cargo build --workspace --bins --quiet
+	scripts/footprint.sh $(FOOTPRINT_INVOCATIONS)
+
+# docs/performance.md from the reports the commands above left under target/.
+performance-doc:
+	python3 scripts/performance.py
 
 # Criterion benchmarks of request handling (no I/O); HTML-free text report.
 bench:

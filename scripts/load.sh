@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make load`: one load scenario against API_URL (a deployed API), or against the local stack,
 # which it starts for the run and stops afterwards unless it was up already. Arguments after the
-# scenario go to the load generator (`target/debug/load --help`).
+# scenario go to the load generator (`target/debug/load --help`). On the local stack, the
+# emulators' and the function path's own ceilings are measured after the run
+# (`devstack ceilings`, LOAD_CEILINGS=0 to skip), so that the run can be read against them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-mixed}
@@ -12,4 +14,9 @@ if [[ -z ${API_URL:-} && ! -f .devstack/env ]]; then
   started=1
 fi
 trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT
-target/debug/load "$scenario" "$@"
+status=0
+target/debug/load "$scenario" "$@" || status=$?
+if [[ -z ${API_URL:-} && ${LOAD_CEILINGS:-1} != 0 ]]; then
+  target/debug/devstack ceilings "${LOAD_CEILING_CLIENTS:-500}" "${LOAD_CEILING_SECS:-10}"
+fi
+exit "$status"

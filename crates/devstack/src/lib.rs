@@ -9,8 +9,10 @@
 #![recursion_limit = "256"]
 
 pub mod bridge;
+pub mod ceilings;
 pub mod emulator;
 pub mod faults;
+pub mod footprint;
 pub mod gateway;
 pub mod provision;
 pub mod report;

@@ -102,6 +102,8 @@ async fn main() {
         Some("replay") => replay(&args[1..]).await,
         Some("formulas") => submit::formulas(&args[1..]).await,
         Some("tasks") => submit::tasks(&args[1..]).await,
+        Some("footprint") => footprint(&args[1..]).await,
+        Some("ceilings") => ceilings(&args[1..]).await,
         Some("report") => {
             with_stack(|sdk, r, env| async move {
                 let notify = env_value(&env, "NOTIFY_URL")?;
@@ -115,7 +117,7 @@ async fn main() {
             .await
         }
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | report"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
                 .into(),
         )),
     };
@@ -133,6 +135,101 @@ async fn main() {
             });
         eprintln!("devstack: {} (details in {})", e.summary(), log.display());
         std::process::exit(1);
+    }
+}
+
+/// `ceilings [CLIENTS] [SECONDS]`: the emulators' and the function path's own ceilings at
+/// CLIENTS (500) concurrent callers for SECONDS (10) each; the table on stdout, the figures in
+/// `target/load/ceilings/report.json`.
+async fn ceilings(args: &[String]) -> Result<()> {
+    let arg = |i: usize, default: u64| -> Result<u64> {
+        args.get(i).map_or(Ok(default), |a| {
+            a.parse()
+                .map_err(|_| DevError::Setup(format!("expected a number, not {a}")))
+        })
+    };
+    let clients = arg(0, 500)? as usize;
+    let seconds = arg(1, 10)?;
+    with_stack(|sdk, r, env| async move {
+        let invoke_api = env_value(&env, "LAMBDA_RUNTIME_URL")?;
+        let path = workspace_root().join("events/api-handler/get-user-rentals.json");
+        let event = serde_json::from_slice(&std::fs::read(&path)?)
+            .map_err(|e| DevError::Setup(format!("{}: {e}", path.display())))?;
+        let rows = devstack::ceilings::measure(
+            &sdk,
+            &r,
+            &invoke_api,
+            event,
+            clients,
+            Duration::from_secs(seconds),
+        )
+        .await?;
+        print!("{}", devstack::ceilings::render(&rows));
+        let out = workspace_root().join("target/load/ceilings");
+        std::fs::create_dir_all(&out)?;
+        let report = serde_json::json!({"date": chrono::Utc::now().to_rfc3339(), "ceilings": rows});
+        std::fs::write(out.join("report.json"), format!("{report:#}\n"))?;
+        Ok(())
+    })
+    .await
+}
+
+/// `footprint [INVOCATIONS]`: every function's release binary (`target/release/`, or
+/// `FOOTPRINT_BIN_DIR`) fed `events/<function>/footprint.json` INVOCATIONS times (1000)
+/// against the running stack; the table on stdout, the figures in
+/// `target/footprint/report.json`. Fails if a function answers an invocation with an error.
+async fn footprint(args: &[String]) -> Result<()> {
+    use devstack::footprint::{Subject, measure, render};
+    let invocations = match args.first() {
+        Some(n) => n
+            .parse()
+            .map_err(|_| DevError::Setup(format!("INVOCATIONS must be a number, not {n}")))?,
+        None => 1000,
+    };
+    let root = workspace_root();
+    let bin_dir = std::env::var_os("FOOTPRINT_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release"));
+    let env_file = state_dir().join("functions.env");
+    let env: Vec<(String, String)> = std::fs::read_to_string(&env_file)
+        .map_err(|_| {
+            DevError::Setup(format!(
+                "{} not found: is the stack up? (make up)",
+                env_file.display()
+            ))
+        })?
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut rows = Vec::new();
+    for function in Topology::system()?.functions {
+        let name = function.name.as_str();
+        let zip = root.join(format!("target/lambda/{name}/bootstrap.zip"));
+        let subject = Subject {
+            function: name,
+            binary: bin_dir.join(name),
+            event: root.join(format!("events/{name}/footprint.json")),
+            env: &env,
+            zip: zip.exists().then_some(zip),
+        };
+        rows.push(measure(&subject, invocations).await?);
+    }
+    print!("{}", render(&rows));
+    let out = root.join("target/footprint");
+    std::fs::create_dir_all(&out)?;
+    let report = serde_json::json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "invocations": invocations,
+        "functions": rows,
+    });
+    std::fs::write(out.join("report.json"), format!("{report:#}\n"))?;
+    match rows.iter().find(|r| r.function_errors > 0) {
+        Some(r) => Err(DevError::Setup(format!(
+            "{} answered {} of {invocations} invocations with an error (see its sample event)",
+            r.function, r.function_errors
+        ))),
+        None => Ok(()),
     }
 }
 

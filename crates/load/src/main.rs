@@ -8,6 +8,7 @@
 
 mod auth;
 mod flows;
+mod hops;
 mod invariants;
 mod record;
 mod report;
@@ -63,6 +64,18 @@ fn api_url(cli: &Cli) -> Result<String, String> {
         .ok_or_else(|| ".devstack/env has no API_URL: restart the stack".to_owned())
 }
 
+/// Whether the API runs on this machine, so that its processes can be read.
+fn is_local(api: &str) -> bool {
+    let host = api
+        .split("://")
+        .nth(1)
+        .unwrap_or(api)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
 async fn run(cli: Cli) -> Result<bool, String> {
     let api = api_url(&cli)?;
     let auth = auth::Auth {
@@ -84,6 +97,8 @@ async fn run(cli: Cli) -> Result<bool, String> {
         attack = attack.register_scenario(scenario);
     }
     let report = dir.join("goose.html");
+    let local = is_local(&api);
+    let before = local.then(hops::Snapshot::take);
     let goose_error = |e: GooseError| e.to_string();
     attack
         .set_default(GooseDefault::Host, api.as_str())
@@ -103,6 +118,16 @@ async fn run(cli: Cli) -> Result<bool, String> {
         .map_err(goose_error)?;
 
     let samples = ctx.recorder.samples();
+    let cpu = before
+        .map(|before| {
+            hops::split(
+                &before,
+                &hops::Snapshot::take(),
+                samples.len(),
+                hops::TICKS_PER_SECOND,
+            )
+        })
+        .unwrap_or_default();
     eprintln!(
         "load: {} requests sent; {} accepted items to check (for up to {} s)",
         samples.len(),
@@ -114,7 +139,8 @@ async fn run(cli: Cli) -> Result<bool, String> {
     } else {
         invariants::check(&ctx, Duration::from_secs(cli.settle_secs)).await
     };
-    let summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
+    let mut summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
+    summary.hops = cpu;
     let title = format!("{} against {api}: latency per second", cli.scenario);
     let write = |name: &str, text: String| {
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
@@ -131,6 +157,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
         for failure in check.failures.iter().take(10) {
             println!("       {failure}");
         }
+    }
+    if !summary.hops.is_empty() {
+        print!(
+            "CPU per hop during the attack:\n{}",
+            hops::render(&summary.hops)
+        );
     }
     println!("{}", summary.line());
     println!("report: {}", dir.display());

@@ -10,6 +10,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
     pub scenario: String,
+    /// The command line that produced this run.
+    pub command: String,
     pub api: String,
     pub users: usize,
     pub seconds: f64,
@@ -23,6 +25,9 @@ pub struct Summary {
     pub error_rate: f64,
     pub statuses: BTreeMap<u16, usize>,
     pub invariants: Vec<Check>,
+    /// CPU per hop of the local stack (empty against a deployed API).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<crate::hops::HopCpu>,
 }
 
 /// The value below which `q` of the sorted values lie (nearest rank).
@@ -65,6 +70,7 @@ impl Summary {
         let failed: usize = errors.values().sum();
         Self {
             scenario: scenario.to_owned(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
             api: api.to_owned(),
             users,
             seconds,
@@ -86,6 +92,7 @@ impl Summary {
             errors,
             statuses,
             invariants,
+            hops: Vec::new(),
         }
     }
 
