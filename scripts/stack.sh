@@ -18,7 +18,7 @@ up() {
   if running; then echo "local stack already running (pid $(cat "$PID_FILE"))"; cat "$DIR/env"; return 0; fi
   mkdir -p "$DIR/logs"
   rm -f "$DIR/env"
-  # Build every binary once, so the functions start at once under cargo lambda watch.
+  # devstack runs the functions' debug builds itself: build them (again after a change).
   cargo build --workspace --bins --exclude load --quiet
   local started=$SECONDS
   setsid target/debug/devstack serve >"$DIR/logs/devstack.log" 2>&1 </dev/null &
@@ -45,10 +45,6 @@ down() {
   if [[ -f $PID_FILE ]]; then
     kill_group "$(cat "$PID_FILE")"
     rm -f "$PID_FILE"
-  fi
-  if [[ -f $DIR/lambda.pgid ]]; then
-    kill_group "$(cat "$DIR/lambda.pgid")"
-    rm -f "$DIR/lambda.pgid"
   fi
   rm -f "$DIR/env"
   echo "local stack stopped"

@@ -1,5 +1,6 @@
-//! The whole local stack (`devstack serve`: the emulators, every function under `cargo lambda
-//! watch`, the bridge and the API front) under load, as a user runs it: it must never wedge.
+//! The whole local stack (`devstack serve`: the emulators, every function's instances under
+//! devstack's Runtime API, the bridge and the API front) under load, as a user runs it: it must
+//! never wedge.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -86,9 +87,7 @@ impl LocalStack {
 }
 
 /// The stack as a user starts it: without what cargo sets for a test (`CARGO_*` and the
-/// toolchain's library path). The functions run under `cargo lambda watch`, whose `cargo run`
-/// would otherwise see another environment than the build before it and rebuild (ring's and
-/// other build scripts watch such variables).
+/// toolchain's library path), which the functions would otherwise inherit.
 fn without_test_environment(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
@@ -127,12 +126,6 @@ impl Drop for LocalStack {
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        // The functions' group, should serve have died before stopping it.
-        if let Ok(pgid) = std::fs::read_to_string(self.dir.join("lambda.pgid")) {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", pgid.trim())])
-                .status();
-        }
         let _ = self.serve.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -4,23 +4,14 @@
 //! resident memory after N invocations, and the size of its release zip when `make zips` has
 //! built one.
 //!
-//! The Runtime API here is the part a function's runtime client uses: `GET
-//! /2018-06-01/runtime/invocation/next`, `POST .../invocation/{id}/response` and `.../error`,
-//! and `POST .../runtime/init/error`.
+//! The instance runs under devstack's own Runtime API ([`crate::runtime`]), as in the stack.
 
+use crate::runtime::{Outcome, RuntimeApi, spawn_instance};
 use crate::{DevError, Result};
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// The targets a function must meet on the development machine.
 pub const COLD_START_TARGET_MS: f64 = 20.0;
@@ -58,162 +49,6 @@ impl Footprint {
     }
 }
 
-/// One pending invocation: the event, and where its outcome goes.
-struct Invocation {
-    id: String,
-    event: Bytes,
-    done: oneshot::Sender<Outcome>,
-}
-
-#[derive(Debug)]
-enum Outcome {
-    Response,
-    Error(String),
-}
-
-#[derive(Default)]
-struct Runtime {
-    queue: Mutex<Option<mpsc::Receiver<Invocation>>>,
-    in_flight: Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
-    init_error: Mutex<Option<String>>,
-    /// When the instance first asked for an event: its initialization was over.
-    ready: std::sync::OnceLock<Instant>,
-}
-
-/// A Runtime API for one function instance, on a free loopback port.
-struct RuntimeApi {
-    address: String,
-    invocations: mpsc::Sender<Invocation>,
-    state: Arc<Runtime>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl RuntimeApi {
-    async fn start() -> Result<Self> {
-        let (tx, rx) = mpsc::channel(1);
-        let state = Arc::new(Runtime {
-            queue: Mutex::new(Some(rx)),
-            ..Runtime::default()
-        });
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?.to_string();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            address,
-            invocations: tx,
-            state,
-            server,
-        })
-    }
-
-    async fn invoke(&self, n: usize, event: &Bytes) -> Result<Outcome> {
-        let (done, outcome) = oneshot::channel();
-        let invocation = Invocation {
-            id: format!("footprint-{n}"),
-            event: event.clone(),
-            done,
-        };
-        self.invocations
-            .send(invocation)
-            .await
-            .map_err(|_| DevError::Setup("the runtime API stopped".into()))?;
-        match tokio::time::timeout(INVOCATION_TIMEOUT, outcome).await {
-            Ok(Ok(outcome)) => Ok(outcome),
-            _ => {
-                let init = self.state.init_error.lock().await.clone();
-                Err(DevError::Setup(match init {
-                    Some(e) => format!("the function failed to initialize: {e}"),
-                    None => format!("invocation {n} got no answer in {INVOCATION_TIMEOUT:?}"),
-                }))
-            }
-        }
-    }
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-async fn next(State(state): State<Arc<Runtime>>) -> Response {
-    let _ = state.ready.set(Instant::now());
-    // One instance asks for one event at a time; the receiver is taken while it waits.
-    let Some(mut queue) = state.queue.lock().await.take() else {
-        return StatusCode::CONFLICT.into_response();
-    };
-    let invocation = queue.recv().await;
-    *state.queue.lock().await = Some(queue);
-    let Some(invocation) = invocation else {
-        return StatusCode::GONE.into_response();
-    };
-    let deadline = chrono::Utc::now().timestamp_millis() + INVOCATION_TIMEOUT.as_millis() as i64;
-    let mut headers = HeaderMap::new();
-    let values = [
-        ("lambda-runtime-aws-request-id", invocation.id.clone()),
-        ("lambda-runtime-deadline-ms", deadline.to_string()),
-        (
-            "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:eu-west-1:000000000000:function:footprint".into(),
-        ),
-        (
-            "lambda-runtime-trace-id",
-            format!("Root=1-{}", invocation.id),
-        ),
-        ("content-type", "application/json".into()),
-    ];
-    for (name, value) in values {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-    *state.in_flight.lock().await = Some((invocation.id, invocation.done));
-    (headers, invocation.event).into_response()
-}
-
-async fn finish(state: &Runtime, id: &str, outcome: Outcome) -> StatusCode {
-    let mut in_flight = state.in_flight.lock().await;
-    match in_flight.take() {
-        Some((current, done)) if current == id => {
-            let _ = done.send(outcome);
-            StatusCode::ACCEPTED
-        }
-        other => {
-            *in_flight = other;
-            StatusCode::BAD_REQUEST
-        }
-    }
-}
-
-async fn response(State(state): State<Arc<Runtime>>, UrlPath(id): UrlPath<String>) -> StatusCode {
-    finish(&state, &id, Outcome::Response).await
-}
-
-async fn error(
-    State(state): State<Arc<Runtime>>,
-    UrlPath(id): UrlPath<String>,
-    body: Bytes,
-) -> StatusCode {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    finish(&state, &id, Outcome::Error(text)).await
-}
-
-async fn init_error(State(state): State<Arc<Runtime>>, body: Bytes) -> StatusCode {
-    *state.init_error.lock().await = Some(String::from_utf8_lossy(&body).into_owned());
-    StatusCode::ACCEPTED
-}
-
 /// What to measure: a function, its binary, its sample event and its environment.
 pub struct Subject<'a> {
     pub function: &'a str,
@@ -239,25 +74,7 @@ async fn run(subject: &Subject<'_>, invocations: usize) -> Result<Footprint> {
         })?);
     let api = RuntimeApi::start().await?;
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(&subject.binary)
-        .envs(subject.env.iter().map(|(k, v)| (k, v)))
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", subject.function)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "footprint")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "footprint")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            DevError::Setup(format!(
-                "cannot start {}: {e} (build it with `cargo build --release`)",
-                subject.binary.display()
-            ))
-        })?;
+    let mut child = spawn_instance(subject.function, &subject.binary, subject.env, &api, None)?;
     let pid = child.id().unwrap_or_default();
 
     let mut function_errors = 0;
@@ -265,10 +82,22 @@ async fn run(subject: &Subject<'_>, invocations: usize) -> Result<Footprint> {
     let mut warm = Vec::with_capacity(invocations.saturating_sub(1));
     for n in 0..invocations {
         let begun = Instant::now();
-        if let Outcome::Error(e) = api.invoke(n, &event).await? {
-            function_errors += 1;
-            if function_errors == 1 {
-                tracing::warn!(function = subject.function, error = %e, "function error");
+        match api.invoke(event.clone(), INVOCATION_TIMEOUT).await {
+            Some(Outcome::Response(_)) => {}
+            Some(Outcome::Error(e)) => {
+                function_errors += 1;
+                if function_errors == 1 {
+                    tracing::warn!(function = subject.function, error = %e, "function error");
+                }
+            }
+            None => {
+                return Err(DevError::Setup(match api.init_error() {
+                    Some(e) => format!("{} failed to initialize: {e}", subject.function),
+                    None => format!(
+                        "{}: invocation {n} got no answer in {INVOCATION_TIMEOUT:?}",
+                        subject.function
+                    ),
+                }));
             }
         }
         if n == 0 {
@@ -292,9 +121,7 @@ async fn run(subject: &Subject<'_>, invocations: usize) -> Result<Footprint> {
         function: subject.function.to_string(),
         event: subject.event.display().to_string(),
         init_ms: api
-            .state
-            .ready
-            .get()
+            .first_ready()
             .map_or(0.0, |ready| ms(ready.duration_since(started))),
         cold_start_ms: ms(cold_start),
         warm_p50_ms: warm.get(warm.len() / 2).copied().map_or(0.0, ms),

@@ -16,6 +16,7 @@ pub mod footprint;
 pub mod gateway;
 pub mod provision;
 pub mod report;
+pub mod runtime;
 pub mod seed;
 pub mod sink;
 /// The topology (`infrastructure/topology.json`), as the functions read it.

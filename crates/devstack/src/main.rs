@@ -2,16 +2,16 @@
 
 #![recursion_limit = "256"]
 
-use devstack::bridge::{API_CONCURRENCY, Bridge, HttpInvoker, Invoker, Limited, limits};
+use devstack::bridge::{API_CONCURRENCY, Bridge, Invoker, Limited, limits};
 use devstack::emulator::{Emulator, workspace_root};
 use devstack::faults::{FaultProxy, Faults};
+use devstack::runtime::LocalLambda;
 use devstack::sink::Sink;
 use devstack::{
     DevError, Endpoints, Result, Topology, gateway, provision, report, sdk_config, seed,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
@@ -286,73 +286,6 @@ fn write_env_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<()> {
     Ok(())
 }
 
-/// The `cargo lambda watch` processes, one per function, in one process group; dropping this
-/// stops the group (the functions' instances are its members too).
-#[derive(Default)]
-struct Watches(Vec<Child>);
-
-impl Watches {
-    fn start(
-        &mut self,
-        function: &str,
-        port: u16,
-        concurrency: u32,
-        dir: &Path,
-        logs: &Path,
-    ) -> Result<()> {
-        use std::os::unix::process::CommandExt;
-        let cargo_lambda = workspace_root().join(".venv/bin/cargo-lambda");
-        let log = std::fs::File::create(logs.join(format!("lambda-{function}.log")))?;
-        let group = self
-            .pgid()
-            .and_then(|id| i32::try_from(id).ok())
-            .unwrap_or(0);
-        let child = Command::new(&cargo_lambda)
-            .args([
-                "lambda",
-                "watch",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
-            .args(["--concurrency", &concurrency.to_string()])
-            .arg("--env-file")
-            .arg(dir.join("functions.env"))
-            .current_dir(workspace_root())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(group)
-            .spawn()
-            .map_err(|e| {
-                DevError::Setup(format!(
-                    "cannot start {}: {e} (run `make venv`)",
-                    cargo_lambda.display()
-                ))
-            })?;
-        self.0.push(child);
-        Ok(())
-    }
-
-    fn pgid(&self) -> Option<u32> {
-        self.0.first().map(Child::id)
-    }
-}
-
-impl Drop for Watches {
-    fn drop(&mut self) {
-        let Some(pgid) = self.pgid() else { return };
-        let pgid = format!("-{pgid}");
-        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
-        for child in &mut self.0 {
-            let _ = child.wait();
-        }
-    }
-}
-
 async fn serve() -> Result<()> {
     let started = Instant::now();
     let ports = Ports::from_env()?;
@@ -418,25 +351,17 @@ async fn serve() -> Result<()> {
     let sink_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.notify)).await?;
     tokio::spawn(devstack::sink::serve(sink_listener, sink));
 
-    // Each function runs as many invocations at once as the topology gives it: one `cargo
-    // lambda watch` per function, each starting that many instances of it, behind one Invoke
-    // API (the `LAMBDA_RUNTIME_URL`) that holds each function to its limit.
+    // Each function runs as many invocations at once as the topology gives it: a pool of its
+    // own instances (the debug build, started on demand up to that many) behind a Runtime API of
+    // devstack's, and one Invoke API (the `LAMBDA_RUNTIME_URL`) that holds each function to its
+    // limit.
     let api_concurrency = number("DEVSTACK_API_CONCURRENCY", API_CONCURRENCY)?;
     let limits = limits(&topology, api_concurrency);
-    let mut watches = Watches::default();
-    let mut direct = HttpInvoker::new(&lambda_url);
-    for (function, limit) in &limits {
-        let port = devstack::emulator::free_port()?;
-        watches.start(function, port, limit.concurrency, &dir, &logs)?;
-        direct = direct.route(function, format!("http://127.0.0.1:{port}"));
-    }
-    // `make down` stops them too, should this process die without cleaning up.
-    if let Some(pgid) = watches.pgid() {
-        std::fs::write(dir.join("lambda.pgid"), pgid.to_string())?;
-    }
-
-    warm_up(&direct, &topology).await?;
-    let invoker = Arc::new(Limited::new(direct, &limits));
+    let env: Vec<(String, String)> = functions_env.clone().into_iter().collect();
+    let lambda =
+        LocalLambda::start(&limits, &workspace_root().join("target/debug"), &env, &logs).await?;
+    warm_up(&lambda, &topology).await?;
+    let invoker = Arc::new(Limited::new(lambda, &limits));
     let invoke_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.lambda)).await?;
     tokio::spawn(devstack::bridge::serve_invoke_api(
         invoke_listener,
@@ -489,9 +414,9 @@ async fn serve() -> Result<()> {
     Ok(())
 }
 
-/// Invokes every function once with an empty batch, so each is compiled and running before the
+/// Invokes every function once with an empty batch, so each has an instance running before the
 /// stack reports ready.
-async fn warm_up(invoker: &HttpInvoker, topology: &Topology) -> Result<()> {
+async fn warm_up(invoker: &impl Invoker, topology: &Topology) -> Result<()> {
     let functions: Vec<&str> = topology.functions.iter().map(|f| f.name.as_str()).collect();
     for function in functions {
         let payload = if function == API_FUNCTION {

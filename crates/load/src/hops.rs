@@ -1,6 +1,7 @@
 //! Where a load run's CPU went, per hop of the local stack: the processes on this machine are
-//! read from `/proc` before and after the attack and grouped by what they are (the gateway and
-//! bridge, the Lambda runtime API, the functions, DynamoDB Local, moto, the load generator).
+//! read from `/proc` before and after the attack and grouped by what they are (devstack: the
+//! gateway, the bridge and the Lambda Runtime API; the functions; DynamoDB Local; moto; the load
+//! generator).
 //! On a machine whose cores the whole stack shares, CPU time per request is the honest measure
 //! of what each hop costs; wall-clock shares would count the waiting too.
 //!
@@ -12,8 +13,7 @@ use std::collections::BTreeMap;
 /// The hops, in request order; `classify` says which a process belongs to.
 pub const HOPS: &[&str] = &[
     "load generator",
-    "gateway + bridge (devstack)",
-    "runtime API (cargo lambda)",
+    "devstack (gateway, bridge, runtime API)",
     "functions",
     "DynamoDB Local",
     "moto (SQS, SNS)",
@@ -28,15 +28,13 @@ pub fn classify(cmdline: &str, own_pid: bool) -> Option<&'static str> {
     let name = program.rsplit('/').next().unwrap_or_default();
     if name == "devstack" {
         Some(HOPS[1])
-    } else if cmdline.contains("cargo-lambda") || name == "cargo-lambda" {
-        Some(HOPS[2])
     } else if cmdline.contains("DynamoDBLocal") {
-        Some(HOPS[4])
+        Some(HOPS[3])
     } else if cmdline.contains("moto_server") {
-        Some(HOPS[5])
+        Some(HOPS[4])
     } else if (program.starts_with("target/") || program.contains("/target/")) && name != "load" {
         // Whatever else runs from the workspace's target folder is a function instance.
-        Some(HOPS[3])
+        Some(HOPS[2])
     } else {
         None
     }
@@ -162,19 +160,15 @@ mod tests {
         let cases = [
             ("/work/target/debug/devstack serve", Some(HOPS[1])),
             (
-                "/work/.venv/bin/cargo-lambda lambda watch -A 127.0.0.1",
-                Some(HOPS[2]),
-            ),
-            (
                 "java -Djava.library.path=x -jar DynamoDBLocal.jar -sharedDb",
-                Some(HOPS[4]),
+                Some(HOPS[3]),
             ),
             (
                 "/work/.venv/bin/python3 /work/.venv/bin/moto_server -p 4566",
-                Some(HOPS[5]),
+                Some(HOPS[4]),
             ),
-            ("/work/target/debug/api-handler", Some(HOPS[3])),
-            ("target/debug/queue-processor", Some(HOPS[3])),
+            ("/work/target/debug/api-handler", Some(HOPS[2])),
+            ("target/debug/queue-processor", Some(HOPS[2])),
             ("/usr/bin/api-handler", None),
             ("bash scripts/load.sh", None),
         ];
@@ -193,18 +187,18 @@ mod tests {
 
     #[test]
     fn the_split_is_per_request_and_shares_add_up() {
-        let before = Snapshot(BTreeMap::from([(1, (HOPS[1], 100)), (2, (HOPS[4], 1000))]));
+        let before = Snapshot(BTreeMap::from([(1, (HOPS[1], 100)), (2, (HOPS[3], 1000))]));
         let after = Snapshot(BTreeMap::from([
             (1, (HOPS[1], 200)),
-            (2, (HOPS[4], 1300)),
-            (3, (HOPS[3], 100)),
+            (2, (HOPS[3], 1300)),
+            (3, (HOPS[2], 100)),
         ]));
         let hops = split(&before, &after, 1000, 100.0);
         let gateway = hops.iter().find(|h| h.hop == HOPS[1]).unwrap();
         assert_eq!(gateway.cpu_seconds, 1.0);
         assert_eq!(gateway.cpu_ms_per_request, 1.0);
         assert_eq!(gateway.share, 0.2);
-        let functions = hops.iter().find(|h| h.hop == HOPS[3]).unwrap();
+        let functions = hops.iter().find(|h| h.hop == HOPS[2]).unwrap();
         assert_eq!(functions.cpu_seconds, 1.0);
         let total: f64 = hops.iter().map(|h| h.share).sum();
         assert!((total - 1.0).abs() < 1e-9);

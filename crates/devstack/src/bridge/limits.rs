@@ -22,7 +22,7 @@ pub const API_CONCURRENCY: u32 = 16;
 
 /// Time an invocation may take beyond the function's timeout (process start, transport) before
 /// the local stack calls it timed out.
-const TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
+pub const TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
 
 /// A function's concurrency and timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@ mod limits;
 mod sqs;
 mod stream;
 
-pub use invoker::{HttpInvoker, InvokeError, Invoker};
-pub use limits::{API_CONCURRENCY, Limit, Limited, limits};
+pub use invoker::{InvokeError, Invoker};
+pub use limits::{API_CONCURRENCY, Limit, Limited, TIMEOUT_MARGIN, limits};
 pub use sqs::{PollStats, SqsSource};
 pub use stream::StreamSource;
 
