@@ -24,7 +24,9 @@ async fn one_claim_wins_then_replays_refuses_mismatches_and_expires() {
         DynamoIdempotencyStore::new(stack.dynamo(), stack.table("idempotency"))
             .with_in_progress_expiry(Duration::from_millis(500)),
     );
-    let now = 1_700_000_000_000_i64;
+    // The table has TTL on `expires_at`, and DynamoDB Local deletes expired items as AWS does:
+    // the records must expire in the future, not at a fixed date in the past.
+    let now = chrono::Utc::now().timestamp_millis();
 
     // Eight concurrent claims of one key: exactly one acquires.
     let claims: Vec<Claim> = {
