@@ -190,18 +190,7 @@ async fn footprint(args: &[String]) -> Result<()> {
     let bin_dir = std::env::var_os("FOOTPRINT_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/release"));
-    let env_file = state_dir().join("functions.env");
-    let env: Vec<(String, String)> = std::fs::read_to_string(&env_file)
-        .map_err(|_| {
-            DevError::Setup(format!(
-                "{} not found: is the stack up? (make up)",
-                env_file.display()
-            ))
-        })?
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let env: Vec<(String, String)> = read_env_file("functions.env")?.into_iter().collect();
     let mut rows = Vec::new();
     for function in Topology::system()?.functions {
         let name = function.name.as_str();
@@ -247,7 +236,12 @@ pub(crate) fn env_value(env: &BTreeMap<String, String>, name: &str) -> Result<St
 
 /// Reads `.devstack/env` written by `serve`.
 pub(crate) fn read_env() -> Result<BTreeMap<String, String>> {
-    let path = state_dir().join("env");
+    read_env_file("env")
+}
+
+/// Reads an env file `serve` wrote into the state directory (`env`, `functions.env`).
+fn read_env_file(name: &str) -> Result<BTreeMap<String, String>> {
+    let path = state_dir().join(name);
     let text = std::fs::read_to_string(&path).map_err(|_| {
         DevError::Setup(format!(
             "{} not found: is the stack up? (make up)",

@@ -328,11 +328,6 @@ impl Pool {
             .ok()
     }
 
-    /// Instances running now.
-    pub fn running(&self) -> usize {
-        self.instances.lock().map(|i| i.len()).unwrap_or_default()
-    }
-
     /// Starts an instance when none is idle and the pool is not full.
     fn scale(&self) {
         if self.api.idle() > 0 {
@@ -372,7 +367,8 @@ impl Pool {
             let Some(pool) = pool.upgrade() else { return };
             let rebuilt = {
                 let build = pool.build.lock().ok().and_then(|b| *b);
-                build.is_some() && pool.modified().is_some() && pool.modified() != build
+                let now = pool.modified();
+                build.is_some() && now.is_some() && now != build
             };
             let Ok(mut instances) = pool.instances.lock() else {
                 continue;
@@ -450,14 +446,6 @@ impl LocalLambda {
             );
         }
         Ok(Self { pools })
-    }
-
-    /// Instances running now, per function.
-    pub fn running(&self) -> std::collections::BTreeMap<String, usize> {
-        self.pools
-            .iter()
-            .map(|(f, (p, _))| (f.clone(), p.running()))
-            .collect()
     }
 }
 
