@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::orders::OrderError;
 use domain::{FieldError, PortError, ValidationError};
 use serde_json::{Map, Value, json};
 use tracing::error;
@@ -30,6 +31,15 @@ pub enum ApiError {
         message: String,
         fields: Map<String, Value>,
         location: Option<String>,
+    },
+    /// A business rule refuses the request as it stands (`409`, `422`), with the problem per
+    /// field in `details`.
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
     },
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
@@ -75,6 +85,12 @@ impl ApiError {
             }
             Self::NotFound { code, .. } => plain(StatusCode::NOT_FOUND, code),
             Self::Conflict { code, .. } => plain(StatusCode::CONFLICT, code),
+            Self::Refused {
+                status,
+                code,
+                message,
+                details,
+            } => (*status, code, message.clone(), details.clone()),
             Self::RouteNotFound { .. } => plain(StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed { .. } => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
@@ -98,6 +114,58 @@ impl ApiError {
                 "internal error".into(),
                 vec![],
             ),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> Self {
+        use domain::FieldCode;
+        match e {
+            OrderError::UnknownSku(lines) => Self::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "unknown_sku",
+                message: "the inventory holds no such SKU".into(),
+                details: lines
+                    .into_iter()
+                    .map(|(i, sku)| {
+                        FieldError::new(
+                            format!("items[{i}].sku"),
+                            FieldCode::UnknownSku,
+                            format!("no SKU {sku}"),
+                        )
+                    })
+                    .collect(),
+            },
+            OrderError::InsufficientStock(short) => Self::Refused {
+                status: StatusCode::CONFLICT,
+                code: "insufficient_stock",
+                message: "not enough stock for every line; nothing was taken".into(),
+                details: short
+                    .into_iter()
+                    .map(|s| {
+                        FieldError::new(
+                            format!("items[{}].sku", s.line),
+                            FieldCode::InsufficientStock,
+                            format!(
+                                "{}: {} requested, {} available",
+                                s.sku, s.requested, s.available
+                            ),
+                        )
+                    })
+                    .collect(),
+            },
+            OrderError::NotFound(id) => Self::NotFound {
+                code: "order_not_found",
+                message: format!("no order {id}"),
+            },
+            e @ OrderError::InvalidTransition { .. } => Self::Refused {
+                status: StatusCode::CONFLICT,
+                code: "invalid_transition",
+                message: e.to_string(),
+                details: vec![],
+            },
+            OrderError::Port(e) => Self::Port(e),
         }
     }
 }

@@ -2,12 +2,13 @@
 //! integration tests against the emulators), in memory for unit tests and benchmarks. A new flow
 //! adds its route state here, once in each.
 
-use crate::routes::{formulas::Formulas, rentals::Rentals, tasks::Tasks};
+use crate::routes::{formulas::Formulas, orders::Orders, rentals::Rentals, tasks::Tasks};
 use domain::tasks::TaskGroup;
 use platform::ConfigError;
 use platform::config::Vars;
 use platform::dynamo::{
-    DynamoFormulaStore, DynamoRentalStore, DynamoStatsView, DynamoTaskStore, RentalTables,
+    DynamoFormulaStore, DynamoOrderAnalytics, DynamoOrderStore, DynamoRentalStore, DynamoStatsView,
+    DynamoTaskStore, RentalTables,
 };
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use platform::sqs::FifoSender;
@@ -20,6 +21,7 @@ pub struct Services {
     pub rentals: Rentals,
     pub formulas: Formulas,
     pub tasks: Tasks,
+    pub orders: Orders,
 }
 
 impl Services {
@@ -54,8 +56,28 @@ impl Services {
                 )),
             },
             tasks: Tasks {
-                store: Arc::new(DynamoTaskStore::new(dynamo, vars.table("tasks")?, outbox)),
+                store: Arc::new(DynamoTaskStore::new(
+                    dynamo.clone(),
+                    vars.table("tasks")?,
+                    outbox.clone(),
+                )),
                 group: task_group(vars)?,
+            },
+            orders: {
+                let store = Arc::new(DynamoOrderStore::new(
+                    dynamo.clone(),
+                    vars.table("orders")?,
+                    vars.table("inventory")?,
+                    outbox,
+                ));
+                Orders {
+                    store: store.clone(),
+                    inventory: store,
+                    analytics: Arc::new(DynamoOrderAnalytics::reader(
+                        dynamo,
+                        vars.table("order-analytics")?,
+                    )),
+                }
             },
         })
     }
@@ -78,6 +100,7 @@ pub use memory::InMemory;
 mod memory {
     use super::*;
     use domain::formulas::memory::InMemoryFormulaStore;
+    use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOrders};
     use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore};
     use domain::tasks::memory::InMemoryTaskStore;
     use platform::idempotency::memory::InMemoryIdempotencyStore;
@@ -92,6 +115,8 @@ mod memory {
         pub formulas: Arc<InMemoryFormulaStore>,
         pub tasks: Arc<InMemoryTaskStore>,
         pub task_group: TaskGroup,
+        pub orders: Arc<InMemoryOrders>,
+        pub order_analytics: Arc<InMemoryOrderAnalytics>,
     }
 
     impl InMemory {
@@ -109,6 +134,11 @@ mod memory {
                 tasks: Tasks {
                     store: self.tasks.clone(),
                     group: self.task_group.clone(),
+                },
+                orders: Orders {
+                    store: self.orders.clone(),
+                    inventory: self.orders.clone(),
+                    analytics: self.order_analytics.clone(),
                 },
             }
         }

@@ -137,6 +137,13 @@ pub trait EventHandler<E: Event>: Send + Sync {
     ) -> Result<(), PortError>;
 }
 
+/// Writes events that follow from an event handled (rather than from a state change of the
+/// handler's own) to the outbox, once per event id: writing one again changes nothing.
+#[async_trait]
+pub trait EventOutbox: Send + Sync {
+    async fn emit(&self, events: &[Outbound]) -> Result<(), PortError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

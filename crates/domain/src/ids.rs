@@ -122,6 +122,22 @@ impl TaskId {
     }
 }
 
+string_id!(
+    /// A food order: `ord_` and a ULID, so ids sort by placement time.
+    OrderId
+);
+
+impl OrderId {
+    pub fn from_ulid(ulid: ulid::Ulid) -> Self {
+        Self(format!("ord_{ulid}"))
+    }
+}
+
+string_id!(
+    /// A stock-keeping unit of the food inventory.
+    Sku
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod time;
 pub mod validation;
 
 pub mod formulas;
+pub mod orders;
 pub mod rentals;
 pub mod tasks;
 

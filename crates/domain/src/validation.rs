@@ -50,6 +50,17 @@ field_codes! {
     InvalidConcentration => "invalid_concentration",
     ConcentrationOutOfRange => "concentration_out_of_range",
     TotalExceeds100 => "total_exceeds_100",
+    NoItems => "no_items",
+    TooManyItems => "too_many_items",
+    DuplicateSku => "duplicate_sku",
+    InvalidQuantity => "invalid_quantity",
+    InvalidStatus => "invalid_status",
+    InvalidStock => "invalid_stock",
+    InvalidThreshold => "invalid_threshold",
+    /// An order line names a SKU the inventory does not hold (`422 unknown_sku`).
+    UnknownSku => "unknown_sku",
+    /// An order line asks for more than the SKU has left (`409 insufficient_stock`).
+    InsufficientStock => "insufficient_stock",
 }
 
 impl Serialize for FieldCode {
@@ -337,6 +348,30 @@ impl Problems {
             |s| parse(s).ok_or_else(|| format!("must be {expected}")),
             code,
         )
+    }
+
+    /// A required JSON integer within `range` (a number with a fraction, a string or a value
+    /// outside the range is refused with `code`).
+    pub fn integer(
+        &mut self,
+        field: &Field<'_, '_>,
+        range: RangeInclusive<u64>,
+        code: FieldCode,
+    ) -> Option<u64> {
+        let value = self.required(field)?;
+        match value.as_u64().filter(|n| range.contains(n)) {
+            Some(n) => Some(n),
+            None => {
+                let message = format!(
+                    "{} must be an integer from {} to {}",
+                    field.path(),
+                    range.start(),
+                    range.end()
+                );
+                self.add(field, code, message);
+                None
+            }
+        }
     }
 
     /// A required RFC 3339 time (an offset-less time is UTC).

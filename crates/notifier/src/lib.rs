@@ -8,6 +8,7 @@
 #![recursion_limit = "256"]
 
 use domain::notifications::{EffectLog, NotificationSender, SendNotification};
+use domain::orders::{LowStock, OrderStatusChanged};
 use domain::rentals::RentalCompleted;
 use platform::ConfigError;
 use platform::batch::RejectionSink;
@@ -22,7 +23,10 @@ pub const SOURCE: &str = "notifications";
 
 /// The events someone is told about: the one registration point of a flow in this function.
 pub fn registry(send: SendNotification) -> Registry {
-    Registry::new().on::<RentalCompleted>(send)
+    Registry::new()
+        .on::<RentalCompleted>(send.clone())
+        .on::<OrderStatusChanged>(send.clone())
+        .on::<LowStock>(send)
 }
 
 pub fn consumer(

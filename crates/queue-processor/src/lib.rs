@@ -9,7 +9,9 @@ mod executor;
 
 pub use executor::RecordingExecutor;
 
+use domain::events::EventOutbox;
 use domain::formulas::{FormulaSubmitted, ProcessFormula, ports::FormulaStore};
+use domain::orders::{CountOrders, OrderStatusChanged, RaiseLowStock, ports::OrderAnalyticsStore};
 use domain::rentals::{ProjectStats, RentalCompleted, ports::StatsProjection};
 use domain::tasks::ports::{TaskExecutor, TaskStore};
 use domain::tasks::{RunTask, TaskSubmitted};
@@ -17,7 +19,10 @@ use platform::ConfigError;
 use platform::batch::RejectionSink;
 use platform::config::Vars;
 use platform::consumer::{Consumer, Registry};
-use platform::dynamo::{DynamoFormulaStore, DynamoStatsProjection, DynamoTaskStore, RejectionLog};
+use platform::dynamo::{
+    DynamoFormulaStore, DynamoOrderAnalytics, DynamoOutbox, DynamoStatsProjection, DynamoTaskStore,
+    RejectionLog,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +40,9 @@ pub struct Ports {
     pub formulas: Arc<dyn FormulaStore>,
     pub tasks: Arc<dyn TaskStore>,
     pub executor: Arc<dyn TaskExecutor>,
+    pub order_analytics: Arc<dyn OrderAnalyticsStore>,
+    /// Where handlers write the events that follow from an event (low-stock alerts).
+    pub outbox: Arc<dyn EventOutbox>,
 }
 
 /// Each flow's handlers, by event type: the one registration point of a flow in this function.
@@ -47,6 +55,8 @@ pub fn registry(ports: Ports) -> Registry {
             executor: ports.executor,
             clock: chrono::Utc::now,
         })
+        .on::<OrderStatusChanged>(RaiseLowStock(ports.outbox))
+        .on::<OrderStatusChanged>(CountOrders(ports.order_analytics))
 }
 
 /// The consumer over `ports`; `max_receive_count` is the source queues' (see topology.json).
@@ -86,6 +96,12 @@ pub fn from_vars(
             vars.table("tasks")?,
         )),
         executor,
+        order_analytics: Arc::new(DynamoOrderAnalytics::new(
+            dynamo.clone(),
+            vars.table("order-analytics")?,
+            vars.table("processed")?,
+        )),
+        outbox: Arc::new(DynamoOutbox::new(dynamo.clone(), vars.table("outbox")?)),
     };
     let rejections = Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?));
     // The same file sets the queues' maxReceiveCount (CDK and the local stack alike).
@@ -100,6 +116,7 @@ pub use memory::InMemory;
 mod memory {
     use super::*;
     use domain::formulas::memory::InMemoryFormulaStore;
+    use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOutbox};
     use domain::rentals::memory::InMemoryStatsStore;
     use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 
@@ -110,6 +127,8 @@ mod memory {
         pub formulas: Arc<InMemoryFormulaStore>,
         pub tasks: Arc<InMemoryTaskStore>,
         pub executor: Arc<ScriptedExecutor>,
+        pub order_analytics: Arc<InMemoryOrderAnalytics>,
+        pub outbox: Arc<InMemoryOutbox>,
     }
 
     impl InMemory {
@@ -119,6 +138,8 @@ mod memory {
                 formulas: self.formulas.clone(),
                 tasks: self.tasks.clone(),
                 executor: self.executor.clone(),
+                order_analytics: self.order_analytics.clone(),
+                outbox: self.outbox.clone(),
             }
         }
     }

@@ -3,6 +3,7 @@
 //! methods, the body limit).
 
 pub mod formulas;
+pub mod orders;
 pub mod rentals;
 pub mod tasks;
 
@@ -19,6 +20,7 @@ pub fn router(services: Services) -> Router {
         .merge(rentals::router(services.rentals))
         .merge(formulas::router(services.formulas))
         .merge(tasks::router(services.tasks))
+        .merge(orders::router(services.orders))
         // Only matched routes: unknown paths and methods answer 404/405 before any claim.
         .route_layer(axum::middleware::from_fn_with_state(
             services.idempotency,

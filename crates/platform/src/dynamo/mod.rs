@@ -3,6 +3,7 @@
 
 mod formula_store;
 mod markers;
+mod order_store;
 mod rejections;
 mod rental_store;
 mod stats_store;
@@ -10,6 +11,7 @@ mod task_store;
 
 pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
+pub use order_store::{DynamoOrderAnalytics, DynamoOrderStore, DynamoOutbox};
 pub use rejections::{Rejection, RejectionLog};
 pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX, RentalTables};
 pub use stats_store::{DynamoStatsProjection, DynamoStatsView};
