@@ -69,6 +69,7 @@ demo: venv dynamodb-local
 	$(DEVSTACK) replay $(DEMO_EVENTS) && \
 	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)) && \
 	$(DEVSTACK) tasks $(sort $(wildcard events/demo-tasks/*.json)) && \
+	$(DEVSTACK) orders events/demo-orders/scenario.json && \
 	$(DEVSTACK) report
 
 lint:

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
 
+mod orders;
 mod submit;
 
 /// Prefix of every resource the local stack creates.
@@ -102,6 +103,10 @@ async fn main() {
         Some("replay") => replay(&args[1..]).await,
         Some("formulas") => submit::formulas(&args[1..]).await,
         Some("tasks") => submit::tasks(&args[1..]).await,
+        Some("orders") => match args.get(1) {
+            Some(file) => orders::orders(file).await,
+            None => Err(DevError::Setup("usage: devstack orders SCENARIO.json".into())),
+        },
         Some("footprint") => footprint(&args[1..]).await,
         Some("ceilings") => ceilings(&args[1..]).await,
         Some("report") => {
@@ -117,7 +122,7 @@ async fn main() {
             .await
         }
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
                 .into(),
         )),
     };

@@ -1,0 +1,167 @@
+//! `devstack orders FILE`: plays an order scenario against the running API (each step an order
+//! and the statuses it then moves through), then waits for its tracking notifications, the
+//! low-stock alerts and the analytics to catch up, and shows them.
+
+use crate::read_env;
+use devstack::{DevError, Result};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+pub async fn orders(file: &str) -> Result<()> {
+    let env = read_env()?;
+    let api = crate::env_value(&env, "API_URL")?;
+    let notify = crate::env_value(&env, "NOTIFY_URL")?;
+    let steps: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+    let http = reqwest::Client::new();
+    println!("\n== Orders through {api} ==");
+    let mut placed = Vec::new();
+    let mut skus = BTreeSet::new();
+    for step in &steps {
+        let title = step["title"].as_str().unwrap_or("");
+        for line in step["order"]["items"].as_array().into_iter().flatten() {
+            skus.extend(line["sku"].as_str().map(str::to_owned));
+        }
+        let response = http
+            .post(format!("{api}/orders"))
+            .json(&step["order"])
+            .send()
+            .await?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or_default();
+        let Some(id) = answer["order_id"].as_str() else {
+            let details: Vec<String> = answer["error"]["details"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["message"].as_str().map(str::to_owned))
+                .collect();
+            println!(
+                "  {title}\n    POST /orders → {status} {} ({})",
+                answer["error"]["code"].as_str().unwrap_or("?"),
+                details.join("; ")
+            );
+            continue;
+        };
+        println!("  {title}\n    POST /orders → {status} {id}");
+        let mut last = "placed".to_owned();
+        for next in step["then"].as_array().into_iter().flatten() {
+            let response = http
+                .patch(format!("{api}/orders/{id}/status"))
+                .json(&json!({"status": next}))
+                .send()
+                .await?;
+            let status = response.status();
+            let answer: Value = response.json().await.unwrap_or_default();
+            last = answer["status"].as_str().unwrap_or("?").to_owned();
+            println!(
+                "    PATCH status {} → {status} {last}",
+                next.as_str().unwrap_or("?")
+            );
+        }
+        placed.push((id.to_owned(), last));
+    }
+
+    println!("  inventory now:");
+    for sku in &skus {
+        let s: Value = http
+            .get(format!("{api}/inventory/{sku}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        println!(
+            "    {sku:<28} available {:>4}  threshold {:>3}{}",
+            s["available"],
+            s["low_stock_threshold"],
+            if s["low_stock"] == true { "  LOW" } else { "" }
+        );
+    }
+
+    // Every status change is one tracking notification; the consumers run asynchronously.
+    let order_ids: BTreeSet<&str> = placed.iter().map(|(id, _)| id.as_str()).collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (tracking, alerts) = loop {
+        let received: Vec<Value> = http
+            .get(format!("{notify}/v1/notify"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        // The sink lists what it received with its own metadata; a repeat is marked duplicate.
+        let all: Vec<Value> = received
+            .into_iter()
+            .filter(|r| r["duplicate"] != true)
+            .map(|r| r["body"].clone())
+            .collect();
+        let tracking: Vec<Value> = all
+            .iter()
+            .filter(|n| {
+                n["kind"] == "order_status"
+                    && n["data"]["order_id"]
+                        .as_str()
+                        .is_some_and(|id| order_ids.contains(id))
+            })
+            .cloned()
+            .collect();
+        let alerts: Vec<Value> = all
+            .iter()
+            .filter(|n| n["kind"] == "low_stock")
+            .cloned()
+            .collect();
+        let last_seen = placed.iter().all(|(id, status)| {
+            tracking.iter().any(|n| {
+                n["data"]["order_id"] == id.as_str() && n["data"]["status"] == status.as_str()
+            })
+        });
+        if (last_seen && !alerts.is_empty()) || Instant::now() > deadline {
+            break (tracking, alerts);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    println!("  tracking notifications ({}):", tracking.len());
+    for n in &tracking {
+        println!(
+            "    {:<10} {}",
+            n["user_id"].as_str().unwrap_or("?"),
+            n["message"].as_str().unwrap_or("?")
+        );
+    }
+    println!("  low-stock alerts ({}):", alerts.len());
+    for n in &alerts {
+        println!(
+            "    {:<10} {}",
+            n["user_id"].as_str().unwrap_or("?"),
+            n["message"].as_str().unwrap_or("?")
+        );
+    }
+
+    let placed_count = placed.len() as i64;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let analytics = loop {
+        let a: Value = http
+            .get(format!("{api}/analytics/orders"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let settled: i64 = a["by_status"]
+            .as_object()
+            .map_or(0, |m| m.values().filter_map(Value::as_i64).sum());
+        if (a["orders_total"].as_i64() >= Some(placed_count)
+            && settled == a["orders_total"].as_i64().unwrap_or(-1)
+            && a["by_status"]["placed"].as_i64() == Some(0))
+            || Instant::now() > deadline
+        {
+            break a;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    println!("  analytics: {analytics}");
+    if alerts.is_empty() || tracking.is_empty() {
+        return Err(DevError::Setup(
+            "the order notifications did not arrive within 90 s".into(),
+        ));
+    }
+    Ok(())
+}
