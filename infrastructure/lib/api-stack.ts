@@ -74,7 +74,7 @@ export class ApiStack extends Stack {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: config.corsAllowOrigins,
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'OPTIONS'],
         allowHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token', 'Idempotency-Key'],
       },
     });
@@ -146,6 +146,53 @@ export class ApiStack extends Stack {
       },
     });
 
+    const order = this.api.addModel('Order', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'Order',
+        type: JsonSchemaType.OBJECT,
+        required: ['customer_id', 'items'],
+        properties: {
+          customer_id: { type: JsonSchemaType.STRING },
+          items: {
+            type: JsonSchemaType.ARRAY,
+            items: {
+              type: JsonSchemaType.OBJECT,
+              required: ['sku', 'quantity'],
+              properties: {
+                sku: { type: JsonSchemaType.STRING },
+                quantity: { type: JsonSchemaType.INTEGER },
+              },
+            },
+          },
+        },
+      },
+    });
+    const statusUpdate = this.api.addModel('StatusUpdate', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'StatusUpdate',
+        type: JsonSchemaType.OBJECT,
+        required: ['status'],
+        properties: { status: { type: JsonSchemaType.STRING } },
+      },
+    });
+    const stockSetting = this.api.addModel('StockSetting', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'StockSetting',
+        type: JsonSchemaType.OBJECT,
+        required: ['available', 'low_stock_threshold'],
+        properties: {
+          available: { type: JsonSchemaType.INTEGER },
+          low_stock_threshold: { type: JsonSchemaType.INTEGER },
+        },
+      },
+    });
+
     const lambda = new LambdaIntegration(h.fn);
     const iam = { authorizationType: AuthorizationType.IAM };
     const withPath = (name: string) => ({ ...iam, requestValidator: validateParams, requestParameters: { [`method.request.path.${name}`]: true } });
@@ -168,6 +215,18 @@ export class ApiStack extends Stack {
     const tasks = this.api.root.addResource('tasks');
     tasks.addMethod('POST', lambda, withBody(task));
     tasks.addResource('{task_id}').addMethod('GET', lambda, withPath('task_id'));
+    // Orders and inventory: IAM-authorized like the other service routes (the ordering front
+    // end calls them with its own role).
+    const withPathAndBody = (name: string, model: typeof task) => ({ ...withBody(model), requestParameters: { [`method.request.path.${name}`]: true } });
+    const orders = this.api.root.addResource('orders');
+    orders.addMethod('POST', lambda, withBody(order));
+    const oneOrder = orders.addResource('{order_id}');
+    oneOrder.addMethod('GET', lambda, withPath('order_id'));
+    oneOrder.addResource('status').addMethod('PATCH', lambda, withPathAndBody('order_id', statusUpdate));
+    const stock = this.api.root.addResource('inventory').addResource('{sku}');
+    stock.addMethod('GET', lambda, withPath('sku'));
+    stock.addMethod('PUT', lambda, withPathAndBody('sku', stockSetting));
+    this.api.root.addResource('analytics').addResource('orders').addMethod('GET', lambda, iam);
     // Everything else reaches the router, which answers 404/405 in the API's error shape.
     this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: iam });
 

@@ -55,6 +55,25 @@ describe('API stack', () => {
     });
   });
 
+  it('routes orders, inventory and analytics explicitly, IAM-signed, bodies checked against their models', () => {
+    const post = method('POST', 'orders');
+    assert.ok(post.RequestValidatorId && post.RequestModels['application/json']);
+    const patch = method('PATCH', 'status');
+    assert.equal(patch.AuthorizationType, 'AWS_IAM');
+    assert.equal(patch.RequestParameters['method.request.path.order_id'], true);
+    assert.ok(patch.RequestModels['application/json']);
+    const put = method('PUT', '{sku}');
+    assert.equal(put.RequestParameters['method.request.path.sku'], true);
+    assert.ok(put.RequestModels['application/json']);
+    assert.equal(method('GET', '{sku}').AuthorizationType, 'AWS_IAM');
+    assert.equal(method('GET', '{order_id}').RequestParameters['method.request.path.order_id'], true);
+    const analytics = Object.entries(t.findResources('AWS::ApiGateway::Resource')).find(([, r]) => r.Properties.PathPart === 'analytics')?.[0];
+    assert.ok(analytics, 'an analytics resource');
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ title: 'Order', required: ['customer_id', 'items'] }),
+    });
+  });
+
   it('throttles, logs access and traces the stage; binds a usage plan with quota', () => {
     const { rateLimit, burstLimit } = CONFIGS.dev.apiThrottle;
     t.hasResourceProperties('AWS::ApiGateway::Stage', {
