@@ -166,6 +166,27 @@ fn demo_formulas_are_valid_except_the_invalid_one() {
 }
 
 #[test]
+fn the_demo_order_scenario_places_valid_orders_and_moves_them_along_the_lifecycle() {
+    for f in files("demo-orders") {
+        let steps = json(&f);
+        for step in steps.as_array().unwrap() {
+            domain::orders::NewOrder::from_json(&step["order"])
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let mut status = domain::orders::OrderStatus::Placed;
+            for next in step["then"].as_array().into_iter().flatten() {
+                let next = domain::orders::OrderStatus::parse(next.as_str().unwrap()).unwrap();
+                assert!(
+                    status.next().contains(&next),
+                    "{}: {status} → {next}",
+                    f.display()
+                );
+                status = next;
+            }
+        }
+    }
+}
+
+#[test]
 fn demo_tasks_are_valid_except_the_invalid_one() {
     for f in files("demo-tasks") {
         let result = NewTask::from_json(&json(&f));

@@ -10,6 +10,8 @@ use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::formulas::NewFormula;
+use domain::ids::Sku;
+use domain::orders::StockLevel;
 use domain::rentals::ReturnScan;
 use domain::tasks::NewTask;
 use serde_json::{Value, json};
@@ -53,16 +55,17 @@ fn validation(c: &mut Criterion) {
     });
 }
 
-/// `POST path` through the router on fresh in-memory ports, each iteration with the body
-/// `body(n)` for a new `n`; every request must be accepted.
+/// `POST path` through the router on `services`, each iteration with the body `body(n)` for a
+/// new `n`; every request must be answered `accepted`.
 fn bench_post(
     c: &mut Criterion,
     rt: &tokio::runtime::Runtime,
-    path: &'static str,
+    (path, accepted): (&'static str, u16),
+    services: api_handler::Services,
     body: impl Fn(u64) -> Value,
 ) {
     // Built once, as the function builds it at cold start; a clone shares it.
-    let app = router(services());
+    let app = router(services);
     let counter = AtomicU64::new(0);
     c.bench_function(
         &format!("POST {path} through the router (in-memory ports)"),
@@ -75,7 +78,7 @@ fn bench_post(
                     ))
                     .unwrap();
                 let app = app.clone();
-                async move { assert_eq!(app.oneshot(request).await.unwrap().status(), 202) }
+                async move { assert_eq!(app.oneshot(request).await.unwrap().status(), accepted) }
             })
         },
     );
@@ -88,16 +91,30 @@ fn post_through_router(c: &mut Criterion) {
         .build()
         .unwrap();
     // A new make-up each time: the accepted path, not the duplicate one.
-    bench_post(c, &rt, "/formulas", |n| {
+    bench_post(c, &rt, ("/formulas", 202), services(), |n| {
         let mut body = formula(n);
         body["materials"][9]["name"] = json!(format!("Unique {n}"));
         body
     });
-    bench_post(c, &rt, "/tasks", task);
-    bench_post(c, &rt, "/rentals/returns", |n| {
+    bench_post(c, &rt, ("/tasks", 202), services(), task);
+    bench_post(c, &rt, ("/rentals/returns", 202), services(), |n| {
         json!({"timestamp": format!("2025-02-10T11:00:00.{:03}Z", n % 1000),
                "location_id": format!("loc-{n}"), "user_qr_data": "dHBnX3UwMDAx",
                "asset_qr_data": "dHBnX2EwMDAwMQ=="})
+    });
+    // Two lines from a stock that does not run out: the stock read, both deductions, the order
+    // and its event.
+    let memory = InMemory::default();
+    for sku in ["ec_sku_burger_classic", "ec_sku_fries_regular"] {
+        memory.orders.put_level(StockLevel {
+            sku: Sku::parse(sku).unwrap(),
+            available: u32::MAX,
+            low_stock_threshold: 20,
+        });
+    }
+    bench_post(c, &rt, ("/orders", 201), memory.services(), |n| {
+        json!({"customer_id": format!("ec_c{:04}", n % 1000), "items": [
+            {"sku": "ec_sku_burger_classic", "quantity": 2}, {"sku": "ec_sku_fries_regular", "quantity": 1}]})
     });
 }
 

@@ -23,6 +23,8 @@ const ASSETS: u32 = 50;
 
 pub struct Ctx {
     pub api: String,
+    /// The order flow's run: its hot SKU and the stock and analytics it started from.
+    pub orders: crate::orders::OrdersRun,
     pub auth: Auth,
     pub recorder: Recorder,
     /// Makes this run's bodies differ from every other run's.
@@ -36,18 +38,19 @@ impl Ctx {
             api: api.trim_end_matches('/').to_owned(),
             auth,
             recorder: Recorder::default(),
+            orders: crate::orders::OrdersRun::default(),
             run: format!("{:08x}", fastrand::u32(..)),
             counter: AtomicU64::new(0),
         }
     }
 
-    fn next(&self) -> u64 {
+    pub(crate) fn next(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 }
 
 /// The scenarios `make load` knows, by name.
-pub const SCENARIOS: &[&str] = &["reads", "returns", "tasks", "formulas", "mixed"];
+pub const SCENARIOS: &[&str] = &["reads", "returns", "tasks", "formulas", "orders", "mixed"];
 
 /// The goose scenarios for `name`; `mixed` is every flow at once, weighted like a day's
 /// traffic (reads most).
@@ -57,6 +60,7 @@ pub fn scenarios(name: &str, ctx: &Arc<Ctx>) -> Result<Vec<Scenario>, String> {
             "reads" => transaction(ctx, "read a user's rentals and stats", read),
             "returns" => transaction(ctx, "POST /rentals/returns", post_return),
             "tasks" => transaction(ctx, "POST /tasks", post_task),
+            "orders" => transaction(ctx, "an order client's step", crate::orders::step),
             _ => transaction(ctx, "POST /formulas", post_formula),
         };
         Scenario::new(flow)
@@ -65,12 +69,13 @@ pub fn scenarios(name: &str, ctx: &Arc<Ctx>) -> Result<Vec<Scenario>, String> {
             .map_err(|e| e.to_string())
     };
     match name {
-        "reads" | "returns" | "tasks" | "formulas" => Ok(vec![one(name, 1)?]),
+        "reads" | "returns" | "tasks" | "formulas" | "orders" => Ok(vec![one(name, 1)?]),
         "mixed" => Ok(vec![
             one("reads", 5)?,
             one("returns", 2)?,
             one("tasks", 2)?,
             one("formulas", 1)?,
+            one("orders", 3)?,
         ]),
         other => Err(format!(
             "unknown scenario {other}: one of {}",
@@ -79,7 +84,7 @@ pub fn scenarios(name: &str, ctx: &Arc<Ctx>) -> Result<Vec<Scenario>, String> {
     }
 }
 
-type StepFuture<'a> =
+pub(crate) type StepFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = TransactionResult> + Send + 'a>>;
 type Step = for<'a> fn(&'a mut GooseUser, Arc<Ctx>) -> StepFuture<'a>;
 
@@ -91,7 +96,7 @@ fn transaction(ctx: &Arc<Ctx>, name: &str, step: Step) -> Transaction {
 
 /// One request with the body, headers and authentication it needs; the answer's status and
 /// JSON body when it came.
-async fn call(
+pub(crate) async fn call(
     user: &mut GooseUser,
     ctx: &Ctx,
     method: GooseMethod,
@@ -104,16 +109,21 @@ async fn call(
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
     let (verb, mut builder) = match method {
         GooseMethod::Post => ("POST", user.client.post(&url)),
+        GooseMethod::Patch => ("PATCH", user.client.patch(&url)),
+        GooseMethod::Put => ("PUT", user.client.put(&url)),
         _ => ("GET", user.client.get(&url)),
     };
     if body.is_some() {
         builder = builder
             .header("content-type", "application/json")
-            .header(
-                "idempotency-key",
-                format!("load-{}-{}", ctx.run, ctx.next()),
-            )
             .body(bytes.clone());
+    }
+    // Only POSTs take an Idempotency-Key.
+    if verb == "POST" {
+        builder = builder.header(
+            "idempotency-key",
+            format!("load-{}-{}", ctx.run, ctx.next()),
+        );
     }
     // A request that cannot be signed is the run's configuration error, reported once.
     let headers = ctx

@@ -165,6 +165,7 @@ pub async fn check(ctx: &Ctx, settle: Duration) -> Vec<Check> {
         });
         checks.push(task_order(&tasks, &settled));
     }
+    checks.extend(crate::orders::check(ctx, &http, settle).await);
     checks
 }
 

@@ -10,6 +10,7 @@ mod auth;
 mod flows;
 mod hops;
 mod invariants;
+mod orders;
 mod record;
 mod report;
 
@@ -26,7 +27,7 @@ use std::time::Duration;
     about = "Load scenarios per flow, with invariants checked afterwards"
 )]
 struct Cli {
-    /// reads | returns | tasks | formulas | mixed
+    /// reads | returns | tasks | formulas | orders | mixed
     scenario: String,
     /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
     #[arg(long, env = "API_KEY")]
@@ -95,6 +96,9 @@ async fn run(cli: Cli) -> Result<bool, String> {
         GooseAttack::initialize_with_config(cli.goose.clone()).map_err(|e| e.to_string())?;
     for scenario in flows::scenarios(&cli.scenario, &ctx)? {
         attack = attack.register_scenario(scenario);
+    }
+    if matches!(cli.scenario.as_str(), "orders" | "mixed") {
+        orders::setup(&ctx).await?;
     }
     let report = dir.join("goose.html");
     let local = is_local(&api);

@@ -43,6 +43,15 @@ pub enum Accepted {
         client: usize,
         nth: u64,
     },
+    /// A placed order and its lines (SKU, units).
+    Order {
+        id: String,
+        lines: Vec<(String, u32)>,
+    },
+    /// A placement whose outcome is unknown (no answer, or a 5xx): it may hold these units.
+    MaybeOrder {
+        lines: Vec<(String, u32)>,
+    },
 }
 
 pub struct Recorder {
