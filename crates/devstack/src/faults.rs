@@ -131,8 +131,13 @@ impl FaultProxy {
         }
     }
 
+    /// DynamoDB's calls (all `POST /`) pass through; `GET /faults` answers what was injected so
+    /// far, so a load run can report the conflicts its requests met.
     pub fn router(self: Arc<Self>) -> Router {
-        Router::new().fallback(handle).with_state(self)
+        Router::new()
+            .route("/faults", axum::routing::get(counts))
+            .fallback(handle)
+            .with_state(self)
     }
 
     fn choose(&self, operation: &str) -> Option<Fault> {
@@ -168,6 +173,10 @@ const DATA_PLANE: &[&str] = &[
     "TransactWriteItems",
     "TransactGetItems",
 ];
+
+async fn counts(State(proxy): State<Arc<FaultProxy>>) -> axum::Json<FaultCounts> {
+    axum::Json(proxy.counts())
+}
 
 /// Serves `proxy` on `listener` until the task is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, proxy: Arc<FaultProxy>) {

@@ -306,6 +306,7 @@ async fn serve() -> Result<()> {
     let sdk = sdk_config(&endpoints).await;
     // The functions reach DynamoDB through the fault injector when faults are asked for; the
     // stack's own tooling (seed, reset, report) never does.
+    let mut faults_url = None;
     let functions_endpoints = match Faults::from_env()? {
         Some(faults) => {
             let proxy = FaultProxy::new(&dynamodb.endpoint, faults, seed_from_clock());
@@ -313,6 +314,7 @@ async fn serve() -> Result<()> {
             let url = format!("http://{}", listener.local_addr()?);
             info!(?faults, %url, "injecting DynamoDB faults for the functions");
             tokio::spawn(devstack::faults::serve(listener, proxy));
+            faults_url = Some(format!("{url}/faults"));
             Endpoints {
                 dynamodb: url,
                 ..endpoints.clone()
@@ -397,6 +399,8 @@ async fn serve() -> Result<()> {
         ),
         ("NOTIFY_URL", notify_url),
         ("LAMBDA_RUNTIME_URL", lambda_url),
+        // What the fault injector has injected (empty when faults are off).
+        ("DEVSTACK_FAULTS_URL", faults_url.unwrap_or_default()),
         ("AWS_REGION", provision::REGION.to_owned()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),

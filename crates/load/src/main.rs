@@ -39,6 +39,10 @@ struct Cli {
     /// How long accepted work may take to be done after the load stops.
     #[arg(long, default_value_t = 180)]
     settle_secs: u64,
+    /// The share of requests (0.005 = 0.5 %) that may end in a transport error, a timeout or a
+    /// 5xx for the run to pass; 0 (the default) allows none.
+    #[arg(long, default_value_t = 0.0)]
+    error_budget: f64,
     /// Measure only (for a target that processes nothing, such as the router alone).
     #[arg(long)]
     skip_invariants: bool,
@@ -102,6 +106,11 @@ async fn run(cli: Cli) -> Result<bool, String> {
     }
     let report = dir.join("goose.html");
     let local = is_local(&api);
+    let faults_url = local.then(injected_faults_url).flatten();
+    let faults_before = match &faults_url {
+        Some(url) => fault_counts(url).await,
+        None => None,
+    };
     let before = local.then(hops::Snapshot::take);
     let goose_error = |e: GooseError| e.to_string();
     attack
@@ -145,6 +154,19 @@ async fn run(cli: Cli) -> Result<bool, String> {
     };
     let mut summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
     summary.hops = cpu;
+    summary.error_budget = cli.error_budget;
+    if let (Some(url), Some(before)) = (&faults_url, faults_before) {
+        summary.injected_faults = fault_counts(url).await.map(|after| {
+            let d = |k: &str| {
+                after[k]
+                    .as_u64()
+                    .unwrap_or(0)
+                    .saturating_sub(before[k].as_u64().unwrap_or(0))
+            };
+            serde_json::json!({"conflicts": d("conflicts"), "throttles": d("throttles"),
+                               "server_errors": d("server_errors"), "forwarded": d("forwarded")})
+        });
+    }
     let title = format!("{} against {api}: latency per second", cli.scenario);
     let write = |name: &str, text: String| {
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
@@ -168,9 +190,26 @@ async fn run(cli: Cli) -> Result<bool, String> {
             hops::render(&summary.hops)
         );
     }
+    if let Some(f) = &summary.injected_faults {
+        println!("injected into DynamoDB calls during the run (the functions retried each): {f}");
+    }
     println!("{}", summary.line());
     println!("report: {}", dir.display());
     Ok(summary.passed())
+}
+
+/// The local stack's fault injector, when it runs (`DEVSTACK_DYNAMODB_FAULTS`).
+fn injected_faults_url() -> Option<String> {
+    std::fs::read_to_string(".devstack/env")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("DEVSTACK_FAULTS_URL="))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+async fn fault_counts(url: &str) -> Option<serde_json::Value> {
+    reqwest::get(url).await.ok()?.json().await.ok()
 }
 
 #[tokio::main]

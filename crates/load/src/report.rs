@@ -28,6 +28,11 @@ pub struct Summary {
     /// CPU per hop of the local stack (empty against a deployed API).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hops: Vec<crate::hops::HopCpu>,
+    /// What the local stack's DynamoDB fault injector injected during the attack, when on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected_faults: Option<serde_json::Value>,
+    /// The share of requests that may fail (transport, timeout, 5xx) for the run to pass.
+    pub error_budget: f64,
 }
 
 /// The value below which `q` of the sorted values lie (nearest rank).
@@ -93,6 +98,8 @@ impl Summary {
             statuses,
             invariants,
             hops: Vec::new(),
+            injected_faults: None,
+            error_budget: 0.0,
         }
     }
 
@@ -105,7 +112,13 @@ impl Summary {
     }
 
     pub fn passed(&self) -> bool {
-        self.requests > 0 && self.hard_errors() == 0 && self.invariants.iter().all(Check::passed)
+        let hard = self.hard_errors() as f64;
+        let within_budget = if self.error_budget > 0.0 {
+            hard < self.error_budget * self.requests as f64
+        } else {
+            hard == 0.0
+        };
+        self.requests > 0 && within_budget && self.invariants.iter().all(Check::passed)
     }
 
     /// The run in one line.
