@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The binaries first: the local-stack test runs `devstack serve`, which runs the functions.
-cargo build --workspace --bins --quiet
+# Built together with the tests, so that they are built once, with the features the tests
+# unify (dev-dependencies included); `cargo test` below then finds everything up to date.
+cargo build --workspace --all-targets --quiet
 cargo test --workspace "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 totals=$(grep -E '^test result:' "$log" | awk '{p += $4; f += $6} END {printf "%d passed, %d failed", p, f}')

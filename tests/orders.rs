@@ -283,7 +283,7 @@ async fn one_alert_per_crossing_under_concurrency_and_a_restock_re_arms_it() {
     let stack = Arc::new(TestStack::start().await);
     let sku = "ec_sku_drink_cola";
     set_stock(&stack, sku, 12, 5).await;
-    // 12 → 0 in one-unit steps, ten at a time: 5 → 4 crosses once.
+    // 12 → 0 in one-unit steps, all twelve at once: 5 → 4 crosses once.
     let answers = concurrent_orders(&stack, sku, 12, "cross-a").await;
     assert!(
         answers.iter().all(|(s, _)| *s == StatusCode::CREATED),

@@ -68,7 +68,7 @@ impl OrderStore for InMemoryOrders {
         }
         let all_hold = moves
             .iter()
-            .all(|m| s.stock.get(&m.sku).is_some_and(|l| holds(m, l.available)));
+            .all(|m| s.stock.get(&m.sku).is_some_and(|l| holds(m, l)));
         if !all_hold {
             return Ok(false);
         }

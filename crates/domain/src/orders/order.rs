@@ -46,11 +46,6 @@ impl OrderStatus {
             Self::Delivered | Self::Cancelled => &[],
         }
     }
-
-    /// Whether the order's units are out of stock on its account.
-    pub fn holds_stock(self) -> bool {
-        self != Self::Cancelled
-    }
 }
 
 impl std::fmt::Display for OrderStatus {
@@ -146,10 +141,6 @@ impl Order {
         });
         next.version += 1;
         Transition::Changed(next)
-    }
-
-    pub fn units(&self) -> u64 {
-        self.items.iter().map(|l| u64::from(l.quantity)).sum()
     }
 }
 

@@ -48,16 +48,13 @@ pub async fn place_order(
         };
         let low_stock = moves
             .iter()
-            .filter_map(|m| {
-                let available = m.crossing_level()?;
-                let super::Expect::Crosses { threshold, .. } = m.expect else {
-                    return None;
-                };
-                Some(LowStockCrossing {
+            .filter_map(|m| match m.expect {
+                super::Expect::Crosses { from, threshold } => Some(LowStockCrossing {
                     sku: m.sku.clone(),
-                    available,
+                    available: from - m.quantity,
                     threshold,
-                })
+                }),
+                _ => None,
             })
             .collect();
         let event = OrderStatusChanged::of(None, &order, low_stock).outbound(order.version)?;

@@ -44,16 +44,6 @@ pub struct StockMove {
     pub expect: Expect,
 }
 
-impl StockMove {
-    /// The level after the move, when the move knows it (a crossing does).
-    pub fn crossing_level(&self) -> Option<u32> {
-        match self.expect {
-            Expect::Crosses { from, .. } => Some(from - self.quantity),
-            _ => None,
-        }
-    }
-}
-
 /// A line asking for more than is left.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortage {
@@ -122,17 +112,19 @@ pub fn plan_stock(lines: &[OrderLine], levels: &[StockLevel]) -> StockPlan {
     }
 }
 
-/// Whether `available` satisfies a move's condition: the rule a store writes, in one place for
-/// the in-memory store and the tests of the DynamoDB one.
-pub fn holds(m: &StockMove, available: u32) -> bool {
-    let q = m.quantity;
-    match m.expect {
-        Expect::StaysAtOrAbove { threshold } => {
-            u64::from(available) >= u64::from(q) + u64::from(threshold)
-        }
-        Expect::Crosses { from, .. } => available == from,
-        Expect::StaysBelow { threshold } => available >= q && available < threshold,
-    }
+/// Whether a SKU's current level satisfies a move's condition: the condition the DynamoDB
+/// adapter writes (range and threshold), stated once for the in-memory store.
+pub fn holds(m: &StockMove, level: &StockLevel) -> bool {
+    let (q, available) = (m.quantity, level.available);
+    let (in_range, threshold) = match m.expect {
+        Expect::StaysAtOrAbove { threshold } => (
+            u64::from(available) >= u64::from(q) + u64::from(threshold),
+            threshold,
+        ),
+        Expect::Crosses { from, threshold } => (available == from, threshold),
+        Expect::StaysBelow { threshold } => (available >= q && available < threshold, threshold),
+    };
+    in_range && level.low_stock_threshold == threshold
 }
 
 #[cfg(test)]
@@ -214,10 +206,11 @@ mod tests {
             }
             let StockPlan::Take(moves) = plan else { panic!() };
             let m = &moves[0];
-            prop_assert!(holds(m, available));
+            prop_assert!(holds(m, &level("a", available, threshold)));
+            prop_assert!(!holds(m, &level("a", available, threshold + 1)), "a changed threshold fails it");
             let crosses = available >= threshold && available - q < threshold;
-            prop_assert_eq!(m.crossing_level().is_some(), crosses);
-            if holds(m, other) {
+            prop_assert_eq!(matches!(m.expect, Expect::Crosses { .. }), crosses);
+            if holds(m, &level("a", other, threshold)) {
                 // Writing under the same condition at another level gives the same verdict.
                 let same = plan_stock(&[line("a", q)], &[level("a", other, threshold)]);
                 let StockPlan::Take(again) = same else { panic!("{other} holds but is short") };

@@ -55,6 +55,25 @@ pub(crate) fn ttl_in_days(days: i64) -> AttributeValue {
     )
 }
 
+/// How long an applied-event marker is kept; far longer than any redelivery window.
+const MARKER_TTL_DAYS: i64 = 30;
+
+/// The marker item `key` in `table`, conditioned on its absence: in the transaction that applies
+/// an event, so that the transaction fails at this item when the event was applied before.
+pub(crate) fn marker_put(
+    table: &str,
+    key: String,
+) -> Result<aws_sdk_dynamodb::types::Put, PortError> {
+    aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .item("key", s(key))
+        .item("expires_at", ttl_in_days(MARKER_TTL_DAYS))
+        .condition_expression("attribute_not_exists(#k)")
+        .expression_attribute_names("#k", "key")
+        .build()
+        .map_err(|e| crate::aws::data_error("Put", e))
+}
+
 pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }

@@ -1,4 +1,4 @@
-use super::{Item, OutboxTable, Transaction, n, s, transact, ttl_in_days};
+use super::{Item, OutboxTable, Transaction, marker_put, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
@@ -206,8 +206,10 @@ impl OrderStore for DynamoOrderStore {
         match transact(&self.client, items).await? {
             Transaction::Committed => Ok(true),
             t if t.failed_at(0) => Ok(false),
+            // The order's version held, so what failed is a restocked SKU that no longer exists
+            // (or the event row, which only this version writes).
             t => Err(PortError::Permanent(format!(
-                "order {}: a SKU to restock is missing ({t:?})",
+                "order {}: a condition other than its version failed ({t:?}): a SKU to restock is missing",
                 next.order_id
             ))),
         }
@@ -247,13 +249,17 @@ impl Inventory for DynamoOrderStore {
     }
 }
 
-/// The key of the one analytics item.
-const ANALYTICS_KEY: &str = "orders";
-/// How long an applied-event marker is kept; far longer than any redelivery window.
-const MARKER_TTL_DAYS: i64 = 30;
+/// The counters are spread over this many items (`orders#0` …), an event's delta going to the
+/// one its id hashes to: every order event updates the counts, and concurrent consumers writing
+/// one item would meet in `TransactionConflict`s and share one item's write ceiling.
+pub const ANALYTICS_SHARDS: u32 = 8;
 
-/// Order analytics: counters on one item, each event added in one transaction with a marker
-/// keyed by its id, so a redelivered event adds nothing.
+fn analytics_key(shard: u32) -> String {
+    format!("orders#{shard}")
+}
+
+/// Order analytics: counters on [`ANALYTICS_SHARDS`] items summed on read, each event added in
+/// one transaction with a marker keyed by its id, so a redelivered event adds nothing.
 #[derive(Clone)]
 pub struct DynamoOrderAnalytics {
     client: Client,
@@ -288,17 +294,17 @@ impl OrderAnalyticsStore for DynamoOrderAnalytics {
         let markers = self.markers.as_deref().ok_or_else(|| {
             PortError::Permanent("this analytics store only reads: it has no markers table".into())
         })?;
-        let marker = Put::builder()
-            .table_name(markers)
-            .item("key", s(format!("order-analytics#{event_id}")))
-            .item("expires_at", ttl_in_days(MARKER_TTL_DAYS))
-            .condition_expression("attribute_not_exists(#k)")
-            .expression_attribute_names("#k", "key")
-            .build()
-            .map_err(|e| data_error("Put", e))?;
+        let marker = marker_put(markers, format!("order-analytics#{event_id}"))?;
+        // The id is a hash already: its last hex digits pick the shard evenly.
+        let shard = u32::from_str_radix(
+            &event_id.as_str()[event_id.as_str().len().saturating_sub(4)..],
+            16,
+        )
+        .unwrap_or(0)
+            % ANALYTICS_SHARDS;
         let mut update = Update::builder()
             .table_name(&self.table)
-            .key("key", s(ANALYTICS_KEY));
+            .key("key", s(analytics_key(shard)));
         let mut adds = Vec::new();
         for (i, (name, amount)) in delta.counters.iter().enumerate() {
             adds.push(format!("#c{i} :v{i}"));
@@ -319,21 +325,39 @@ impl OrderAnalyticsStore for DynamoOrderAnalytics {
 
     #[instrument(skip(self))]
     async fn get(&self) -> Result<OrderAnalytics, PortError> {
+        let keys: Vec<Item> = (0..ANALYTICS_SHARDS)
+            .map(|i| Item::from([("key".to_owned(), s(analytics_key(i)))]))
+            .collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| data_error("KeysAndAttributes", e))?;
         let out = self
             .client
-            .get_item()
-            .table_name(&self.table)
-            .key("key", s(ANALYTICS_KEY))
-            .consistent_read(true)
+            .batch_get_item()
+            .request_items(&self.table, request)
             .send()
             .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        let counters: BTreeMap<String, i64> = out
-            .item
+            .map_err(|e| sdk_error("BatchGetItem", e))?;
+        if out.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
+            return Err(PortError::Retryable(
+                "BatchGetItem left analytics shards unread".into(),
+            ));
+        }
+        let mut counters: BTreeMap<String, i64> = BTreeMap::new();
+        for item in out
+            .responses
             .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v.as_n().ok()?.parse().ok()?)))
-            .collect();
+            .remove(&self.table)
+            .unwrap_or_default()
+        {
+            for (k, v) in item {
+                if let Some(amount) = v.as_n().ok().and_then(|v| v.parse::<i64>().ok()) {
+                    *counters.entry(k).or_default() += amount;
+                }
+            }
+        }
         Ok(OrderAnalytics::from_counters(&counters))
     }
 }

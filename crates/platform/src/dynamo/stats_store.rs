@@ -1,17 +1,14 @@
-use super::{Transaction, n, s, transact, ttl_in_days};
+use super::{Transaction, marker_put, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{EventId, UserId};
 use domain::rentals::ports::{StatsProjection, StatsView};
 use domain::rentals::stats::{StatsDelta, UserStats};
 use domain::time::format_time;
 use tracing::instrument;
-
-/// How long an applied-event marker is kept; far longer than any redelivery window.
-const MARKER_TTL_DAYS: i64 = 30;
 
 /// User stats in DynamoDB. Each event is applied in one transaction with a marker item keyed by
 /// the event id, so a redelivered event changes nothing.
@@ -40,14 +37,7 @@ impl DynamoStatsProjection {
 impl StatsProjection for DynamoStatsProjection {
     #[instrument(skip_all, fields(event_id = %event_id, user_id = %delta.user_id))]
     async fn apply(&self, event_id: &EventId, delta: &StatsDelta) -> Result<bool, PortError> {
-        let marker = Put::builder()
-            .table_name(&self.markers_table)
-            .item("key", s(format!("stats#{event_id}")))
-            .item("expires_at", ttl_in_days(MARKER_TTL_DAYS))
-            .condition_expression("attribute_not_exists(#k)")
-            .expression_attribute_names("#k", "key")
-            .build()
-            .map_err(|e| data_error("Put", e))?;
+        let marker = marker_put(&self.markers_table, format!("stats#{event_id}"))?;
         let update = Update::builder()
             .table_name(&self.stats_table)
             .key("user_id", s(delta.user_id.as_str()))
