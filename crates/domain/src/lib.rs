@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod time;
 pub mod validation;
 
+pub mod fitness;
 pub mod formulas;
 pub mod orders;
 pub mod rentals;

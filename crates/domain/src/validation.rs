@@ -196,6 +196,11 @@ pub struct Obj<'v, 'p> {
 }
 
 impl<'v, 'p> Obj<'v, 'p> {
+    /// The object's own map, for a reader that picks its fields by a name it learns at run time.
+    pub fn map_ref(&self) -> &'v Map<String, Value> {
+        self.map
+    }
+
     pub fn field(&self, name: &'static str) -> Field<'v, 'p> {
         Field {
             value: self.map.get(name),
