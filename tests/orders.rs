@@ -91,6 +91,25 @@ fn low_stock_alerts(stack: &TestStack, sku: &str) -> usize {
         .count()
 }
 
+/// Runs the consumers until the analytics count `orders` orders and `sku` has had an alert.
+async fn pump_until_counted(
+    stack: &Arc<TestStack>,
+    functions: &Arc<integration_tests::Functions>,
+    orders: i64,
+    sku: &'static str,
+) {
+    let s = stack.clone();
+    stack
+        .pump_until(functions, Duration::from_secs(60), move || {
+            let s = s.clone();
+            async move {
+                let (_, a) = s.api("GET", "/analytics/orders", None).await;
+                a["orders_total"] == orders && low_stock_alerts(&s, sku) >= 1
+            }
+        })
+        .await;
+}
+
 /// `faults(true)` switches injected faults on for the placements, `faults(false)` off again, so
 /// that the checks read what happened without being throttled themselves.
 async fn forty_orders_for_five_units(stack: Arc<TestStack>, faults: impl Fn(bool)) {
@@ -124,16 +143,7 @@ async fn forty_orders_for_five_units(stack: Arc<TestStack>, faults: impl Fn(bool
 
     // 5 → 0 crosses the threshold of 2 once, whichever order did it.
     let functions = stack.functions();
-    let s = stack.clone();
-    stack
-        .pump_until(&functions, Duration::from_secs(60), move || {
-            let s = s.clone();
-            async move {
-                let (_, a) = s.api("GET", "/analytics/orders", None).await;
-                a["orders_total"] == 5 && low_stock_alerts(&s, "ec_sku_special_limited") >= 1
-            }
-        })
-        .await;
+    pump_until_counted(&stack, &functions, 5, sku).await;
     assert_eq!(low_stock_alerts(&stack, sku), 1);
     let (_, a) = stack.api("GET", "/analytics/orders", None).await;
     assert_eq!(
@@ -290,16 +300,7 @@ async fn one_alert_per_crossing_under_concurrency_and_a_restock_re_arms_it() {
         "{answers:?}"
     );
     let functions = stack.functions();
-    let s = stack.clone();
-    stack
-        .pump_until(&functions, Duration::from_secs(60), move || {
-            let s = s.clone();
-            async move {
-                let (_, a) = s.api("GET", "/analytics/orders", None).await;
-                a["orders_total"] == 12 && low_stock_alerts(&s, "ec_sku_drink_cola") >= 1
-            }
-        })
-        .await;
+    pump_until_counted(&stack, &functions, 12, sku).await;
     assert_eq!(low_stock_alerts(&stack, sku), 1);
 
     // A restock above the threshold re-arms it; the next crossing alerts again.

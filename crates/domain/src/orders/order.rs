@@ -149,19 +149,24 @@ pub(crate) mod tests {
     use super::*;
     use crate::time::parse_event_time;
 
+    /// Customer `ec_c0001`'s order of `lines` (SKU, units).
+    pub(crate) fn new_order(lines: &[(&str, u32)]) -> NewOrder {
+        NewOrder {
+            customer_id: UserId::parse("ec_c0001").unwrap(),
+            items: lines
+                .iter()
+                .map(|(sku, quantity)| OrderLine {
+                    sku: Sku::parse(*sku).unwrap(),
+                    quantity: *quantity,
+                })
+                .collect(),
+        }
+    }
+
     pub(crate) fn order(lines: &[(&str, u32)]) -> Order {
         Order::placed(
             OrderId::parse("ord_1").unwrap(),
-            NewOrder {
-                customer_id: UserId::parse("ec_c0001").unwrap(),
-                items: lines
-                    .iter()
-                    .map(|(sku, quantity)| OrderLine {
-                        sku: Sku::parse(*sku).unwrap(),
-                        quantity: *quantity,
-                    })
-                    .collect(),
-            },
+            new_order(lines),
             parse_event_time("2026-12-01T12:00:00Z").unwrap(),
         )
     }

@@ -105,9 +105,9 @@ pub async fn change_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::UserId;
+    use crate::orders::StockLevel;
     use crate::orders::memory::InMemoryOrders;
-    use crate::orders::{OrderLine, StockLevel};
+    use crate::orders::order::tests::new_order as new;
     use crate::time::parse_event_time;
 
     fn at() -> DateTime<Utc> {
@@ -124,19 +124,6 @@ mod tests {
             });
         }
         s
-    }
-
-    fn new(lines: &[(&str, u32)]) -> NewOrder {
-        NewOrder {
-            customer_id: UserId::parse("ec_c0001").unwrap(),
-            items: lines
-                .iter()
-                .map(|(sku, quantity)| OrderLine {
-                    sku: Sku::parse(*sku).unwrap(),
-                    quantity: *quantity,
-                })
-                .collect(),
-        }
     }
 
     fn id(n: u32) -> OrderId {

@@ -55,6 +55,26 @@ pub(crate) fn ttl_in_days(days: i64) -> AttributeValue {
     )
 }
 
+/// The item `key_name = key` of `table` as `T` (strongly consistent), `None` when absent.
+pub(crate) async fn consistent_get<T: serde::de::DeserializeOwned>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key_name: &str,
+    key: &str,
+) -> Result<Option<T>, PortError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key(key_name, s(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| crate::aws::sdk_error("GetItem", e))?;
+    out.item
+        .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(table, e)))
+        .transpose()
+}
+
 /// How long an applied-event marker is kept; far longer than any redelivery window.
 const MARKER_TTL_DAYS: i64 = 30;
 

@@ -1,4 +1,4 @@
-use super::{Item, OutboxTable, Transaction, marker_put, n, s, transact};
+use super::{Item, OutboxTable, Transaction, consistent_get, marker_put, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
@@ -172,18 +172,7 @@ impl OrderStore for DynamoOrderStore {
 
     #[instrument(skip(self))]
     async fn get(&self, id: &OrderId) -> Result<Option<Order>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.orders)
-            .key("order_id", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(&self.orders, e)))
-            .transpose()
+        consistent_get(&self.client, &self.orders, "order_id", id.as_str()).await
     }
 
     #[instrument(skip_all, fields(order_id = %next.order_id, status = %next.status))]
@@ -220,16 +209,7 @@ impl OrderStore for DynamoOrderStore {
 impl Inventory for DynamoOrderStore {
     #[instrument(skip(self))]
     async fn get(&self, sku: &Sku) -> Result<Option<StockLevel>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.inventory)
-            .key("sku", s(sku.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        out.item.map(|i| level(i, &self.inventory)).transpose()
+        consistent_get(&self.client, &self.inventory, "sku", sku.as_str()).await
     }
 
     #[instrument(skip(self))]
