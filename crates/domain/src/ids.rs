@@ -88,6 +88,10 @@ string_id!(
     UserId
 );
 string_id!(
+    /// A training program of the fitness app's catalogue.
+    ProgramId
+);
+string_id!(
     /// A reusable container.
     AssetId
 );

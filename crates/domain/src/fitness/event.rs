@@ -10,75 +10,50 @@
 //! "time_stamp": "2021-02-28 16:23:25"}` (UTC). Its event id derives from its content, so the
 //! same body sent twice is one event.
 
+use super::types::EventTypes;
+use crate::events::Event;
 use crate::ids::{EventId, UserId};
-use crate::time::parse_event_time;
+use crate::time::{parse_event_time, serde_time};
 use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub const SCHEMA_VERSION: u64 = 2;
 /// How the legacy shape writes its time: UTC, a space between date and time.
 pub const LEGACY_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
-const TITLE: TextRule = TextRule::single_line(200);
 const TYPE_NAME: TextRule = TextRule::single_line(64).non_empty(FieldCode::Empty);
+/// The legacy body's own fields; the rest of it is the payload.
+const LEGACY_ENVELOPE: [&str; 4] = ["user_id", "device_id", "type", "time_stamp"];
 
-/// A training program of the app's catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProgramId(String);
-
-impl ProgramId {
-    pub fn parse(value: &str) -> Result<Self, crate::ids::IdError> {
-        crate::ids::check_id(value)?;
-        Ok(Self(value.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// What the user did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Activity {
-    AppLaunch,
-    ProgramStarted {
-        program: ProgramId,
-        title: Option<String>,
-    },
-    ProgramCancelled {
-        program: ProgramId,
-    },
-    ProgramFinished {
-        program: ProgramId,
-    },
-    /// A type this service does not know (yet): accepted and kept for review.
-    Unknown {
-        type_name: String,
-    },
-}
-
-impl Activity {
-    pub fn type_name(&self) -> &str {
-        match self {
-            Self::AppLaunch => "app_launch",
-            Self::ProgramStarted { .. } => "training_program_started",
-            Self::ProgramCancelled { .. } => "training_program_cancelled",
-            Self::ProgramFinished { .. } => "training_program_finished",
-            Self::Unknown { type_name } => type_name,
-        }
-    }
-}
-
-/// One event of one user, at the time the app says it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One event of one user, at the time the app says it happened, in the versioned shape: what
+/// the edge queues (grouped by user, de-duplicated by `event_id`) and the consumer reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppEvent {
+    pub schema_version: u64,
     pub event_id: EventId,
     pub user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    #[serde(rename = "time", with = "serde_time")]
     pub at: DateTime<Utc>,
-    pub activity: Activity,
+    /// The typed payload of a known type as its payload type writes it; for an unknown type,
+    /// whatever the app sent.
+    #[serde(default)]
+    pub payload: Map<String, Value>,
+    /// The body as received, kept for review when the type is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl Event for AppEvent {
+    const TYPE: &'static str = "AppEventReceived";
+    /// The ingest queue the API sends to directly (the event is its own durable record).
+    const CHANNEL: &'static str = "fitness-events";
 }
 
 fn legacy_time(value: &str) -> Result<DateTime<Utc>, String> {
@@ -100,7 +75,9 @@ fn legacy_event_id(body: &Value) -> EventId {
 
 impl AppEvent {
     /// Reads either shape: a body with `schema_version` is versioned, one without is legacy.
-    pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
+    /// The payload of a type `types` knows is read by its payload type (and written back in its
+    /// versioned form); any other type is kept as sent, with the raw body.
+    pub fn from_json(body: &Value, types: &EventTypes) -> Result<Self, ValidationError> {
         let mut p = Problems::new("app event");
         let o = p.root(body)?;
         let versioned = o.field("schema_version").value.is_some();
@@ -132,118 +109,59 @@ impl AppEvent {
             let at = p.parsed(&o.field("time"), rfc3339, FieldCode::InvalidTimestamp);
             let payload = o.field("payload");
             let fields = match payload.value {
-                None | Some(Value::Null) => None,
-                Some(_) => p.object(&payload, "the payload").map(|o| o.map_ref()),
+                None | Some(Value::Null) => Some(Map::new()),
+                Some(_) => p
+                    .object(&payload, "the payload")
+                    .map(|o| o.map_ref().clone()),
             };
-            (version.and(event_id), at, fields.or_else(empty_object))
+            (version.and(event_id), at, fields)
         } else {
             let at = p.parsed(
                 &o.field("time_stamp"),
                 legacy_time,
                 FieldCode::InvalidTimestamp,
             );
-            (Some(legacy_event_id(body)), at, Some(o.map_ref()))
+            let mut fields = o.map_ref().clone();
+            fields.retain(|k, _| !LEGACY_ENVELOPE.contains(&k.as_str()));
+            (Some(legacy_event_id(body)), at, Some(fields))
         };
-        let activity = match (type_name.as_deref(), fields) {
-            (Some(t), Some(fields)) => activity(&mut p, t, fields),
-            _ => None,
+        let (payload, known) = match (type_name.as_deref(), fields) {
+            (Some(t), Some(fields)) => match types.read(&mut p, t, &fields) {
+                Some(typed) => (Some(typed), true),
+                None if types.knows(t) => (None, true),
+                None => (Some(fields), false),
+            },
+            _ => (None, true),
         };
         p.finish(|| {
             Some(Self {
+                schema_version: SCHEMA_VERSION,
                 event_id: event_id?,
                 user_id: user_id?,
                 device_id,
+                type_name: type_name?,
                 at: at?,
-                activity: activity?,
+                payload: payload?,
+                raw: (!known).then(|| body.clone()),
             })
         })
     }
-}
 
-fn empty_object<'a>() -> Option<&'a serde_json::Map<String, Value>> {
-    static EMPTY: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
-    Some(EMPTY.get_or_init(serde_json::Map::new))
-}
-
-/// The activity a type names, with the fields it needs from `fields` (the payload, or the legacy
-/// body itself).
-fn activity(
-    p: &mut Problems,
-    type_name: &str,
-    fields: &serde_json::Map<String, Value>,
-) -> Option<Activity> {
-    let program = |p: &mut Problems| -> Option<ProgramId> {
-        match fields.get("training_program_id") {
-            Some(Value::String(s)) => match ProgramId::parse(s.trim()) {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    p.add_at(
-                        "training_program_id",
-                        FieldCode::InvalidId,
-                        format!("training_program_id {e}"),
-                    );
-                    None
-                }
-            },
-            // The app sends numeric-looking ids as text; a JSON number is the same id.
-            Some(Value::Number(n)) => ProgramId::parse(&n.to_string()).ok(),
-            None | Some(Value::Null) => {
-                p.add_at(
-                    "training_program_id",
-                    FieldCode::MissingField,
-                    "training_program_id is required for this type",
-                );
-                None
-            }
-            Some(_) => {
-                p.add_at(
-                    "training_program_id",
-                    FieldCode::InvalidType,
-                    "training_program_id must be a string",
-                );
-                None
-            }
-        }
-    };
-    Some(match type_name {
-        "app_launch" => Activity::AppLaunch,
-        "training_program_started" => {
-            let title = match fields.get("training_program_title") {
-                Some(Value::String(t)) => {
-                    let t = t.trim();
-                    if t.chars().count() > TITLE.max_chars || t.chars().any(char::is_control) {
-                        p.add_at(
-                            "training_program_title",
-                            FieldCode::TooLong,
-                            "training_program_title must be one line of at most 200 characters",
-                        );
-                        return None;
-                    }
-                    Some(t.to_owned()).filter(|t| !t.is_empty())
-                }
-                _ => None,
-            };
-            Activity::ProgramStarted {
-                program: program(p)?,
-                title,
-            }
-        }
-        "training_program_cancelled" => Activity::ProgramCancelled {
-            program: program(p)?,
-        },
-        "training_program_finished" => Activity::ProgramFinished {
-            program: program(p)?,
-        },
-        other => Activity::Unknown {
-            type_name: other.to_owned(),
-        },
-    })
+    /// The message group of the ingest queue: one user's events are handled in order.
+    pub fn message_group(&self) -> &str {
+        self.user_id.as_str()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fitness::event_types;
     use serde_json::json;
+
+    fn read(v: &Value) -> Result<AppEvent, ValidationError> {
+        AppEvent::from_json(v, &event_types())
+    }
 
     fn legacy(t: &str, at: &str) -> Value {
         json!({"user_id": "foo1", "device_id": "bar1", "type": t, "training_program_id": "2352",
@@ -251,87 +169,119 @@ mod tests {
     }
 
     #[test]
-    fn the_legacy_shape_becomes_an_event_with_a_content_id() {
-        let e = AppEvent::from_json(&legacy("training_program_started", "2021-02-28 16:23:25"))
-            .unwrap();
+    fn the_legacy_shape_becomes_a_versioned_event_with_a_content_id() {
+        let e = read(&legacy("training_program_started", "2021-02-28 16:23:25")).unwrap();
         assert_eq!(e.user_id.as_str(), "foo1");
         assert_eq!(e.at, parse_event_time("2021-02-28T16:23:25Z").unwrap());
+        let v = serde_json::to_value(&e).unwrap();
         assert_eq!(
-            e.activity,
-            Activity::ProgramStarted {
-                program: ProgramId::parse("2352").unwrap(),
-                title: Some("7 Minutes of HIIT Training".into())
-            }
+            v,
+            json!({"schema_version": 2, "event_id": e.event_id, "user_id": "foo1",
+                   "device_id": "bar1", "type": "training_program_started",
+                   "time": "2021-02-28T16:23:25Z",
+                   "payload": {"training_program_id": "2352",
+                               "training_program_title": "7 Minutes of HIIT Training"}})
         );
-        let again = AppEvent::from_json(&legacy("training_program_started", "2021-02-28 16:23:25"))
-            .unwrap();
+        assert_eq!(read(&v).unwrap(), e, "the translation reads back as itself");
+        let again = read(&legacy("training_program_started", "2021-02-28 16:23:25")).unwrap();
         assert_eq!(
             e.event_id, again.event_id,
             "the same body is the same event"
         );
-        let later = AppEvent::from_json(&legacy("training_program_started", "2021-02-28 16:23:26"))
-            .unwrap();
+        let later = read(&legacy("training_program_started", "2021-02-28 16:23:26")).unwrap();
         assert_ne!(e.event_id, later.event_id);
         assert!(e.event_id.as_str().starts_with("lgc_"));
     }
 
     #[test]
     fn the_versioned_shape_carries_its_own_id_and_typed_payload() {
-        let e = AppEvent::from_json(
+        let e = read(
             &json!({"schema_version": 2, "event_id": "app-7f3a", "user_id": "foo2",
             "type": "training_program_finished", "time": "2021-02-28T17:59:43+01:00",
-            "payload": {"training_program_id": "2352"}}),
+            "payload": {"training_program_id": 2352}}),
         )
         .unwrap();
         assert_eq!(e.event_id.as_str(), "app-7f3a");
         assert_eq!(e.at, parse_event_time("2021-02-28T16:59:43Z").unwrap());
         assert_eq!(
-            e.activity,
-            Activity::ProgramFinished {
-                program: ProgramId::parse("2352").unwrap()
-            }
+            e.payload,
+            *json!({"training_program_id": "2352"}).as_object().unwrap(),
+            "a numeric program id is the same id, written as text"
         );
-        let launch = AppEvent::from_json(
+        assert_eq!(e.raw, None);
+        let launch = read(
             &json!({"schema_version": 2, "event_id": "a1", "user_id": "u",
             "type": "app_launch", "time": "2021-02-28T16:00:00Z"}),
         )
         .unwrap();
-        assert_eq!(launch.activity, Activity::AppLaunch);
+        assert_eq!(launch.type_name, "app_launch");
+        assert!(launch.payload.is_empty());
     }
 
     #[test]
-    fn an_unknown_type_is_an_event_not_an_error() {
-        let e =
-            AppEvent::from_json(&legacy("training_program_paused", "2021-02-28 16:30:00")).unwrap();
+    fn an_unknown_type_is_an_event_kept_with_its_raw_body() {
+        let body = legacy("training_program_paused", "2021-02-28 16:30:00");
+        let e = read(&body).unwrap();
+        assert_eq!(e.type_name, "training_program_paused");
+        assert_eq!(e.raw.as_ref(), Some(&body));
         assert_eq!(
-            e.activity,
-            Activity::Unknown {
-                type_name: "training_program_paused".into()
-            }
+            e.payload.keys().collect::<Vec<_>>(),
+            ["training_program_id", "training_program_title"]
         );
+        let v2 = json!({"schema_version": 2, "event_id": "x1", "user_id": "u",
+            "type": "badge_earned", "time": "2021-02-28T16:00:00Z", "payload": {"badge": [1, 2]}});
+        assert_eq!(read(&v2).unwrap().raw, Some(v2));
     }
 
     #[test]
     fn what_is_not_an_event_gets_every_problem_with_its_code() {
-        let e =
-            AppEvent::from_json(&json!({"device_id": "d", "time_stamp": "yesterday"})).unwrap_err();
-        let codes: Vec<(String, &str)> = e
-            .details
-            .iter()
-            .map(|d| (d.field.clone(), d.code.as_str()))
-            .collect();
+        let codes = |v: Value| -> Vec<(String, &'static str)> {
+            read(&v)
+                .unwrap_err()
+                .details
+                .iter()
+                .map(|d| (d.field.clone(), d.code.as_str()))
+                .collect()
+        };
         assert_eq!(
-            codes,
+            codes(json!({"device_id": "d", "time_stamp": "yesterday"})),
             vec![
                 ("user_id".into(), "missing_field"),
                 ("type".into(), "missing_field"),
                 ("time_stamp".into(), "invalid_timestamp")
             ]
         );
-        let e = AppEvent::from_json(&json!({"user_id": "u", "type": "training_program_started", "time_stamp": "2021-02-28 16:23:25"})).unwrap_err();
-        assert_eq!(e.details[0].field, "training_program_id");
-        let e = AppEvent::from_json(&json!({"schema_version": 3, "event_id": "x", "user_id": "u", "type": "app_launch", "time": "2021-02-28T16:00:00Z"})).unwrap_err();
-        assert_eq!(e.details[0].field, "schema_version");
-        assert!(AppEvent::from_json(&json!([1])).is_err());
+        assert_eq!(
+            codes(json!({"user_id": "u", "type": "training_program_started",
+                         "time_stamp": "2021-02-28 16:23:25"})),
+            vec![("training_program_id".into(), "missing_field")]
+        );
+        assert_eq!(
+            codes(json!({"user_id": "u", "type": "training_program_started",
+                         "training_program_id": "1", "training_program_title": 7,
+                         "time_stamp": "2021-02-28 16:23:25"})),
+            vec![("training_program_title".into(), "invalid_type")]
+        );
+        assert_eq!(
+            codes(json!({"schema_version": 3, "event_id": "x", "user_id": "u",
+                         "type": "app_launch", "time": "2021-02-28T16:00:00Z"})),
+            vec![("schema_version".into(), "invalid_type")]
+        );
+        assert_eq!(
+            codes(
+                json!({"schema_version": 2, "user_id": "u", "type": "app_launch",
+                         "time": "2021-02-28 16:00"})
+            ),
+            vec![
+                ("event_id".into(), "missing_field"),
+                ("time".into(), "invalid_timestamp")
+            ]
+        );
+        assert_eq!(
+            codes(json!({"schema_version": 2, "event_id": "e", "user_id": "u",
+                         "type": "app_launch", "time": "2021-02-28T16:00:00Z", "payload": []})),
+            vec![("payload".into(), "invalid_type")]
+        );
+        assert!(read(&json!([1])).is_err());
     }
 }

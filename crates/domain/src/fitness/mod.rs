@@ -1,12 +1,36 @@
 //! Flow 2: events of a mobile fitness app. The edge accepts the legacy shape and the versioned
-//! one and turns both into an [`AppEvent`]; the rules ([`rules`]) decide from event time, never
-//! processing time: a congratulation for a finished program that lasted more than 30 minutes,
-//! and a nudge for a launch that no program start follows within the window.
+//! one and turns both into an [`AppEvent`] on a FIFO queue grouped by user. Each event type is a
+//! payload with a handler, registered in [`event_types`]; a type not registered is kept for
+//! review and counted. The rules ([`rules`]) decide from event time, never processing time: a
+//! congratulation for a finished program that lasted more than 30 minutes, and a nudge for a
+//! launch that no program start follows within the window, sent by a durable timer when the
+//! user's own events do not settle it first.
 //!
-//! This module holds the event model and the rules; the queues, the durable timer, the stores
-//! and the routes that carry them are built on top of it.
+//! Adding a type: a payload type with `impl AppPayload`, a handler with `impl Handle<Payload>`,
+//! and one `.on::<Payload>(Handler)` line in [`event_types`].
 
+mod consume;
 mod event;
+pub mod events;
+mod handlers;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+mod notification;
+pub mod ports;
 pub mod rules;
+mod types;
 
-pub use event::{Activity, AppEvent, LEGACY_TIME_FORMAT, ProgramId, SCHEMA_VERSION};
+pub use consume::{ConsumeAppEvents, FireNudge, settle};
+pub use event::{AppEvent, LEGACY_TIME_FORMAT, SCHEMA_VERSION};
+pub use events::{NudgeCheck, TrainingCongratulated, TrainingNudged};
+pub use handlers::{
+    AppLaunched, EndSession, ProgramCancelled, ProgramFinished, ProgramStarted, ScheduleNudge,
+    StartSession, event_types,
+};
+pub use rules::{
+    DEFAULT_NUDGE_AFTER_SECONDS, Launch, NudgeState, Session, SessionEnd, SessionState, SettledBy,
+};
+pub use types::{AppPayload, EventTypes, Fitness, Handle};
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,4 @@
-//! The fitness rules, by event time.
+//! The fitness rules, by event time, and the records they act on.
 //!
 //! **Congratulation**: a program finished more than 30:00 after it started is congratulated
 //! with the whole minutes trained (30:59 → 30, 36:18 → 36); a finish without a start, or after
@@ -12,8 +12,10 @@
 //! a replayed historical stream then still sees its own later events first, and a start a few
 //! milliseconds behind its launch in the replay cancels the nudge as it did live.
 
-use super::event::{Activity, AppEvent, ProgramId};
+use crate::ids::{EventId, ProgramId, UserId};
+use crate::time::serde_time;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 /// More than this, and a program earns a congratulation.
 pub const CONGRATULATE_AFTER: Duration = Duration::minutes(30);
@@ -26,101 +28,179 @@ pub fn congratulation_minutes(started: DateTime<Utc>, finished: DateTime<Utc>) -
     (trained > CONGRATULATE_AFTER).then(|| trained.num_minutes())
 }
 
-/// A program session of one user as the rules see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Session {
-    Started {
-        at: DateTime<Utc>,
-    },
-    Cancelled {
-        started: DateTime<Utc>,
-        at: DateTime<Utc>,
-    },
-    Finished {
-        started: DateTime<Utc>,
-        at: DateTime<Utc>,
-        minutes: i64,
-    },
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Started,
+    Cancelled,
+    Finished,
 }
 
-/// What a program event does to the user's session of that program, and whether it earns a
-/// congratulation (`Some(minutes)`).
-pub fn next_session(
-    current: Option<&Session>,
-    activity: &Activity,
-    at: DateTime<Utc>,
-) -> Option<(Session, Option<i64>)> {
-    match (activity, current) {
-        (Activity::ProgramStarted { .. }, _) => Some((Session::Started { at }, None)),
-        (Activity::ProgramCancelled { .. }, Some(Session::Started { at: started })) => Some((
-            Session::Cancelled {
-                started: *started,
-                at,
-            },
-            None,
-        )),
-        (Activity::ProgramFinished { .. }, Some(Session::Started { at: started })) => {
-            let minutes = (at - *started).num_minutes();
-            let congratulate = congratulation_minutes(*started, at);
-            Some((
-                Session::Finished {
-                    started: *started,
-                    at,
-                    minutes,
-                },
-                congratulate,
-            ))
+/// How a program session ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    Cancelled,
+    Finished,
+}
+
+/// One run of a program by a user, from its start event; keyed by user, program and start time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub training_program_id: ProgramId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_program_title: Option<String>,
+    #[serde(with = "serde_time")]
+    pub started_at: DateTime<Utc>,
+    pub state: SessionState,
+    #[serde(
+        default,
+        with = "serde_time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        with = "serde_time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Whole minutes from start to finish, once finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
+    pub started_by: EventId,
+}
+
+impl Session {
+    pub fn start(
+        user_id: UserId,
+        program: ProgramId,
+        title: Option<String>,
+        at: DateTime<Utc>,
+        event: EventId,
+    ) -> Self {
+        Self {
+            user_id,
+            training_program_id: program,
+            training_program_title: title,
+            started_at: at,
+            state: SessionState::Started,
+            finished_at: None,
+            cancelled_at: None,
+            minutes: None,
+            started_by: event,
         }
-        // A finish or cancel without a running session changes nothing and earns nothing.
-        _ => None,
     }
-}
 
-/// The program an event is about, if any.
-pub fn program_of(activity: &Activity) -> Option<&ProgramId> {
-    match activity {
-        Activity::ProgramStarted { program, .. }
-        | Activity::ProgramCancelled { program }
-        | Activity::ProgramFinished { program } => Some(program),
-        _ => None,
+    /// The session after `end` at `at`, and the minutes a congratulation states if it earns one;
+    /// `None` when the session is not running (already finished or cancelled), or when the end
+    /// is from before the start.
+    pub fn end(&self, end: SessionEnd, at: DateTime<Utc>) -> Option<(Self, Option<i64>)> {
+        if self.state != SessionState::Started || at < self.started_at {
+            return None;
+        }
+        let mut next = self.clone();
+        Some(match end {
+            SessionEnd::Cancelled => {
+                next.state = SessionState::Cancelled;
+                next.cancelled_at = Some(at);
+                (next, None)
+            }
+            SessionEnd::Finished => {
+                next.state = SessionState::Finished;
+                next.finished_at = Some(at);
+                next.minutes = Some((at - self.started_at).num_minutes());
+                (next, congratulation_minutes(self.started_at, at))
+            }
+        })
     }
 }
 
 /// Where a launch's nudge stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NudgeState {
     Pending,
     Cancelled,
     Sent,
 }
 
-/// A launch and its window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What settled a nudge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettledBy {
+    /// A later event of the user, by its event time.
+    Event,
+    /// The launch's timer, by the wall clock.
+    Timer,
+}
+
+/// A launch of the app and its window; keyed by user and launch event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Launch {
+    pub user_id: UserId,
+    pub launch_id: EventId,
+    #[serde(with = "serde_time")]
     pub launched_at: DateTime<Utc>,
+    /// The end of the window, event time: a start at or before it cancels the nudge.
+    #[serde(with = "serde_time")]
     pub window_ends: DateTime<Utc>,
+    /// When the timer decides, wall clock: `window` after the launch was first processed.
+    #[serde(with = "serde_time")]
+    pub due_at: DateTime<Utc>,
+    pub nudge: NudgeState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<SettledBy>,
+    #[serde(
+        default,
+        with = "serde_time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
 impl Launch {
-    pub fn new(launched_at: DateTime<Utc>, window: Duration) -> Self {
+    /// A pending launch processed at `now`.
+    pub fn new(
+        user_id: UserId,
+        launch_id: EventId,
+        launched_at: DateTime<Utc>,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
+            user_id,
+            launch_id,
             launched_at,
             window_ends: launched_at + window,
+            due_at: now + window,
+            nudge: NudgeState::Pending,
+            settled_by: None,
+            settled_at: None,
         }
     }
 
     /// What a later event of the same user settles, by event time: `None` when it tells nothing
-    /// (an event inside the window that is not a start, or one from before the launch).
-    pub fn settled_by(&self, event: &AppEvent) -> Option<NudgeState> {
-        if event.at < self.launched_at {
-            return None;
+    /// (an event inside the window that starts no training, or one from before the launch).
+    pub fn settled_by(&self, at: DateTime<Utc>, starts_training: bool) -> Option<NudgeState> {
+        if at < self.launched_at {
+            None
+        } else if starts_training && at <= self.window_ends {
+            Some(NudgeState::Cancelled)
+        } else if at > self.window_ends {
+            Some(NudgeState::Sent)
+        } else {
+            None
         }
-        match event.activity {
-            Activity::ProgramStarted { .. } if event.at <= self.window_ends => {
-                Some(NudgeState::Cancelled)
-            }
-            _ if event.at > self.window_ends => Some(NudgeState::Sent),
-            _ => None,
+    }
+
+    /// The launch settled as `to` by `by` at `now` (wall clock).
+    pub fn settle(&self, to: NudgeState, by: SettledBy, now: DateTime<Utc>) -> Self {
+        Self {
+            nudge: to,
+            settled_by: Some(by),
+            settled_at: Some(now),
+            ..self.clone()
         }
     }
 }
@@ -128,18 +208,34 @@ impl Launch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fitness::AppEvent;
     use crate::time::parse_event_time;
-    use serde_json::json;
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_event_time(s).unwrap()
     }
 
-    fn event(user: &str, kind: &str, at: &str) -> AppEvent {
-        AppEvent::from_json(&json!({"user_id": user, "device_id": "d", "type": kind,
-            "training_program_id": "2352", "time_stamp": at}))
-        .unwrap()
+    fn user() -> UserId {
+        UserId::parse("u").unwrap()
+    }
+
+    fn session(started: &str) -> Session {
+        Session::start(
+            user(),
+            ProgramId::parse("2352").unwrap(),
+            None,
+            t(started),
+            EventId::parse("s1").unwrap(),
+        )
+    }
+
+    fn launch(at: &str) -> Launch {
+        Launch::new(
+            user(),
+            EventId::parse("l1").unwrap(),
+            t(at),
+            Duration::seconds(600),
+            t("2026-12-01T09:00:00Z"),
+        )
     }
 
     #[test]
@@ -162,114 +258,71 @@ mod tests {
     }
 
     #[test]
-    fn a_finish_needs_a_running_session() {
-        let finish = event("u", "training_program_finished", "2021-02-28 17:00:00").activity;
-        let at = t("2021-02-28T17:00:00Z");
+    fn a_session_ends_once() {
+        let s = session("2021-02-28T16:23:25Z");
+        let (finished, minutes) = s
+            .end(SessionEnd::Finished, t("2021-02-28T16:59:43Z"))
+            .unwrap();
+        assert_eq!(minutes, Some(36));
+        assert_eq!(finished.minutes, Some(36));
+        assert_eq!(finished.state, SessionState::Finished);
         assert_eq!(
-            next_session(None, &finish, at),
+            finished.end(SessionEnd::Finished, t("2021-02-28T17:00:00Z")),
             None,
-            "finish without start"
+            "the finish delivered again"
         );
-        let cancelled = Session::Cancelled {
-            started: t("2021-02-28T16:00:00Z"),
-            at: t("2021-02-28T16:10:00Z"),
-        };
+        let (cancelled, none) = s
+            .end(SessionEnd::Cancelled, t("2021-02-28T16:30:00Z"))
+            .unwrap();
+        assert_eq!(none, None);
         assert_eq!(
-            next_session(Some(&cancelled), &finish, at),
+            cancelled.end(SessionEnd::Finished, t("2021-02-28T17:30:00Z")),
             None,
             "cancelled, then finished"
         );
-        let started = Session::Started {
-            at: t("2021-02-28T16:23:25Z"),
-        };
-        let (s, minutes) =
-            next_session(Some(&started), &finish, t("2021-02-28T16:59:43Z")).unwrap();
-        assert_eq!(minutes, Some(36));
-        assert!(matches!(s, Session::Finished { minutes: 36, .. }));
+        assert_eq!(
+            s.end(SessionEnd::Finished, t("2021-02-28T16:00:00Z")),
+            None,
+            "an end from before the start"
+        );
+        let (short, none) = s
+            .end(SessionEnd::Finished, t("2021-02-28T16:53:25Z"))
+            .unwrap();
+        assert_eq!((short.minutes, none), (Some(30), None), "30:00 exactly");
     }
 
     #[test]
     fn a_start_within_the_window_cancels_and_one_after_it_does_not() {
-        let launch = Launch::new(t("2021-02-28T16:00:00Z"), Duration::seconds(600));
-        let start = |at: &str| event("u", "training_program_started", at);
+        let l = launch("2021-02-28T16:00:00Z");
+        assert_eq!(l.due_at, t("2026-12-01T09:10:00Z"), "wall clock + window");
+        let start = |at: &str| l.settled_by(t(at), true);
+        let other = |at: &str| l.settled_by(t(at), false);
+        assert_eq!(start("2021-02-28T16:05:00Z"), Some(NudgeState::Cancelled));
         assert_eq!(
-            launch.settled_by(&start("2021-02-28 16:05:00")),
-            Some(NudgeState::Cancelled)
-        );
-        assert_eq!(
-            launch.settled_by(&start("2021-02-28 16:10:00")),
+            start("2021-02-28T16:10:00Z"),
             Some(NudgeState::Cancelled),
             "at the edge"
         );
+        assert_eq!(start("2021-02-28T16:10:01Z"), Some(NudgeState::Sent));
         assert_eq!(
-            launch.settled_by(&start("2021-02-28 16:10:01")),
-            Some(NudgeState::Sent)
-        );
-        assert_eq!(
-            launch.settled_by(&event("u", "app_launch", "2021-02-28 16:03:00")),
+            other("2021-02-28T16:03:00Z"),
             None,
             "a second launch inside tells nothing"
         );
         assert_eq!(
-            launch.settled_by(&event("u", "app_launch", "2021-02-28 16:20:00")),
+            other("2021-02-28T16:20:00Z"),
             Some(NudgeState::Sent),
             "two launches in a row"
         );
         assert_eq!(
-            launch.settled_by(&start("2021-02-28 15:59:00")),
+            start("2021-02-28T15:59:00Z"),
             None,
             "from before the launch"
         );
-    }
-
-    /// The SPEC's sample stream, folded as a consumer would (each user's events in order): one
-    /// congratulation for foo1 (36 minutes) and one nudge for foo2, whatever day it is replayed.
-    #[test]
-    fn the_sample_stream_gives_exactly_its_two_notifications() {
-        let stream = [
-            event("foo2", "app_launch", "2021-02-28 16:22:52"),
-            event("foo1", "training_program_started", "2021-02-28 16:23:25"),
-            event("foo2", "training_program_started", "2021-02-28 16:52:00"),
-            event("foo2", "training_program_cancelled", "2021-02-28 16:54:21"),
-            event("foo1", "training_program_finished", "2021-02-28 16:59:43"),
-        ];
-        let mut sessions: std::collections::BTreeMap<(String, String), Session> =
-            Default::default();
-        let mut launches: Vec<(String, Launch, NudgeState)> = Vec::new();
-        let mut told = Vec::new();
-        for e in &stream {
-            for (user, launch, state) in launches.iter_mut() {
-                if *user == e.user_id.as_str()
-                    && *state == NudgeState::Pending
-                    && let Some(s) = launch.settled_by(e)
-                {
-                    *state = s;
-                    if s == NudgeState::Sent {
-                        told.push(format!("nudge {user}"));
-                    }
-                }
-            }
-            if e.activity == Activity::AppLaunch {
-                launches.push((
-                    e.user_id.to_string(),
-                    Launch::new(e.at, Duration::seconds(600)),
-                    NudgeState::Pending,
-                ));
-            }
-            if let Some(program) = program_of(&e.activity) {
-                let key = (e.user_id.to_string(), program.as_str().to_owned());
-                if let Some((next, minutes)) = next_session(sessions.get(&key), &e.activity, e.at) {
-                    if let Some(m) = minutes {
-                        told.push(format!("congratulate {} {m}", e.user_id));
-                    }
-                    sessions.insert(key, next);
-                }
-            }
-        }
-        assert_eq!(told, vec!["nudge foo2", "congratulate foo1 36"]);
-        assert!(
-            launches.iter().all(|(_, _, s)| *s != NudgeState::Pending),
-            "no timer left to fire"
+        assert_eq!(
+            start("2021-02-28T16:00:00Z"),
+            Some(NudgeState::Cancelled),
+            "a start at the launch's own second"
         );
     }
 }
