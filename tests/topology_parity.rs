@@ -100,14 +100,14 @@ async fn the_local_stack_matches_the_synthesized_templates() {
         let (_, cfn) = templates.at(&format!("-stateful/Queue-{name}/Resource"));
         let (dlq_id, cfn_dlq) = templates.at(&format!("-stateful/Queue-{name}-dlq/Resource"));
         let p = &cfn["Properties"];
+        let fifo = Topology::system().unwrap().queue(name).unwrap().fifo;
+        let local_fifo = get(QueueAttributeName::FifoQueue) == "true";
+        assert_eq!(local_fifo, fifo, "{name}: local FIFO");
+        let template_fifo = |p: &Value| p["FifoQueue"] == json!(true);
+        assert_eq!(template_fifo(p), fifo, "{name}: template FIFO");
         assert_eq!(
-            get(QueueAttributeName::FifoQueue),
-            "true",
-            "{name}: local FIFO"
-        );
-        assert_eq!(p["FifoQueue"], true, "{name}: template FIFO");
-        assert_eq!(
-            cfn_dlq["Properties"]["FifoQueue"], true,
+            template_fifo(&cfn_dlq["Properties"]),
+            fifo,
             "{name}: template DLQ FIFO"
         );
         assert_eq!(

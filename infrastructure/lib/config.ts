@@ -21,12 +21,16 @@ export interface EnvironmentConfig {
   readonly apiLatencyAlarmP99: Duration;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
+  /** `FITNESS_NUDGE_AFTER_SECONDS`: how long after an app launch a program start cancels the
+   * nudge (event time), and how long the launch's timer runs (wall clock). */
+  readonly fitnessNudgeAfterSeconds: number;
   /** Optional e-mail subscribed to the alarm topic. */
   readonly alarmEmail?: string;
 }
 
 const common = {
   apiLatencyAlarmP99: Duration.seconds(1),
+  fitnessNudgeAfterSeconds: 600,
 };
 
 export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {

@@ -6,7 +6,7 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvironmentConfig, removalPolicy } from './config.js';
-import { Topology, queueVisibilitySeconds } from './topology.js';
+import { Topology, isFifo, queueVisibilitySeconds } from './topology.js';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -56,15 +56,16 @@ export class StatefulStack extends Stack {
     }
 
     for (const q of topology.queues) {
+      const fifo = isFifo(q);
       const dlq = new Queue(this, `Queue-${q.name}-dlq`, {
-        fifo: true,
+        fifo: fifo || undefined,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
       const queue = new Queue(this, `Queue-${q.name}`, {
-        fifo: true,
-        contentBasedDeduplication: false,
+        fifo: fifo || undefined,
+        contentBasedDeduplication: fifo ? false : undefined,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(queueVisibilitySeconds(topology, q.name)),

@@ -39,6 +39,13 @@ export interface QueueSpec {
   name: string;
   env: string;
   consumer: string;
+  /** FIFO unless false: a standard queue, for per-message delays. */
+  fifo?: boolean;
+}
+
+/** Whether `q` is a FIFO queue (the default). */
+export function isFifo(q: QueueSpec): boolean {
+  return q.fifo !== false;
 }
 
 export interface TopicSpec {

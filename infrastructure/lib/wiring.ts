@@ -16,7 +16,10 @@ export interface UsableResources {
 /** The values of the `config` variables topology.json may ask for. The local stack supplies the
  * same names from its own services, so a name missing here is a function this app cannot run. */
 export function configVariables(config: EnvironmentConfig): Record<string, string> {
-  return { NOTIFY_URL: config.notifyUrl };
+  return {
+    NOTIFY_URL: config.notifyUrl,
+    FITNESS_NUDGE_AFTER_SECONDS: String(config.fitnessNudgeAfterSeconds),
+  };
 }
 
 /** The environment `uses` implies: each table's (an index's table's), queue's and topic's `env`

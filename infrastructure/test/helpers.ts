@@ -105,6 +105,7 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
   };
   const supplied: Record<string, string> = {
     NOTIFY_URL: configFor(env).notifyUrl,
+    FITNESS_NUDGE_AFTER_SECONDS: String(configFor(env).fitnessNudgeAfterSeconds),
   };
   const environment: Record<string, string> = { RUST_LOG: 'info' };
   const dynamodb: string[] = [];

@@ -28,6 +28,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The fitness nudge window the functions get unless a test asks for another: the default.
+pub const NUDGE_AFTER_SECS: u64 = domain::fitness::DEFAULT_NUDGE_AFTER_SECONDS;
+
 /// Visibility timeout of every queue in tests: short, so redelivery is observable quickly.
 pub const TEST_VISIBILITY_SECS: u32 = 1;
 
@@ -141,9 +144,16 @@ impl TestStack {
     /// resource's variable, the notification service at `notify_url` (short timeouts and
     /// back-off, so tests of failures are quick).
     pub fn vars_notifying(&self, notify_url: &str) -> Vars {
+        self.vars_with(notify_url, NUDGE_AFTER_SECS)
+    }
+
+    /// [`Self::vars_notifying`] with the fitness nudge window `nudge_after_secs`.
+    pub fn vars_with(&self, notify_url: &str, nudge_after_secs: u64) -> Vars {
         let mut env: BTreeMap<String, String> = self.resources.env.clone();
+        let window = nudge_after_secs.to_string();
         for (k, v) in [
             ("NOTIFY_URL", notify_url),
+            ("FITNESS_NUDGE_AFTER_SECONDS", window.as_str()),
             ("NOTIFY_TIMEOUT_MS", "2000"),
             ("NOTIFY_MAX_ATTEMPTS", "3"),
             ("NOTIFY_BACKOFF_MS", "10"),
@@ -188,7 +198,15 @@ impl TestStack {
     /// The functions as their `main` wires them (the same `from_vars`), with a scripted task
     /// executor: it runs every task; a test scripts failures with `functions.executor.fail`.
     pub fn functions_notifying(&self, notify_url: &str) -> Arc<Functions> {
-        let vars = self.vars_notifying(notify_url);
+        self.functions_with(self.vars_notifying(notify_url))
+    }
+
+    /// The functions with a fitness nudge window of `secs` (wall clock and event time).
+    pub fn functions_nudging_after(&self, secs: u64) -> Arc<Functions> {
+        self.functions_with(self.vars_with(&self.notify_url, secs))
+    }
+
+    fn functions_with(&self, vars: Vars) -> Arc<Functions> {
         let executor = Arc::new(ScriptedExecutor::default());
         Arc::new(Functions {
             returns: rental_return::Returns::from_vars(&self.sdk, &vars).unwrap(),

@@ -170,13 +170,24 @@ impl From<OrderError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the error body (`{"error": {"code", "message", "details"}}`), as a
+    /// response or one result of a batch carries it.
+    pub fn status_and_body(&self) -> (StatusCode, Value) {
         let (status, code, message, details) = self.parts();
         if status.is_server_error() {
             error!(error = %self, "request failed");
         }
-        let mut body = json!({"error": {"code": code, "message": message, "details": details}});
+        (
+            status,
+            json!({"error": {"code": code, "message": message, "details": details}}),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, mut body) = self.status_and_body();
         if let (Self::Conflict { fields, .. }, Some(top)) = (&self, body.as_object_mut()) {
             top.extend(fields.clone());
         }

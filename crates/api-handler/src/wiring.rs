@@ -2,13 +2,15 @@
 //! integration tests against the emulators), in memory for unit tests and benchmarks. A new flow
 //! adds its route state here, once in each.
 
-use crate::routes::{formulas::Formulas, orders::Orders, rentals::Rentals, tasks::Tasks};
+use crate::routes::{
+    fitness::Fitness, formulas::Formulas, orders::Orders, rentals::Rentals, tasks::Tasks,
+};
 use domain::tasks::TaskGroup;
 use platform::ConfigError;
 use platform::config::Vars;
 use platform::dynamo::{
-    DynamoFormulaStore, DynamoOrderAnalytics, DynamoOrderStore, DynamoRentalStore, DynamoStatsView,
-    DynamoTaskStore, RentalTables,
+    DynamoFitnessStore, DynamoFormulaStore, DynamoOrderAnalytics, DynamoOrderStore,
+    DynamoRentalStore, DynamoStatsView, DynamoTaskStore, RentalTables,
 };
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use platform::sqs::FifoSender;
@@ -22,6 +24,7 @@ pub struct Services {
     pub formulas: Formulas,
     pub tasks: Tasks,
     pub orders: Orders,
+    pub fitness: Fitness,
 }
 
 impl Services {
@@ -29,7 +32,19 @@ impl Services {
     pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Self, ConfigError> {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         let outbox = vars.table("outbox")?;
+        let sqs = aws_sdk_sqs::Client::new(sdk);
         Ok(Self {
+            fitness: Fitness {
+                queue: Arc::new(FifoSender::new(
+                    sqs.clone(),
+                    vars.queue_url("fitness-events")?,
+                )),
+                view: Arc::new(DynamoFitnessStore::reader(
+                    dynamo.clone(),
+                    vars.table("fitness")?,
+                )),
+                types: Arc::new(domain::fitness::event_types()),
+            },
             idempotency: Arc::new(DynamoIdempotencyStore::new(
                 dynamo.clone(),
                 vars.table("idempotency")?,
@@ -44,7 +59,7 @@ impl Services {
                     vars.table("user-stats")?,
                 )),
                 returns: Arc::new(FifoSender::new(
-                    aws_sdk_sqs::Client::new(sdk),
+                    sqs.clone(),
                     vars.queue_url("rental-returns")?,
                 )),
             },
@@ -99,6 +114,7 @@ pub use memory::InMemory;
 #[cfg(any(test, feature = "memory"))]
 mod memory {
     use super::*;
+    use domain::fitness::memory::{InMemoryAppEventQueue, InMemoryFitness};
     use domain::formulas::memory::InMemoryFormulaStore;
     use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOrders};
     use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore};
@@ -117,6 +133,8 @@ mod memory {
         pub task_group: TaskGroup,
         pub orders: Arc<InMemoryOrders>,
         pub order_analytics: Arc<InMemoryOrderAnalytics>,
+        pub app_events: Arc<InMemoryAppEventQueue>,
+        pub fitness: Arc<InMemoryFitness>,
     }
 
     impl InMemory {
@@ -139,6 +157,11 @@ mod memory {
                     store: self.orders.clone(),
                     inventory: self.orders.clone(),
                     analytics: self.order_analytics.clone(),
+                },
+                fitness: Fitness {
+                    queue: self.app_events.clone(),
+                    view: self.fitness.clone(),
+                    types: Arc::new(domain::fitness::event_types()),
                 },
             }
         }

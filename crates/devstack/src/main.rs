@@ -335,6 +335,11 @@ async fn serve() -> Result<()> {
     for (k, v) in functions_endpoints.env() {
         functions_env.insert(k.into(), v.into());
     }
+    // Passed through from `make up`'s environment, so a local run can use a short window.
+    let nudge_after = std::env::var("FITNESS_NUDGE_AFTER_SECONDS")
+        .unwrap_or_else(|_| domain::fitness::DEFAULT_NUDGE_AFTER_SECONDS.to_string());
+    info!(seconds = %nudge_after, "fitness nudge window");
+    functions_env.insert("FITNESS_NUDGE_AFTER_SECONDS".into(), nudge_after);
     for (k, v) in [
         ("AWS_REGION", provision::REGION),
         ("AWS_ACCESS_KEY_ID", "test"),

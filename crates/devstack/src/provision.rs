@@ -74,8 +74,14 @@ pub async fn provision(
         r.tables.insert(spec.logical.clone(), name);
     }
     for spec in &topology.queues {
-        let dlq_url =
-            create_queue(&sqs, &format!("{prefix}{}-dlq.fifo", spec.logical), None).await?;
+        let base = format!("{prefix}{}", spec.logical);
+        let dlq_url = create_queue(
+            &sqs,
+            &spec.queue_name(&format!("{base}-dlq")),
+            spec.fifo,
+            None,
+        )
+        .await?;
         let dlq_arn = queue_arn(&sqs, &dlq_url).await?;
         let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count});
         let attrs = [
@@ -85,12 +91,7 @@ pub async fn provision(
             ),
             (QueueAttributeName::RedrivePolicy, redrive.to_string()),
         ];
-        let url = create_queue(
-            &sqs,
-            &format!("{prefix}{}.fifo", spec.logical),
-            Some(&attrs),
-        )
-        .await?;
+        let url = create_queue(&sqs, &spec.queue_name(&base), spec.fifo, Some(&attrs)).await?;
         let arn = queue_arn(&sqs, &url).await?;
         r.env.insert(spec.env.clone(), url.clone());
         r.queues.insert(
@@ -250,13 +251,15 @@ fn setup(e: impl std::fmt::Display) -> DevError {
 async fn create_queue(
     client: &aws_sdk_sqs::Client,
     name: &str,
+    fifo: bool,
     extra: Option<&[(QueueAttributeName, String)]>,
 ) -> Result<String> {
-    let mut request = client
-        .create_queue()
-        .queue_name(name)
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .attributes(QueueAttributeName::ContentBasedDeduplication, "false");
+    let mut request = client.create_queue().queue_name(name);
+    if fifo {
+        request = request
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false");
+    }
     for (k, v) in extra.unwrap_or_default() {
         request = request.attributes(k.clone(), v);
     }

@@ -7,6 +7,7 @@
 // Nested SDK and HTTP futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
+use domain::fitness::{TrainingCongratulated, TrainingNudged};
 use domain::notifications::{EffectLog, NotificationSender, SendNotification};
 use domain::orders::{LowStock, OrderStatusChanged};
 use domain::rentals::RentalCompleted;
@@ -26,7 +27,9 @@ pub fn registry(send: SendNotification) -> Registry {
     Registry::new()
         .on::<RentalCompleted>(send.clone())
         .on::<OrderStatusChanged>(send.clone())
-        .on::<LowStock>(send)
+        .on::<LowStock>(send.clone())
+        .on::<TrainingCongratulated>(send.clone())
+        .on::<TrainingNudged>(send)
 }
 
 pub fn consumer(

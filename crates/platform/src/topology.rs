@@ -70,19 +70,37 @@ pub struct IndexSpec {
     pub sort_key: Option<String>,
 }
 
-/// An SQS FIFO queue with its FIFO dead-letter queue.
+/// An SQS queue with its dead-letter queue of the same kind: FIFO unless `fifo` is `false` (a
+/// standard queue, for per-message delays).
 #[derive(Debug, Clone, Deserialize)]
 pub struct QueueSpec {
     #[serde(rename = "name")]
     pub logical: String,
     /// Environment variable that carries the queue's URL.
     pub env: String,
+    #[serde(default = "fifo_by_default")]
+    pub fifo: bool,
     /// The function the queue feeds; its timeout sets the visibility timeout.
     pub consumer: String,
     #[serde(skip)]
     pub visibility_timeout_secs: u32,
     #[serde(skip)]
     pub max_receive_count: u32,
+}
+
+fn fifo_by_default() -> bool {
+    true
+}
+
+impl QueueSpec {
+    /// The queue's name with the suffix SQS requires of a FIFO queue.
+    pub fn queue_name(&self, base: &str) -> String {
+        if self.fifo {
+            format!("{base}.fifo")
+        } else {
+            base.to_owned()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,5 @@
 //! Consumes the projections queue (domain events fanned out by the SNS topic) and the work
-//! queues of the flows (formulas, tasks). Each flow registers its handlers by event type in
+//! queues of the flows (formulas, tasks, the fitness app's events and their nudge timers). Each flow registers its handlers by event type in
 //! [`registry`]; a message of a type nobody registered is rejected for review, not retried.
 
 // Nested SDK futures exceed the default limit when their layout is computed.
@@ -10,6 +10,7 @@ mod executor;
 pub use executor::RecordingExecutor;
 
 use domain::events::EventOutbox;
+use domain::fitness::{AppEvent, ConsumeAppEvents, FireNudge, Fitness, NudgeCheck, event_types};
 use domain::formulas::{FormulaSubmitted, ProcessFormula, ports::FormulaStore};
 use domain::orders::{CountOrders, OrderStatusChanged, RaiseLowStock, ports::OrderAnalyticsStore};
 use domain::rentals::{ProjectStats, RentalCompleted, ports::StatsProjection};
@@ -20,9 +21,10 @@ use platform::batch::RejectionSink;
 use platform::config::Vars;
 use platform::consumer::{Consumer, Registry};
 use platform::dynamo::{
-    DynamoFormulaStore, DynamoOrderAnalytics, DynamoOutbox, DynamoStatsProjection, DynamoTaskStore,
-    RejectionLog,
+    DynamoFitnessStore, DynamoFormulaStore, DynamoOrderAnalytics, DynamoOutbox,
+    DynamoStatsProjection, DynamoTaskStore, RejectionLog,
 };
+use platform::sqs::DelayQueue;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +45,7 @@ pub struct Ports {
     pub order_analytics: Arc<dyn OrderAnalyticsStore>,
     /// Where handlers write the events that follow from an event (low-stock alerts).
     pub outbox: Arc<dyn EventOutbox>,
+    pub fitness: Fitness,
 }
 
 /// Each flow's handlers, by event type: the one registration point of a flow in this function.
@@ -57,6 +60,11 @@ pub fn registry(ports: Ports) -> Registry {
         })
         .on::<OrderStatusChanged>(RaiseLowStock(ports.outbox))
         .on::<OrderStatusChanged>(CountOrders(ports.order_analytics))
+        .on::<AppEvent>(ConsumeAppEvents {
+            fitness: ports.fitness.clone(),
+            types: Arc::new(event_types()),
+        })
+        .on::<NudgeCheck>(FireNudge(ports.fitness))
 }
 
 /// The consumer over `ports`; `max_receive_count` is the source queues' (see topology.json).
@@ -102,11 +110,40 @@ pub fn from_vars(
             vars.table("processed")?,
         )),
         outbox: Arc::new(DynamoOutbox::new(dynamo.clone(), vars.table("outbox")?)),
+        fitness: Fitness {
+            store: Arc::new(DynamoFitnessStore::new(
+                dynamo.clone(),
+                vars.table("fitness")?,
+                vars.table("outbox")?,
+            )),
+            timer: Arc::new(DelayQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                vars.queue_url("fitness-nudges")?,
+            )),
+            window: nudge_window(vars)?,
+            clock: chrono::Utc::now,
+        },
     };
     let rejections = Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?));
     // The same file sets the queues' maxReceiveCount (CDK and the local stack alike).
     let max_receive_count = vars.topology().max_receive_count;
     Ok(consumer(ports, rejections, max_receive_count))
+}
+
+/// `FITNESS_NUDGE_AFTER_SECONDS`: how long after a launch a start still cancels its nudge (event
+/// time), and how long its timer runs (wall clock): whole seconds, 1 to 7 days' worth. The
+/// deployment supplies it (600 in every CDK environment, `make up` from its environment).
+pub fn nudge_window(vars: &Vars) -> Result<chrono::Duration, ConfigError> {
+    const NAME: &str = "FITNESS_NUDGE_AFTER_SECONDS";
+    let raw = vars.required(NAME)?;
+    match raw.trim().parse::<i64>() {
+        Ok(secs) if (1..=7 * 24 * 3600).contains(&secs) => Ok(chrono::Duration::seconds(secs)),
+        _ => Err(ConfigError::Invalid {
+            name: NAME.into(),
+            value: raw,
+            reason: "whole seconds from 1 to 604800 (7 days)".into(),
+        }),
+    }
 }
 
 #[cfg(any(test, feature = "memory"))]
@@ -115,6 +152,7 @@ pub use memory::InMemory;
 #[cfg(any(test, feature = "memory"))]
 mod memory {
     use super::*;
+    use domain::fitness::memory::{InMemoryFitness, InMemoryTimer};
     use domain::formulas::memory::InMemoryFormulaStore;
     use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOutbox};
     use domain::rentals::memory::InMemoryStatsStore;
@@ -129,6 +167,8 @@ mod memory {
         pub executor: Arc<ScriptedExecutor>,
         pub order_analytics: Arc<InMemoryOrderAnalytics>,
         pub outbox: Arc<InMemoryOutbox>,
+        pub fitness: Arc<InMemoryFitness>,
+        pub timer: Arc<InMemoryTimer>,
     }
 
     impl InMemory {
@@ -140,6 +180,14 @@ mod memory {
                 executor: self.executor.clone(),
                 order_analytics: self.order_analytics.clone(),
                 outbox: self.outbox.clone(),
+                fitness: Fitness {
+                    store: self.fitness.clone(),
+                    timer: self.timer.clone(),
+                    window: chrono::Duration::seconds(
+                        domain::fitness::DEFAULT_NUDGE_AFTER_SECONDS as i64,
+                    ),
+                    clock: chrono::Utc::now,
+                },
             }
         }
     }

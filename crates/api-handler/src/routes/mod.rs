@@ -2,6 +2,7 @@
 //! once with what every route shares (idempotent POSTs, the error shape of unknown routes and
 //! methods, the body limit).
 
+pub mod fitness;
 pub mod formulas;
 pub mod orders;
 pub mod rentals;
@@ -21,6 +22,7 @@ pub fn router(services: Services) -> Router {
         .merge(formulas::router(services.formulas))
         .merge(tasks::router(services.tasks))
         .merge(orders::router(services.orders))
+        .merge(fitness::router(services.fitness))
         // Only matched routes: unknown paths and methods answer 404/405 before any claim.
         .route_layer(axum::middleware::from_fn_with_state(
             services.idempotency,

@@ -136,8 +136,8 @@ mod tests {
         assert_eq!(l["api-handler"].timeout, Duration::from_secs(10));
         assert_eq!(l["rental-return"].concurrency, 5);
         assert_eq!(l["notifier"].concurrency, 5);
-        // projections, formulas and tasks: 5 each.
-        assert_eq!(l["queue-processor"].concurrency, 15);
+        // projections, formulas, tasks, fitness events and nudge timers: 5 each.
+        assert_eq!(l["queue-processor"].concurrency, 25);
         assert_eq!(l["outbox-relay"].concurrency, 1);
     }
 

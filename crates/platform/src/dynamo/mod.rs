@@ -1,6 +1,7 @@
 //! DynamoDB adapters. Items are the domain types marshalled with `serde_dynamo`; every write
 //! that must not happen twice is conditional.
 
+mod fitness_store;
 mod formula_store;
 mod markers;
 mod order_store;
@@ -9,6 +10,7 @@ mod rental_store;
 mod stats_store;
 mod task_store;
 
+pub use fitness_store::{ALL_TYPES_KEY, ALL_USERS, DynamoFitnessStore};
 pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
 pub use order_store::{DynamoOrderAnalytics, DynamoOrderStore, DynamoOutbox};
@@ -55,22 +57,32 @@ pub(crate) fn ttl_in_days(days: i64) -> AttributeValue {
     )
 }
 
-/// The item `key_name = key` of `table` as `T` (strongly consistent), `None` when absent.
+/// The item of `table` with the key attributes `key` (strongly consistent), `None` when absent.
+pub(crate) async fn consistent_get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &[(&str, &str)],
+) -> Result<Option<Item>, PortError> {
+    let mut get = client.get_item().table_name(table).consistent_read(true);
+    for (name, value) in key {
+        get = get.key(*name, s(*value));
+    }
+    Ok(get
+        .send()
+        .await
+        .map_err(|e| crate::aws::sdk_error("GetItem", e))?
+        .item)
+}
+
+/// The item of `table` with the key attributes `key` as `T` (strongly consistent), `None` when
+/// absent.
 pub(crate) async fn consistent_get<T: serde::de::DeserializeOwned>(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-    key_name: &str,
-    key: &str,
+    key: &[(&str, &str)],
 ) -> Result<Option<T>, PortError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key(key_name, s(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| crate::aws::sdk_error("GetItem", e))?;
-    out.item
+    consistent_get_item(client, table, key)
+        .await?
         .map(|i| serde_dynamo::from_item(i).map_err(|e| data_error(table, e)))
         .transpose()
 }

@@ -172,7 +172,7 @@ impl OrderStore for DynamoOrderStore {
 
     #[instrument(skip(self))]
     async fn get(&self, id: &OrderId) -> Result<Option<Order>, PortError> {
-        consistent_get(&self.client, &self.orders, "order_id", id.as_str()).await
+        consistent_get(&self.client, &self.orders, &[("order_id", id.as_str())]).await
     }
 
     #[instrument(skip_all, fields(order_id = %next.order_id, status = %next.status))]
@@ -209,7 +209,7 @@ impl OrderStore for DynamoOrderStore {
 impl Inventory for DynamoOrderStore {
     #[instrument(skip(self))]
     async fn get(&self, sku: &Sku) -> Result<Option<StockLevel>, PortError> {
-        consistent_get(&self.client, &self.inventory, "sku", sku.as_str()).await
+        consistent_get(&self.client, &self.inventory, &[("sku", sku.as_str())]).await
     }
 
     #[instrument(skip(self))]

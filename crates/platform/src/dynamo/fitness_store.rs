@@ -1,0 +1,387 @@
+//! The fitness flow's table: one partition per user, with items by key prefix.
+//!
+//! | `key` | item |
+//! |---|---|
+//! | `session#<program>#<started_at>` | a [`Session`] (the program escaped, the time fixed-width, so a prefix query finds a program's sessions in start order) |
+//! | `launch#<launch_id>` | a [`Launch`] |
+//! | `pending#<launch_id>` | a copy of a launch while its nudge is pending, so one query finds what is left to settle |
+//! | `unknown#<event_id>` | an event of an unknown type with its raw body |
+//! | `unknown-types` | the user's counts of unknown types (`t#<type>` attributes) |
+//!
+//! The counts over all users are one item, `user_id` [`ALL_USERS`] / `key` [`ALL_TYPES_KEY`],
+//! a key no user's item has.
+
+use super::{Item, OutboxTable, Transaction, consistent_get, consistent_get_item, n, s, transact};
+use crate::aws::{data_error, sdk_error};
+use crate::outbox::OutboxRecord;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use domain::PortError;
+use domain::events::Outbound;
+use domain::fitness::ports::{FitnessStore, FitnessView, UserActivity};
+use domain::fitness::{AppEvent, Launch, NudgeState, Session};
+use domain::ids::{EventId, ProgramId, UserId};
+use std::collections::BTreeMap;
+use tracing::instrument;
+
+pub const ALL_USERS: &str = "all-users";
+pub const ALL_TYPES_KEY: &str = "unknown-types#all";
+const USER_TYPES_KEY: &str = "unknown-types";
+/// The most items one activity read returns (sessions and launches together); older ones are
+/// left out.
+pub const ACTIVITY_ITEMS: usize = 1_000;
+
+#[derive(Clone)]
+pub struct DynamoFitnessStore {
+    client: Client,
+    table: String,
+    outbox: OutboxTable,
+}
+
+/// `#` and `%` escaped, so a program id cannot reach into another program's prefix.
+fn escape(id: &str) -> String {
+    id.replace('%', "%25").replace('#', "%23")
+}
+
+fn fixed_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn program_prefix(program: &ProgramId) -> String {
+    format!("session#{}#", escape(program.as_str()))
+}
+
+fn session_key(s: &Session) -> String {
+    format!(
+        "{}{}",
+        program_prefix(&s.training_program_id),
+        fixed_time(&s.started_at)
+    )
+}
+
+fn launch_key(id: &EventId) -> String {
+    format!("launch#{}", id.as_str())
+}
+
+fn pending_key(id: &EventId) -> String {
+    format!("pending#{}", id.as_str())
+}
+
+fn type_attr(type_name: &str) -> String {
+    format!("t#{type_name}")
+}
+
+impl DynamoFitnessStore {
+    pub fn new(client: Client, table: impl Into<String>, outbox: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            outbox: OutboxTable::Writes(outbox.into()),
+        }
+    }
+
+    /// For the API's reads: writes nothing.
+    pub fn reader(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            outbox: OutboxTable::None,
+        }
+    }
+
+    fn item<T: serde::Serialize>(
+        &self,
+        value: &T,
+        user: &UserId,
+        key: String,
+    ) -> Result<Item, PortError> {
+        let mut item: Item =
+            serde_dynamo::to_item(value).map_err(|e| data_error("fitness item", e))?;
+        item.insert("user_id".into(), s(user.as_str()));
+        item.insert("key".into(), s(key));
+        Ok(item)
+    }
+
+    fn put(&self, item: Item) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+        Put::builder().table_name(&self.table).set_item(Some(item))
+    }
+
+    /// Puts `item` unless its key exists: `false` when it does.
+    async fn put_new(&self, item: Item) -> Result<bool, PortError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", "key")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        user: &UserId,
+        key: &str,
+    ) -> Result<Option<T>, PortError> {
+        consistent_get(
+            &self.client,
+            &self.table,
+            &[("user_id", user.as_str()), ("key", key)],
+        )
+        .await
+    }
+
+    /// Every item of `user` whose key starts with `prefix`, in key order (strongly consistent,
+    /// all pages up to `limit` items).
+    async fn query(
+        &self,
+        user: &str,
+        prefix: &str,
+        forward: bool,
+        limit: usize,
+    ) -> Result<Vec<Item>, PortError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("user_id = :u AND begins_with(#k, :p)")
+                .expression_attribute_names("#k", "key")
+                .expression_attribute_values(":u", s(user))
+                .expression_attribute_values(":p", s(prefix))
+                .scan_index_forward(forward)
+                .consistent_read(true)
+                .limit(i32::try_from(limit.min(1_000)).unwrap_or(1_000))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() || out.len() >= limit {
+                out.truncate(limit);
+                return Ok(out);
+            }
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, item: Item) -> Result<T, PortError> {
+        serde_dynamo::from_item(item).map_err(|e| data_error(&self.table, e))
+    }
+
+    fn outbox_put(&self, event: Option<&Outbound>) -> Result<Option<TransactWriteItem>, PortError> {
+        event
+            .map(|e| OutboxRecord::for_event(e)?.transact_put(self.outbox.table()?))
+            .transpose()
+    }
+
+    fn counts(item: Option<Item>) -> BTreeMap<String, u64> {
+        item.into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("t#")?;
+                let count = v.as_n().ok()?.parse().ok()?;
+                Some((name.to_owned(), count))
+            })
+            .collect()
+    }
+
+    fn count_update(
+        &self,
+        user: &str,
+        key: &str,
+        type_name: &str,
+    ) -> Result<TransactWriteItem, PortError> {
+        let u = Update::builder()
+            .table_name(&self.table)
+            .key("user_id", s(user))
+            .key("key", s(key))
+            .update_expression("ADD #t :one")
+            .expression_attribute_names("#t", type_attr(type_name))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| data_error("Update", e))?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+
+    async fn raw_item(&self, user: &str, key: &str) -> Result<Option<Item>, PortError> {
+        consistent_get_item(
+            &self.client,
+            &self.table,
+            &[("user_id", user), ("key", key)],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl FitnessStore for DynamoFitnessStore {
+    #[instrument(skip(self))]
+    async fn latest_session(
+        &self,
+        user: &UserId,
+        program: &ProgramId,
+    ) -> Result<Option<Session>, PortError> {
+        self.query(user.as_str(), &program_prefix(program), false, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| self.decode(i))
+            .transpose()
+    }
+
+    #[instrument(skip_all, fields(user_id = %session.user_id))]
+    async fn start_session(&self, session: &Session) -> Result<(), PortError> {
+        let item = self.item(session, &session.user_id, session_key(session))?;
+        self.put_new(item).await.map(|_| ())
+    }
+
+    #[instrument(skip_all, fields(user_id = %next.user_id, state = ?next.state))]
+    async fn end_session(
+        &self,
+        next: &Session,
+        event: Option<&Outbound>,
+    ) -> Result<bool, PortError> {
+        let put = self
+            .put(self.item(next, &next.user_id, session_key(next))?)
+            .condition_expression("#s = :started")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":started", s("started"))
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(self.outbox_put(event)?);
+        Ok(transact(&self.client, items).await? == Transaction::Committed)
+    }
+
+    #[instrument(skip_all, fields(user_id = %launch.user_id, launch_id = %launch.launch_id))]
+    async fn record_launch(&self, launch: &Launch) -> Result<Launch, PortError> {
+        let item = self.item(launch, &launch.user_id, launch_key(&launch.launch_id))?;
+        let marker = self.item(launch, &launch.user_id, pending_key(&launch.launch_id))?;
+        let put = |item| {
+            self.put(item)
+                .condition_expression("attribute_not_exists(#k)")
+                .expression_attribute_names("#k", "key")
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| data_error("Put", e))
+        };
+        match transact(&self.client, vec![put(item)?, put(marker)?]).await? {
+            Transaction::Committed => Ok(launch.clone()),
+            Transaction::ConditionsFailed(_) => self
+                .launch(&launch.user_id, &launch.launch_id)
+                .await?
+                .ok_or_else(|| {
+                    PortError::Retryable(format!("launch {} half written", launch.launch_id))
+                }),
+        }
+    }
+
+    #[instrument(skip(self))]
+    async fn launch(&self, user: &UserId, launch: &EventId) -> Result<Option<Launch>, PortError> {
+        self.get(user, &launch_key(launch)).await
+    }
+
+    #[instrument(skip(self))]
+    async fn pending_launches(&self, user: &UserId) -> Result<Vec<Launch>, PortError> {
+        let mut out: Vec<Launch> = self
+            .query(user.as_str(), "pending#", true, ACTIVITY_ITEMS)
+            .await?
+            .into_iter()
+            .map(|i| self.decode(i))
+            .collect::<Result<_, _>>()?;
+        out.sort_by_key(|l| l.launched_at);
+        Ok(out)
+    }
+
+    #[instrument(skip_all, fields(user_id = %next.user_id, launch_id = %next.launch_id, nudge = ?next.nudge))]
+    async fn settle(&self, next: &Launch, event: Option<&Outbound>) -> Result<bool, PortError> {
+        let put = self
+            .put(self.item(next, &next.user_id, launch_key(&next.launch_id))?)
+            .condition_expression("nudge = :pending")
+            .expression_attribute_values(":pending", super::attr(&NudgeState::Pending)?)
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("user_id", s(next.user_id.as_str()))
+            .key("key", s(pending_key(&next.launch_id)))
+            .build()
+            .map_err(|e| data_error("Delete", e))?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+        ];
+        items.extend(self.outbox_put(event)?);
+        Ok(transact(&self.client, items).await? == Transaction::Committed)
+    }
+
+    #[instrument(skip_all, fields(user_id = %event.user_id, event_type = %event.type_name))]
+    async fn record_unknown(&self, event: &AppEvent) -> Result<bool, PortError> {
+        let mut item = self.item(event, &event.user_id, format!("unknown#{}", event.event_id))?;
+        // The raw body as text: any JSON, whatever DynamoDB makes of empty strings or sets.
+        let raw = serde_json::to_string(event.raw.as_ref().unwrap_or(&serde_json::Value::Null))
+            .map_err(|e| data_error("raw body", e))?;
+        item.insert("raw".into(), AttributeValue::S(raw));
+        item.remove("payload");
+        let put = self
+            .put(item)
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", "key")
+            .build()
+            .map_err(|e| data_error("Put", e))?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.count_update(event.user_id.as_str(), USER_TYPES_KEY, &event.type_name)?,
+            self.count_update(ALL_USERS, ALL_TYPES_KEY, &event.type_name)?,
+        ];
+        Ok(transact(&self.client, items).await? == Transaction::Committed)
+    }
+}
+
+#[async_trait]
+impl FitnessView for DynamoFitnessStore {
+    #[instrument(skip(self))]
+    async fn activity(&self, user: &UserId) -> Result<UserActivity, PortError> {
+        let sessions_items = self
+            .query(user.as_str(), "session#", true, ACTIVITY_ITEMS)
+            .await?;
+        let launch_items = self
+            .query(user.as_str(), "launch#", true, ACTIVITY_ITEMS)
+            .await?;
+        let mut sessions: Vec<Session> = sessions_items
+            .into_iter()
+            .map(|i| self.decode(i))
+            .collect::<Result<_, _>>()?;
+        sessions.sort_by_key(|x| x.started_at);
+        let mut launches: Vec<Launch> = launch_items
+            .into_iter()
+            .map(|i| self.decode(i))
+            .collect::<Result<_, _>>()?;
+        launches.sort_by_key(|x| x.launched_at);
+        let unknown_event_types = Self::counts(self.raw_item(user.as_str(), USER_TYPES_KEY).await?);
+        Ok(UserActivity {
+            sessions,
+            launches,
+            unknown_event_types,
+        })
+    }
+
+    #[instrument(skip(self))]
+    async fn unknown_type_counts(&self) -> Result<BTreeMap<String, u64>, PortError> {
+        Ok(Self::counts(self.raw_item(ALL_USERS, ALL_TYPES_KEY).await?))
+    }
+}
