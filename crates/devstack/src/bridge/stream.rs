@@ -2,6 +2,7 @@ use super::invoker::Invoker;
 use crate::Result;
 use crate::provision::REGION;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use aws_sdk_dynamodbstreams::error::SdkError;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use platform::sdk_error;
 use serde_json::{Value, json};
@@ -153,42 +154,13 @@ impl StreamSource {
             .map(|(id, s)| (id.clone(), s.clone()))
             .collect();
         for (id, mut shard) in shards {
-            let iterator = match shard.iterator.take() {
-                Some(iterator) => iterator,
-                None => {
-                    let request = self
-                        .streams
-                        .get_shard_iterator()
-                        .stream_arn(&arn)
-                        .shard_id(&id);
-                    let request = match &shard.after {
-                        Some(seq) => request
-                            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                            .sequence_number(seq),
-                        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
-                    };
-                    let out = request
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("GetShardIterator", e))?;
-                    match out.shard_iterator {
-                        Some(iterator) => iterator,
-                        None => continue,
-                    }
-                }
-            };
-            let out = match self
-                .streams
-                .get_records()
-                .shard_iterator(iterator)
-                .send()
-                .await
-            {
-                Ok(out) => out,
+            let out = match self.records(&arn, &id, &mut shard).await {
+                Ok(Some(out)) => out,
+                Ok(None) => continue,
                 Err(e) => {
                     // The shard keeps no iterator: the next poll starts a fresh one.
                     state.shards.insert(id, shard);
-                    return Err(sdk_error("GetRecords", e).into());
+                    return Err(e);
                 }
             };
             for record in out.records() {
@@ -202,6 +174,64 @@ impl StreamSource {
             state.shards.insert(id, shard);
         }
         Ok(())
+    }
+
+    /// The next records of a shard. An iterator the stream no longer honours (expired, or one
+    /// DynamoDB Local reports as past the trim horizon after its shard was read empty) is
+    /// replaced once by a fresh one after the last record read.
+    async fn records(
+        &self,
+        arn: &str,
+        id: &str,
+        shard: &mut Shard,
+    ) -> Result<Option<aws_sdk_dynamodbstreams::operation::get_records::GetRecordsOutput>> {
+        for fresh in [false, true] {
+            if fresh {
+                shard.iterator = None;
+            }
+            let iterator = match shard.iterator.take() {
+                Some(iterator) => iterator,
+                None => {
+                    let request = self
+                        .streams
+                        .get_shard_iterator()
+                        .stream_arn(arn)
+                        .shard_id(id);
+                    let request = match &shard.after {
+                        Some(seq) => request
+                            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                            .sequence_number(seq),
+                        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+                    };
+                    let out = request
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("GetShardIterator", e))?;
+                    match out.shard_iterator {
+                        Some(iterator) => iterator,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            match self
+                .streams
+                .get_records()
+                .shard_iterator(iterator)
+                .send()
+                .await
+            {
+                Ok(out) => return Ok(Some(out)),
+                Err(SdkError::ServiceError(e))
+                    if !fresh
+                        && (e.err().is_trimmed_data_access_exception()
+                            || e.err().is_expired_iterator_exception()) =>
+                {
+                    tracing::debug!(shard = id, error = %e.err(), "stream iterator replaced");
+                }
+                Err(e) => return Err(sdk_error("GetRecords", e).into()),
+            }
+        }
+        Ok(None)
     }
 }
 
