@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 DEVSTACK := target/debug/devstack
 DEMO_EVENTS := $(sort $(wildcard events/rental-return/event_0*.json)) $(sort $(wildcard events/demo/*.json))
+# The fitness nudge window `make demo` starts the stack with, so its live nudge arrives while it waits.
+DEMO_NUDGE_AFTER_SECONDS ?= 15
 FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 
 ENV ?= dev
@@ -63,13 +65,14 @@ report: build
 	$(DEVSTACK) report
 
 demo: venv dynamodb-local
-	scripts/stack.sh up
+	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
 	$(DEVSTACK) replay $(DEMO_EVENTS) && \
 	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)) && \
 	$(DEVSTACK) tasks $(sort $(wildcard events/demo-tasks/*.json)) && \
 	$(DEVSTACK) orders events/demo-orders/scenario.json && \
+	$(DEVSTACK) fitness $(sort $(wildcard events/demo-fitness/*.json)) && \
 	$(DEVSTACK) report
 
 lint:

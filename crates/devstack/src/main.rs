@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
 
+mod fitness;
 mod orders;
 mod submit;
 
@@ -103,6 +104,7 @@ async fn main() {
         Some("replay") => replay(&args[1..]).await,
         Some("formulas") => submit::formulas(&args[1..]).await,
         Some("tasks") => submit::tasks(&args[1..]).await,
+        Some("fitness") => fitness::fitness(&args[1..]).await,
         Some("orders") => match args.get(1) {
             Some(file) => orders::orders(file).await,
             None => Err(DevError::Setup("usage: devstack orders SCENARIO.json".into())),
@@ -122,7 +124,7 @@ async fn main() {
             .await
         }
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | fitness FILE... | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
                 .into(),
         )),
     };
@@ -339,7 +341,7 @@ async fn serve() -> Result<()> {
     let nudge_after = std::env::var("FITNESS_NUDGE_AFTER_SECONDS")
         .unwrap_or_else(|_| domain::fitness::DEFAULT_NUDGE_AFTER_SECONDS.to_string());
     info!(seconds = %nudge_after, "fitness nudge window");
-    functions_env.insert("FITNESS_NUDGE_AFTER_SECONDS".into(), nudge_after);
+    functions_env.insert("FITNESS_NUDGE_AFTER_SECONDS".into(), nudge_after.clone());
     for (k, v) in [
         ("AWS_REGION", provision::REGION),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -404,6 +406,7 @@ async fn serve() -> Result<()> {
         ),
         ("NOTIFY_URL", notify_url),
         ("LAMBDA_RUNTIME_URL", lambda_url),
+        ("FITNESS_NUDGE_AFTER_SECONDS", nudge_after.clone()),
         // What the fault injector has injected (empty when faults are off).
         ("DEVSTACK_FAULTS_URL", faults_url.unwrap_or_default()),
         ("AWS_REGION", provision::REGION.to_owned()),

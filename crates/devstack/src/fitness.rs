@@ -1,0 +1,151 @@
+//! `devstack fitness FILE...`: posts app events (either shape) to the running API in order,
+//! then sends a live `app_launch` (time: now) and waits for its nudge, which the durable timer
+//! sends `FITNESS_NUDGE_AFTER_SECONDS` after the launch (`make demo` starts the stack with a
+//! short window); prints every fitness notification received, the users' activity and the
+//! unknown-type counts.
+
+use crate::read_env;
+use devstack::{DevError, Result};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// The user of the live launch.
+const LIVE_USER: &str = "demo-live";
+
+pub async fn fitness(files: &[String]) -> Result<()> {
+    let env = read_env()?;
+    let api = crate::env_value(&env, "API_URL")?;
+    let notify = crate::env_value(&env, "NOTIFY_URL")?;
+    let window: u64 = crate::env_value(&env, "FITNESS_NUDGE_AFTER_SECONDS")?
+        .parse()
+        .map_err(|e| DevError::Setup(format!("FITNESS_NUDGE_AFTER_SECONDS: {e}")))?;
+    let http = reqwest::Client::new();
+    println!("\n== Fitness app events through {api} ==");
+    let mut users = BTreeSet::new();
+    for file in files {
+        let body: Value = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+        users.extend(body["user_id"].as_str().map(str::to_owned));
+        let answer = post(&http, &api, &body).await?;
+        let name = std::path::Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        println!("  {name:<28} → {answer}");
+    }
+    let now = chrono::Utc::now();
+    let launch = json!({"schema_version": 2, "event_id": format!("live-{}", now.timestamp_millis()),
+        "user_id": LIVE_USER, "type": "app_launch", "time": now.to_rfc3339()});
+    let answer = post(&http, &api, &launch).await?;
+    println!("  live app_launch of {LIVE_USER} (now) → {answer}; its nudge is due in {window} s");
+    users.insert(LIVE_USER.to_owned());
+
+    let started = Instant::now();
+    let deadline = Duration::from_secs(window + 60);
+    let notifications = loop {
+        let all: Vec<Value> = http
+            .get(format!("{notify}/v1/notify"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let fitness: Vec<Value> = all
+            .into_iter()
+            .filter(|r| {
+                r["body"]["kind"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("training_"))
+            })
+            .collect();
+        let live = fitness
+            .iter()
+            .any(|r| r["body"]["user_id"] == LIVE_USER);
+        if live && fitness.len() >= 3 {
+            break fitness;
+        }
+        if started.elapsed() > deadline {
+            return Err(DevError::Setup(format!(
+                "fitness: expected the sample stream's 2 notifications and the live nudge within {} s, got {}: {fitness:?}",
+                deadline.as_secs(),
+                fitness.len()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    println!(
+        "  notifications ({}, the live nudge {:.1} s after its launch was posted):",
+        notifications.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for n in &notifications {
+        let b = &n["body"];
+        println!(
+            "    {:<10} {:<24} {}  data {}",
+            b["user_id"].as_str().unwrap_or("?"),
+            b["kind"].as_str().unwrap_or("?"),
+            b["message"].as_str().unwrap_or(""),
+            b["data"]
+        );
+    }
+    println!("  activity:");
+    for user in &users {
+        let a: Value = http
+            .get(format!("{api}/v1/users/{user}/activity"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let sessions: Vec<String> = a["sessions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                format!(
+                    "{} {}{}",
+                    s["training_program_id"].as_str().unwrap_or("?"),
+                    s["state"].as_str().unwrap_or("?"),
+                    s["minutes"]
+                        .as_i64()
+                        .map(|m| format!(" {m} min"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let launches: Vec<String> = a["launches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["launched_at"].as_str().unwrap_or("?"),
+                    l["nudge"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        println!(
+            "    {user:<10} sessions [{}]  launches [{}]  unknown types {}",
+            sessions.join(", "),
+            launches.join(", "),
+            a["unknown_event_types"]
+        );
+    }
+    let types: Value = http
+        .get(format!("{api}/v1/event-types"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!("  event types: {types}");
+    Ok(())
+}
+
+async fn post(http: &reqwest::Client, api: &str, body: &Value) -> Result<String> {
+    let response = http.post(format!("{api}/v1/event")).json(body).send().await?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or_default();
+    Ok(match answer["event_id"].as_str() {
+        Some(id) => format!("{status} {id}"),
+        None => format!("{status} {}", answer["error"]["code"]),
+    })
+}
