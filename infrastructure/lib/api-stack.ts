@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import {
-  AccessLogFormat, ApiKeySourceType, AuthorizationType, EndpointType, JsonSchemaType, JsonSchemaVersion,
+  AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType, JsonSchemaType, JsonSchemaVersion,
   LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, Period, ResponseType, RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -193,6 +193,30 @@ export class ApiStack extends Stack {
       },
     });
 
+    const appEvent = this.api.addModel('AppEvent', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'AppEvent',
+        type: JsonSchemaType.OBJECT,
+        required: ['user_id', 'type'],
+        properties: {
+          user_id: { type: JsonSchemaType.STRING },
+          type: { type: JsonSchemaType.STRING },
+        },
+      },
+    });
+    const appEventBatch = this.api.addModel('AppEventBatch', {
+      contentType: 'application/json',
+      schema: {
+        schema: JsonSchemaVersion.DRAFT4,
+        title: 'AppEventBatch',
+        type: JsonSchemaType.OBJECT,
+        required: ['events'],
+        properties: { events: { type: JsonSchemaType.ARRAY, items: { type: JsonSchemaType.OBJECT } } },
+      },
+    });
+
     const lambda = new LambdaIntegration(h.fn);
     const iam = { authorizationType: AuthorizationType.IAM };
     const withPath = (name: string) => ({ ...iam, requestValidator: validateParams, requestParameters: { [`method.request.path.${name}`]: true } });
@@ -227,6 +251,17 @@ export class ApiStack extends Stack {
     stock.addMethod('GET', lambda, withPath('sku'));
     stock.addMethod('PUT', lambda, withPathAndBody('sku', stockSetting));
     this.api.root.addResource('analytics').addResource('orders').addMethod('GET', lambda, iam);
+    // The fitness app: a mobile client holds no AWS credentials of its own, so its users sign
+    // in to the app's Cognito user pool and send their token; the gateway checks it.
+    const appUsers = new CognitoUserPoolsAuthorizer(this, 'AppUsers', { cognitoUserPools: [stateful.appUsers] });
+    const app = { authorizationType: AuthorizationType.COGNITO, authorizer: appUsers };
+    const v1 = this.api.root.addResource('v1');
+    v1.addResource('event').addMethod('POST', lambda, { ...app, requestValidator: validateBody, requestModels: { 'application/json': appEvent } });
+    v1.addResource('events').addMethod('POST', lambda, { ...app, requestValidator: validateBody, requestModels: { 'application/json': appEventBatch } });
+    v1.addResource('users').addResource('{user_id}').addResource('activity')
+      .addMethod('GET', lambda, { ...app, requestValidator: validateParams, requestParameters: { 'method.request.path.user_id': true } });
+    // What unknown types arrive is for the team, not the app: IAM like the other service routes.
+    v1.addResource('event-types').addMethod('GET', lambda, iam);
     // Everything else reaches the router, which answers 404/405 in the API's error shape.
     this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: iam });
 
@@ -240,6 +275,8 @@ export class ApiStack extends Stack {
     plan.addApiKey(key);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
+    new CfnOutput(this, 'AppUserPoolId', { value: stateful.appUsers.userPoolId, description: 'Cognito user pool of the fitness app' });
+    new CfnOutput(this, 'AppClientId', { value: stateful.appClient.userPoolClientId, description: 'App client the mobile app signs in with' });
     new CfnOutput(this, 'ReturnBinApiKeyId', {
       value: key.keyId,
       description: 'aws apigateway get-api-key --include-value --api-key <id> prints the key',

@@ -33,9 +33,15 @@ export function applyNagSuppressions({ stateful, api, processing }: SystemStacks
       reason: 'Throttling, usage-plan quotas and request validation bound abuse today; a WAFv2 web ACL is listed in the production TODOs.',
     },
   );
+  Validations.of(stateful.appUsers).acknowledge(
+    { id: 'AwsSolutions-COG2', reason: 'MFA is optional (TOTP) for the fitness app\'s consumers; requiring it is a product decision.' },
+    { id: 'AwsSolutions-COG3', reason: 'Threat protection (the Plus feature plan) is listed in the production TODOs.' },
+  );
   for (const method of api.api.methods) {
     const bin = method.resource.path === '/rentals/returns' && method.httpMethod === 'POST';
     const preflight = method.httpMethod === 'OPTIONS';
+    const cognito = method.resource.path.startsWith('/v1/') && method.resource.path !== '/v1/event-types';
+    if (cognito && !preflight) continue;
     if (bin || preflight) {
       const reason = bin
         ? 'Return bins authenticate with API keys bound to a usage plan; they hold no IAM credentials.'

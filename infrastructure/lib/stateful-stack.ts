@@ -1,4 +1,5 @@
 import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { AccountRecovery, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
@@ -27,6 +28,9 @@ export class StatefulStack extends Stack {
   /** Where the outbox relay's stream records go when they keep failing (streams need a
    * standard queue as failure destination). */
   readonly relayFailures: Queue;
+  /** The fitness app's users: the app signs them in (SRP) and calls `/v1/*` with their token. */
+  readonly appUsers: UserPool;
+  readonly appClient: UserPoolClient;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -94,6 +98,24 @@ export class StatefulStack extends Stack {
         }),
       );
     }
+
+    this.appUsers = new UserPool(this, 'AppUsers', {
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { sms: false, otp: true },
+      passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+      deletionProtection: config.protectData,
+      removalPolicy: removalPolicy(config),
+    });
+    // A public client (a mobile app keeps no secret): SRP sign-in and refresh only.
+    this.appClient = this.appUsers.addClient('MobileApp', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+    });
 
     this.relayFailures = new Queue(this, 'RelayFailures', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -30,10 +30,11 @@ describe('API stack', () => {
     });
   });
 
-  it('requires IAM on every other method except CORS preflight', () => {
+  it('requires IAM on every other method except CORS preflight and the fitness app\'s', () => {
+    const app = [method('POST', 'event'), method('POST', 'events'), method('GET', 'activity')];
     for (const m of methods) {
       const p = m.Properties;
-      if (p.HttpMethod === 'OPTIONS' || (p.HttpMethod === 'POST' && p.ApiKeyRequired)) continue;
+      if (p.HttpMethod === 'OPTIONS' || (p.HttpMethod === 'POST' && p.ApiKeyRequired) || app.includes(p)) continue;
       assert.equal(p.AuthorizationType, 'AWS_IAM', JSON.stringify(p.ResourceId));
     }
     assert.equal(method('GET', '{return_id}').RequestParameters['method.request.path.return_id'], true);
@@ -72,6 +73,23 @@ describe('API stack', () => {
     t.hasResourceProperties('AWS::ApiGateway::Model', {
       Schema: Match.objectLike({ title: 'Order', required: ['customer_id', 'items'] }),
     });
+  });
+
+  it("lets the fitness app's signed-in users post events and read their activity through the user pool", () => {
+    const authorizers = Object.entries(t.findResources('AWS::ApiGateway::Authorizer'));
+    assert.equal(authorizers.length, 1);
+    const [authorizerId, authorizer] = authorizers[0];
+    assert.equal(authorizer.Properties.Type, 'COGNITO_USER_POOLS');
+    for (const [verb, part] of [['POST', 'event'], ['POST', 'events'], ['GET', 'activity']]) {
+      const m = method(verb, part);
+      assert.equal(m.AuthorizationType, 'COGNITO_USER_POOLS', part);
+      assert.deepEqual(m.AuthorizerId, { Ref: authorizerId }, part);
+      assert.ok(m.RequestValidatorId, part);
+    }
+    assert.ok(method('POST', 'event').RequestModels['application/json']);
+    assert.equal(method('GET', 'activity').RequestParameters['method.request.path.user_id'], true);
+    assert.equal(method('GET', 'event-types').AuthorizationType, 'AWS_IAM');
+    s.templates.stateful.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
 
   it('throttles, logs access and traces the stage; binds a usage plan with quota', () => {
