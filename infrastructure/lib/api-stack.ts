@@ -275,8 +275,6 @@ export class ApiStack extends Stack {
     plan.addApiKey(key);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
-    new CfnOutput(this, 'AppUserPoolId', { value: stateful.appUsers.userPoolId, description: 'Cognito user pool of the fitness app' });
-    new CfnOutput(this, 'AppClientId', { value: stateful.appClient.userPoolClientId, description: 'App client the mobile app signs in with' });
     new CfnOutput(this, 'ReturnBinApiKeyId', {
       value: key.keyId,
       description: 'aws apigateway get-api-key --include-value --api-key <id> prints the key',

@@ -35,7 +35,7 @@ export function applyNagSuppressions({ stateful, api, processing }: SystemStacks
   );
   Validations.of(stateful.appUsers).acknowledge(
     { id: 'AwsSolutions-COG2', reason: 'MFA is optional (TOTP) for the fitness app\'s consumers; requiring it is a product decision.' },
-    { id: 'AwsSolutions-COG3', reason: 'Threat protection (the Plus feature plan) is listed in the production TODOs.' },
+    { id: 'AwsSolutions-COG8', reason: 'Threat protection (the Plus feature plan) is listed in the production TODOs.' },
   );
   for (const method of api.api.methods) {
     const bin = method.resource.path === '/rentals/returns' && method.httpMethod === 'POST';

@@ -1,4 +1,4 @@
-import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { AccountRecovery, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias } from 'aws-cdk-lib/aws-kms';
@@ -116,6 +116,8 @@ export class StatefulStack extends Stack {
       authFlows: { userSrp: true },
       preventUserExistenceErrors: true,
     });
+    new CfnOutput(this, 'AppUserPoolId', { value: this.appUsers.userPoolId, description: 'Cognito user pool of the fitness app' });
+    new CfnOutput(this, 'AppClientId', { value: this.appClient.userPoolClientId, description: 'App client the mobile app signs in with' });
 
     this.relayFailures = new Queue(this, 'RelayFailures', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -70,11 +70,17 @@ describe('processing stack', () => {
     assert.equal(environmentOf(s, 'notifier').NOTIFY_URL, CONFIGS.dev.notifyUrl);
   });
 
-  it('feeds queue-processor from the projections, formulas and tasks queues, tasks one at a time', () => {
+  it('feeds queue-processor from the projections, formulas, tasks and fitness queues, tasks one at a time', () => {
     const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping', {
       Properties: { FunctionName: { Ref: functionId('queue-processor') } },
     }));
     const batches = Object.fromEntries(mappings.map((m) => [referent(s, m.Properties.EventSourceArn), m.Properties.BatchSize]));
-    assert.deepEqual(batches, { 'Queue-projections.Arn': 10, 'Queue-formulas.Arn': 10, 'Queue-tasks.Arn': 1 });
+    assert.deepEqual(batches, {
+      'Queue-projections.Arn': 10,
+      'Queue-formulas.Arn': 10,
+      'Queue-tasks.Arn': 1,
+      'Queue-fitness-events.Arn': 10,
+      'Queue-fitness-nudges.Arn': 10,
+    });
   });
 });

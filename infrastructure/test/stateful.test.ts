@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadTopology, queueVisibilitySeconds } from '../lib/topology.js';
+import { isFifo, loadTopology, queueVisibilitySeconds } from '../lib/topology.js';
 import { synthesize } from './helpers.js';
 
 const topology = loadTopology();
@@ -17,12 +17,14 @@ function byPath(type: string, pathSuffix: string) {
 }
 
 describe('stateful stack', () => {
-  it('pairs every FIFO queue with a FIFO dead-letter queue, maxReceiveCount and visibility from topology.json', () => {
+  it('pairs every queue with a dead-letter queue of its kind, maxReceiveCount and visibility from topology.json', () => {
+    assert.ok(topology.queues.some((q) => !isFifo(q)), 'a standard queue among them');
     for (const q of topology.queues) {
       const [dlqId, dlq] = byPath('AWS::SQS::Queue', `/Queue-${q.name}-dlq/Resource`);
       const [, queue] = byPath('AWS::SQS::Queue', `/Queue-${q.name}/Resource`);
-      assert.equal(dlq.Properties.FifoQueue, true);
-      assert.equal(queue.Properties.FifoQueue, true);
+      const fifo = isFifo(q) ? true : undefined;
+      assert.equal(dlq.Properties.FifoQueue, fifo, q.name);
+      assert.equal(queue.Properties.FifoQueue, fifo, q.name);
       assert.equal(queue.Properties.VisibilityTimeout, queueVisibilitySeconds(topology, q.name));
       assert.deepEqual(queue.Properties.RedrivePolicy, {
         deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
