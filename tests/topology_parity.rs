@@ -300,6 +300,16 @@ async fn the_local_stack_matches_the_synthesized_templates() {
     assert_eq!(local_esms, cfn_esms, "event-source mappings");
 }
 
+/// A value of the shape a deployment gives `name`: a number for a configured duration, a URL-ish
+/// text (fit for names, ARNs and URLs alike) for everything else.
+fn example_value(name: &str) -> String {
+    if name.ends_with("_SECONDS") {
+        "600".to_owned()
+    } else {
+        format!("http://value-of-{}", name.to_lowercase())
+    }
+}
+
 /// Each function is wired (`from_vars`, as its `main` does) by exactly the variables
 /// `topology.json` declares for it: all of them suffice, and each one is needed. So the CDK
 /// stacks, which set exactly those, give every function what it reads, and a function never
@@ -339,7 +349,7 @@ fn every_function_is_wired_by_exactly_what_topology_json_declares() {
         let names = topology.env_names(&f.name).unwrap();
         let vars: BTreeMap<String, String> = names
             .iter()
-            .map(|n| (n.clone(), format!("http://value-of-{}", n.to_lowercase())))
+            .map(|n| (n.clone(), example_value(n)))
             .collect();
         wire(&f.name, vars.clone()).unwrap_or_else(|e| panic!("{}: {e}", f.name));
         for missing in &names {

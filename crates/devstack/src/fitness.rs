@@ -57,9 +57,7 @@ pub async fn fitness(files: &[String]) -> Result<()> {
                     .is_some_and(|k| k.starts_with("training_"))
             })
             .collect();
-        let live = fitness
-            .iter()
-            .any(|r| r["body"]["user_id"] == LIVE_USER);
+        let live = fitness.iter().any(|r| r["body"]["user_id"] == LIVE_USER);
         if live && fitness.len() >= 3 {
             break fitness;
         }
@@ -141,7 +139,11 @@ pub async fn fitness(files: &[String]) -> Result<()> {
 }
 
 async fn post(http: &reqwest::Client, api: &str, body: &Value) -> Result<String> {
-    let response = http.post(format!("{api}/v1/event")).json(body).send().await?;
+    let response = http
+        .post(format!("{api}/v1/event"))
+        .json(body)
+        .send()
+        .await?;
     let status = response.status();
     let answer: Value = response.json().await.unwrap_or_default();
     Ok(match answer["event_id"].as_str() {
