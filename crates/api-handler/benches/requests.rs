@@ -60,7 +60,7 @@ fn validation(c: &mut Criterion) {
 fn bench_post(
     c: &mut Criterion,
     rt: &tokio::runtime::Runtime,
-    (path, accepted): (&'static str, u16),
+    (path, accepted, shape): (&'static str, u16, &str),
     services: api_handler::Services,
     body: impl Fn(u64) -> Value,
 ) {
@@ -68,7 +68,7 @@ fn bench_post(
     let app = router(services);
     let counter = AtomicU64::new(0);
     c.bench_function(
-        &format!("POST {path} through the router (in-memory ports)"),
+        &format!("POST {path}{shape} through the router (in-memory ports)"),
         |b| {
             b.to_async(rt).iter(|| {
                 let request = Request::post(path)
@@ -91,13 +91,13 @@ fn post_through_router(c: &mut Criterion) {
         .build()
         .unwrap();
     // A new make-up each time: the accepted path, not the duplicate one.
-    bench_post(c, &rt, ("/formulas", 202), services(), |n| {
+    bench_post(c, &rt, ("/formulas", 202, ""), services(), |n| {
         let mut body = formula(n);
         body["materials"][9]["name"] = json!(format!("Unique {n}"));
         body
     });
-    bench_post(c, &rt, ("/tasks", 202), services(), task);
-    bench_post(c, &rt, ("/rentals/returns", 202), services(), |n| {
+    bench_post(c, &rt, ("/tasks", 202, ""), services(), task);
+    bench_post(c, &rt, ("/rentals/returns", 202, ""), services(), |n| {
         json!({"timestamp": format!("2025-02-10T11:00:00.{:03}Z", n % 1000),
                "location_id": format!("loc-{n}"), "user_qr_data": "dHBnX3UwMDAx",
                "asset_qr_data": "dHBnX2EwMDAwMQ=="})
@@ -112,9 +112,23 @@ fn post_through_router(c: &mut Criterion) {
             low_stock_threshold: 20,
         });
     }
-    bench_post(c, &rt, ("/orders", 201), memory.services(), |n| {
+    bench_post(c, &rt, ("/orders", 201, ""), memory.services(), |n| {
         json!({"customer_id": format!("ec_c{:04}", n % 1000), "items": [
             {"sku": "ec_sku_burger_classic", "quantity": 2}, {"sku": "ec_sku_fries_regular", "quantity": 1}]})
+    });
+    // A fitness app event in each shape: read, translated (the legacy id hashed from the body)
+    // and queued; a new event each time.
+    bench_post(c, &rt, ("/v1/event", 202, " (legacy)"), services(), |n| {
+        json!({"user_id": format!("foo{}", n % 1000), "device_id": "bar1",
+               "type": "training_program_started", "training_program_id": "2352",
+               "training_program_title": "7 Minutes of HIIT Training",
+               "time_stamp": format!("2021-02-28 16:{:02}:{:02}", (n / 60) % 60, n % 60),
+               "n": n})
+    });
+    bench_post(c, &rt, ("/v1/event", 202, " (v2)"), services(), |n| {
+        json!({"schema_version": 2, "event_id": format!("evt-{n}"), "user_id": format!("foo{}", n % 1000),
+               "device_id": "bar1", "type": "training_program_finished",
+               "time": "2021-02-28T16:59:43Z", "payload": {"training_program_id": "2352"}})
     });
 }
 

@@ -202,12 +202,12 @@ impl NudgeTimer for InMemoryTimer {
 /// The ingest queue in memory: what was queued, with the FIFO queue's de-duplication by id.
 #[derive(Default)]
 pub struct InMemoryAppEventQueue {
-    queued: Mutex<Vec<AppEvent>>,
+    queued: Mutex<(Vec<AppEvent>, std::collections::HashSet<EventId>)>,
 }
 
 impl InMemoryAppEventQueue {
     pub fn queued(&self) -> Vec<AppEvent> {
-        lock(&self.queued).clone()
+        lock(&self.queued).0.clone()
     }
 }
 
@@ -218,8 +218,8 @@ impl AppEventQueue for InMemoryAppEventQueue {
         events
             .iter()
             .map(|e| {
-                if !q.iter().any(|x| x.event_id == e.event_id) {
-                    q.push(e.clone());
+                if q.1.insert(e.event_id.clone()) {
+                    q.0.push(e.clone());
                 }
                 Ok(())
             })
