@@ -10,7 +10,8 @@ scenario=${1:-mixed}
 shift || true
 started=
 if [[ -z ${API_URL:-} && ! -f .devstack/env ]]; then
-  scripts/stack.sh up
+  # A short nudge window, so the fitness scenario's timers fire (and are checked) within the run.
+  FITNESS_NUDGE_AFTER_SECONDS=${FITNESS_NUDGE_AFTER_SECONDS:-30} scripts/stack.sh up
   started=1
 fi
 trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT

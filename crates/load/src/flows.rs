@@ -25,6 +25,10 @@ pub struct Ctx {
     pub api: String,
     /// The order flow's run: its hot SKU and the stock and analytics it started from.
     pub orders: crate::orders::OrdersRun,
+    /// The fitness flow's run: what each app user's accepted events call for.
+    pub fitness: crate::fitness::FitnessRun,
+    /// The nudge window of the stack under load.
+    pub fitness_window: chrono::Duration,
     pub auth: Auth,
     pub recorder: Recorder,
     /// Makes this run's bodies differ from every other run's.
@@ -39,6 +43,8 @@ impl Ctx {
             auth,
             recorder: Recorder::default(),
             orders: crate::orders::OrdersRun::default(),
+            fitness: crate::fitness::FitnessRun::default(),
+            fitness_window: crate::fitness::window(),
             run: format!("{:08x}", fastrand::u32(..)),
             counter: AtomicU64::new(0),
         }
@@ -50,7 +56,9 @@ impl Ctx {
 }
 
 /// The scenarios `make load` knows, by name.
-pub const SCENARIOS: &[&str] = &["reads", "returns", "tasks", "formulas", "orders", "mixed"];
+pub const SCENARIOS: &[&str] = &[
+    "reads", "returns", "tasks", "formulas", "orders", "fitness", "mixed",
+];
 
 /// The goose scenarios for `name`; `mixed` is every flow at once, weighted like a day's
 /// traffic (reads most).
@@ -61,6 +69,7 @@ pub fn scenarios(name: &str, ctx: &Arc<Ctx>) -> Result<Vec<Scenario>, String> {
             "returns" => transaction(ctx, "POST /rentals/returns", post_return),
             "tasks" => transaction(ctx, "POST /tasks", post_task),
             "orders" => transaction(ctx, "an order client's step", crate::orders::step),
+            "fitness" => transaction(ctx, "an app user's next event", crate::fitness::step),
             _ => transaction(ctx, "POST /formulas", post_formula),
         };
         Scenario::new(flow)
@@ -69,13 +78,16 @@ pub fn scenarios(name: &str, ctx: &Arc<Ctx>) -> Result<Vec<Scenario>, String> {
             .map_err(|e| e.to_string())
     };
     match name {
-        "reads" | "returns" | "tasks" | "formulas" | "orders" => Ok(vec![one(name, 1)?]),
+        "reads" | "returns" | "tasks" | "formulas" | "orders" | "fitness" => {
+            Ok(vec![one(name, 1)?])
+        }
         "mixed" => Ok(vec![
             one("reads", 5)?,
             one("returns", 2)?,
             one("tasks", 2)?,
             one("formulas", 1)?,
             one("orders", 3)?,
+            one("fitness", 2)?,
         ]),
         other => Err(format!(
             "unknown scenario {other}: one of {}",

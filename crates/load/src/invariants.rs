@@ -166,6 +166,7 @@ pub async fn check(ctx: &Ctx, settle: Duration) -> Vec<Check> {
         checks.push(task_order(&tasks, &settled));
     }
     checks.extend(crate::orders::check(ctx, &http, settle).await);
+    checks.extend(crate::fitness::check(ctx, &http, settle).await);
     checks
 }
 

@@ -7,6 +7,7 @@
 //! was lost to transport, a timeout or a 5xx, or an invariant does not hold.
 
 mod auth;
+mod fitness;
 mod flows;
 mod hops;
 mod invariants;
@@ -27,7 +28,7 @@ use std::time::Duration;
     about = "Load scenarios per flow, with invariants checked afterwards"
 )]
 struct Cli {
-    /// reads | returns | tasks | formulas | orders | mixed
+    /// reads | returns | tasks | formulas | orders | fitness | mixed
     scenario: String,
     /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
     #[arg(long, env = "API_KEY")]

@@ -434,7 +434,7 @@ pub async fn check(ctx: &Ctx, http: &reqwest::Client, settle: Duration) -> Vec<C
 }
 
 /// The local notification sink, when the run targets the local stack.
-fn notify_url() -> Option<String> {
+pub(crate) fn notify_url() -> Option<String> {
     std::env::var("NOTIFY_URL").ok().or_else(|| {
         std::fs::read_to_string(".devstack/env")
             .ok()?
