@@ -10,7 +10,8 @@
 //! - 20 %: launch, and the next visit's launch past the window (the later event settles the
 //!   nudge at once).
 //!
-//! A third of the events are sent in the legacy shape. Afterwards, from the local notification
+//! A third of the events are sent in the legacy shape; an event without a `202` is sent again
+//! (up to 5 times), as the app does. Afterwards, from the local notification
 //! sink: the congratulations and nudges received are exactly the ones the generated stream
 //! calls for (users with an unanswered event are left out: its effect is unknown), none is
 //! received twice, and no timer nudge came before its window ended; and how late the timer
@@ -99,6 +100,9 @@ struct AppUser {
     quiet_until: Option<Instant>,
     n: u64,
 }
+
+/// How often a client sends an event that got no `202`.
+const SEND_ATTEMPTS: u32 = 5;
 
 const DURATIONS: [(i64, i64); 6] = [(29, 59), (30, 0), (30, 1), (30, 59), (36, 18), (45, 0)];
 
@@ -208,16 +212,27 @@ pub fn step<'a>(user: &'a mut GooseUser, ctx: Arc<Ctx>) -> StepFuture<'a> {
         let Some(next) = me.plan.pop_front() else {
             return Ok(());
         };
-        let answer = call(
-            user,
-            &ctx,
-            GooseMethod::Post,
-            "/v1/event",
-            "POST /v1/event",
-            Some(&next.body),
-            &[202],
-        )
-        .await?;
+        // An unanswered event is sent again, as the app does (after Retry-After): the same
+        // event id, or the same legacy body, so it has one effect however often it arrives.
+        let mut answer = None;
+        for attempt in 0..SEND_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            answer = call(
+                user,
+                &ctx,
+                GooseMethod::Post,
+                "/v1/event",
+                "POST /v1/event",
+                Some(&next.body),
+                &[202],
+            )
+            .await?;
+            if answer.is_some() {
+                break;
+            }
+        }
         let run = &ctx.fitness;
         match answer {
             Some(_) => run.update(&name, |e| match next.effect {
