@@ -404,3 +404,81 @@ fn the_catalogue_names_each_type_once() {
     assert!(event_types().starts_training("training_program_started"));
     assert!(!event_types().starts_training("app_launch"));
 }
+
+/// The recipe in docs/adding-a-flow.md: a payload, its handler and one registration line make
+/// a type known to the edge and handled by the consumer.
+mod a_new_type {
+    use super::*;
+    use crate::PortError;
+    use crate::ids::ProgramId;
+    use crate::validation::Problems;
+    use async_trait::async_trait;
+    use serde::{Deserialize, Serialize};
+    use serde_json::Map;
+    use std::sync::Mutex;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ProgramPaused {
+        pub training_program_id: ProgramId,
+    }
+
+    impl AppPayload for ProgramPaused {
+        const TYPE: &'static str = "training_program_paused";
+        fn read(p: &mut Problems, fields: &Map<String, Value>) -> Option<Self> {
+            match fields.get("training_program_id").and_then(Value::as_str) {
+                Some(id) => ProgramId::parse(id).ok().map(|training_program_id| Self {
+                    training_program_id,
+                }),
+                None => {
+                    p.add_at(
+                        "training_program_id",
+                        crate::FieldCode::MissingField,
+                        "required",
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    static PAUSED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    pub struct NotePause;
+
+    #[async_trait]
+    impl Handle<ProgramPaused> for NotePause {
+        async fn handle(
+            &self,
+            _: &Fitness,
+            e: &AppEvent,
+            p: ProgramPaused,
+        ) -> Result<(), PortError> {
+            PAUSED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{} {}", e.user_id, p.training_program_id));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn is_a_payload_a_handler_and_one_registration_line() {
+        let types = event_types().on::<ProgramPaused>(NotePause);
+        let body = legacy("u", "training_program_paused", "2026-12-01 09:00:00");
+        let e = AppEvent::from_json(&body, &types).unwrap();
+        assert_eq!(e.raw, None, "known now: no raw body kept");
+        let missing = json!({"user_id": "u", "type": "training_program_paused",
+                             "time_stamp": "2026-12-01 09:00:00"});
+        assert!(
+            AppEvent::from_json(&missing, &types).is_err(),
+            "its payload is read at the edge"
+        );
+        let flow = Flow::new(600);
+        types.handle(&flow.consume.fitness, &e).await.unwrap();
+        assert_eq!(*PAUSED.lock().unwrap(), ["u 2352"]);
+        assert!(
+            flow.store.unknown_type_counts().await.unwrap().is_empty(),
+            "not counted as unknown"
+        );
+    }
+}
