@@ -8,7 +8,10 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use devstack::faults::Faults;
 use devstack::sink::Received;
+use domain::events::DomainEvent;
+use domain::fitness::{AppEvent, event_types};
 use integration_tests::TestStack;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -77,25 +80,78 @@ async fn pump_for(stack: &TestStack, functions: &Arc<integration_tests::Function
         .await;
 }
 
+/// Sends each body's app event to the ingest queue again as a new message (another
+/// de-duplication id), as a redelivery past the queue's five-minute window would arrive.
+async fn deliver_again(stack: &TestStack, bodies: &[Value]) {
+    let url = &stack.resources.queue("fitness-events").unwrap().url;
+    for body in bodies {
+        let e = AppEvent::from_json(body, &event_types()).unwrap();
+        let envelope = DomainEvent::new(&e, e.event_id.as_str(), e.user_id.as_str(), e.at).unwrap();
+        stack
+            .sqs()
+            .send_message()
+            .queue_url(url)
+            .message_group_id(e.user_id.as_str())
+            .message_deduplication_id(format!("{}-again", e.event_id))
+            .message_body(serde_json::to_string(&envelope).unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sample_stream_replayed_today_gives_exactly_its_two_notifications() {
     let stack = TestStack::start().await;
+    sample_stream_gives_its_two_notifications(&stack, |_| {}).await;
+}
+
+/// The same with a fifth of DynamoDB transactions cancelled by conflicts and 5 % of calls
+/// throttled while the events are processed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_stream_gives_its_two_notifications_under_conflicts_and_throttling() {
+    let stack = TestStack::start_with_faults(Faults::default()).await;
+    let proxy = stack.faults.clone().unwrap();
+    sample_stream_gives_its_two_notifications(&stack, |on| {
+        proxy.set(if on {
+            Faults {
+                conflict: 0.2,
+                throttle: 0.05,
+                server_error: 0.0,
+            }
+        } else {
+            Faults::default()
+        })
+    })
+    .await;
+    let counts = proxy.counts();
+    assert!(counts.conflicts > 0 && counts.throttles > 0, "{counts:?}");
+}
+
+/// Posts the sample stream twice (the same ids), processes it with `faults(true)`, delivers
+/// every event once more past the queue's de-duplication, and checks, with `faults(false)`,
+/// that exactly its two notifications went out.
+async fn sample_stream_gives_its_two_notifications(stack: &TestStack, faults: impl Fn(bool)) {
     let functions = stack.functions();
     let mut ids = Vec::new();
     for e in sample_stream() {
-        ids.push(post(&stack, &e).await);
+        ids.push(post(stack, &e).await);
     }
     // The same bodies again: the same ids, one effect.
     for (e, id) in sample_stream().iter().zip(&ids) {
-        assert_eq!(&post(&stack, e).await, id);
+        assert_eq!(&post(stack, e).await, id);
     }
+    faults(true);
     stack
-        .pump_until(&functions, Duration::from_secs(60), || async {
-            fitness_notifications(&stack).len() >= 2
+        .pump_until(&functions, Duration::from_secs(90), || async {
+            fitness_notifications(stack).len() >= 2
         })
         .await;
-    pump_for(&stack, &functions, Duration::from_secs(3)).await;
-    let told = fitness_notifications(&stack);
+    deliver_again(stack, &sample_stream()).await;
+    pump_for(stack, &functions, Duration::from_secs(4)).await;
+    faults(false);
+    pump_for(stack, &functions, Duration::from_secs(2)).await;
+    let told = fitness_notifications(stack);
     let summary: Vec<(String, String)> = told
         .iter()
         .map(|r| {
@@ -123,12 +179,12 @@ async fn the_sample_stream_replayed_today_gives_exactly_its_two_notifications() 
         "{}",
         told[1].body
     );
-    let foo2 = activity(&stack, "foo2").await;
+    let foo2 = activity(stack, "foo2").await;
     assert_eq!(foo2["launches"][0]["nudge"], "sent");
     assert_eq!(foo2["launches"][0]["settled_by"], "event");
     assert_eq!(foo2["sessions"][0]["state"], "cancelled");
     assert_eq!(foo2["sessions"][0]["cancelled_at"], "2021-02-28T16:54:21Z");
-    let foo1 = activity(&stack, "foo1").await;
+    let foo1 = activity(stack, "foo1").await;
     assert_eq!(foo1["sessions"][0]["minutes"], 36);
     assert_eq!(
         foo1["sessions"][0]["training_program_title"],

@@ -294,9 +294,11 @@ pub async fn check(ctx: &Ctx, http: &reqwest::Client, settle: Duration) -> Vec<C
         .map(|e| e.congratulations.len() + e.nudges.len())
         .sum();
     let prefix = format!("fit_{}_", ctx.run);
-    // Nudges come a window after their launch: wait until the sink has all that is expected
-    // (or holds still past the window), within the settle time.
-    let deadline = Instant::now() + settle;
+    // Nudges come a window after their launch: wait at least a window and a bit (every timer
+    // set during the attack is due by then), then until the sink holds still, within the
+    // settle time.
+    let started = Instant::now();
+    let deadline = started + settle;
     let hold = Duration::from_secs(ctx.fitness_window.num_seconds().unsigned_abs() + 10);
     let mut last_change = Instant::now();
     let mut last_len = usize::MAX;
@@ -325,7 +327,10 @@ pub async fn check(ctx: &Ctx, http: &reqwest::Client, settle: Duration) -> Vec<C
             last_len = ours.len();
             last_change = Instant::now();
         }
-        if of_certain >= expected_total && last_change.elapsed() > Duration::from_secs(5)
+        let timers_due = started.elapsed() > hold;
+        if timers_due
+            && of_certain >= expected_total
+            && last_change.elapsed() > Duration::from_secs(5)
             || last_change.elapsed() > hold
             || Instant::now() > deadline
         {
