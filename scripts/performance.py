@@ -21,7 +21,7 @@ LOAD = os.path.join(ROOT, "target", "load")
 DOC = os.path.join(ROOT, "docs", "performance.md")
 CHARTS = os.path.join(ROOT, "docs", "performance")
 NOTES = "<!-- notes -->"
-SCENARIOS = ["reads", "returns", "tasks", "formulas", "orders", "events", "mixed"]
+SCENARIOS = ["reads", "returns", "tasks", "formulas", "orders", "fitness", "mixed"]
 
 
 def load(path):
