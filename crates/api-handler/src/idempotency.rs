@@ -61,7 +61,10 @@ pub async fn idempotency(
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
-            if response.status().is_server_error() {
+            // A 207 reports parts that may have failed (a batch's events that could not be
+            // queued): a retry with the key must run them again, not replay the failure.
+            if response.status().is_server_error() || response.status() == StatusCode::MULTI_STATUS
+            {
                 if let Err(e) = store.release(&scoped).await {
                     warn!(error = %e, "could not release idempotency claim; it expires by itself");
                 }

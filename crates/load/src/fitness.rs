@@ -26,20 +26,20 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The window of the stack under load: `FITNESS_NUDGE_AFTER_SECONDS` from the environment or the
-/// local stack's `.devstack/env`, else the default.
+/// The window of the stack under load: the running local stack's (`.devstack/env`), else
+/// `FITNESS_NUDGE_AFTER_SECONDS` from the environment (a deployed API's), else the default.
 pub fn window() -> Span {
-    let secs = std::env::var("FITNESS_NUDGE_AFTER_SECONDS")
-        .ok()
-        .or_else(|| {
-            std::fs::read_to_string(".devstack/env")
-                .ok()?
-                .lines()
-                .find_map(|l| {
-                    l.strip_prefix("FITNESS_NUDGE_AFTER_SECONDS=")
-                        .map(str::to_owned)
-                })
-        })
+    let local = || {
+        std::fs::read_to_string(".devstack/env")
+            .ok()?
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("FITNESS_NUDGE_AFTER_SECONDS=")
+                    .map(str::to_owned)
+            })
+    };
+    let secs = local()
+        .or_else(|| std::env::var("FITNESS_NUDGE_AFTER_SECONDS").ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(600);
     Span::seconds(secs)
@@ -298,8 +298,9 @@ pub async fn check(ctx: &Ctx, http: &reqwest::Client, settle: Duration) -> Vec<C
     // set during the attack is due by then), then until the sink holds still, within the
     // settle time.
     let started = Instant::now();
-    let deadline = started + settle;
     let hold = Duration::from_secs(ctx.fitness_window.num_seconds().unsigned_abs() + 10);
+    // However short the settle time, every timer set during the attack gets its window.
+    let deadline = started + settle.max(hold + Duration::from_secs(30));
     let mut last_change = Instant::now();
     let mut last_len = usize::MAX;
     let received: Vec<Value> = loop {

@@ -50,34 +50,46 @@ const SEND_BATCH: usize = 10;
 
 /// The body of an app event on the ingest queue: its domain event envelope.
 fn app_event_body(e: &domain::fitness::AppEvent) -> Result<String, PortError> {
-    let envelope =
-        domain::events::DomainEvent::new(e, e.event_id.as_str(), e.message_group(), e.at)?;
+    let envelope = domain::events::DomainEvent::new(e, &e.dedup_id(), e.user_id.as_str(), e.at)?;
     serde_json::to_string(&envelope)
         .map_err(|err| PortError::Permanent(format!("app event: {err}")))
 }
 
 #[async_trait::async_trait]
 impl domain::fitness::ports::AppEventQueue for FifoSender {
-    /// In batches of ten, in order; once an event of a user fails, that user's later events
-    /// are not sent (they would overtake it) and fail with the same error.
+    /// In order, in calls of up to ten events with at most one per user: SQS answers each entry
+    /// on its own, so a user's second event in one call could be queued while the first failed.
+    /// Once an event of a user fails, that user's later events are not sent (they would overtake
+    /// it) and fail with the same error.
     #[instrument(skip_all, fields(queue = %self.queue_url, events = events.len()))]
     async fn enqueue(&self, events: &[domain::fitness::AppEvent]) -> Vec<Result<(), PortError>> {
         let mut results: Vec<Option<Result<(), PortError>>> = vec![None; events.len()];
+        let groups: Vec<String> = events.iter().map(|e| e.message_group()).collect();
         let mut failed: std::collections::HashMap<&str, PortError> = Default::default();
-        let indexes: Vec<usize> = (0..events.len()).collect();
-        for chunk in indexes.chunks(SEND_BATCH) {
+        let mut next = 0;
+        while next < events.len() {
+            let mut chunk = Vec::new();
+            let mut in_chunk = std::collections::HashSet::new();
+            while next < events.len()
+                && chunk.len() < SEND_BATCH
+                && in_chunk.insert(groups[next].as_str())
+            {
+                chunk.push(next);
+                next += 1;
+            }
             let mut entries = Vec::new();
-            for &i in chunk {
+            for &i in &chunk {
                 let e = &events[i];
-                if let Some(err) = failed.get(e.message_group()) {
+                let group = groups[i].as_str();
+                if let Some(err) = failed.get(group) {
                     results[i] = Some(Err(err.clone()));
                     continue;
                 }
                 let entry = app_event_body(e).and_then(|body| {
                     aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .message_group_id(e.message_group())
-                        .message_deduplication_id(e.event_id.as_str())
+                        .message_group_id(group)
+                        .message_deduplication_id(e.dedup_id())
                         .message_body(body)
                         .build()
                         .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
@@ -85,7 +97,7 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
                 match entry {
                     Ok(entry) => entries.push(entry),
                     Err(err) => {
-                        failed.insert(e.message_group(), err.clone());
+                        failed.insert(group, err.clone());
                         results[i] = Some(Err(err));
                     }
                 }
@@ -120,7 +132,7 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
                             } else {
                                 PortError::Retryable(message)
                             };
-                            failed.insert(events[i].message_group(), err.clone());
+                            failed.insert(groups[i].as_str(), err.clone());
                             results[i] = Some(Err(err));
                         }
                     }
@@ -128,7 +140,7 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
                 Err(e) => {
                     let err = sdk_error("SendMessageBatch", e);
                     for i in sent {
-                        failed.insert(events[i].message_group(), err.clone());
+                        failed.insert(groups[i].as_str(), err.clone());
                         results[i] = Some(Err(err.clone()));
                     }
                 }

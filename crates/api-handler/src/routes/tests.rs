@@ -855,3 +855,28 @@ async fn activity_and_event_types_answer_even_for_a_user_without_events() {
     assert_eq!(t["known"].as_array().unwrap().len(), 4);
     assert_eq!(t["unknown"], json!({}));
 }
+
+/// A 207 is not replayed under its `Idempotency-Key`: the retry sends the batch again, and the
+/// events queued the first time are de-duplicated by their ids.
+#[tokio::test]
+async fn a_partial_batch_is_not_stored_under_its_key() {
+    let s = services();
+    let batch = format!(r#"{{"events": [{LEGACY_START}, {{"user_id": "u"}}]}}"#);
+    let (first, _, _) = post_to_with_key(&s, "/v1/events", "batch-1", &batch).await;
+    assert_eq!(first, StatusCode::MULTI_STATUS);
+    let (again, headers, _) = post_to_with_key(&s, "/v1/events", "batch-1", &batch).await;
+    assert_eq!(again, StatusCode::MULTI_STATUS);
+    assert!(
+        headers.get("idempotent-replayed").is_none(),
+        "run again, not replayed"
+    );
+    assert_eq!(s.app_events.queued().len(), 1, "the queued event once");
+    let all = format!(r#"{{"events": [{LEGACY_START}]}}"#);
+    let (ok, _, _) = post_to_with_key(&s, "/v1/events", "batch-2", &all).await;
+    assert_eq!(ok, StatusCode::ACCEPTED);
+    let (_, replayed, _) = post_to_with_key(&s, "/v1/events", "batch-2", &all).await;
+    assert!(
+        replayed.get("idempotent-replayed").is_some(),
+        "a 202 is replayed"
+    );
+}

@@ -68,9 +68,49 @@ fn rfc3339(value: &str) -> Result<DateTime<Utc>, String> {
 
 /// The content id of a legacy body: the same fields give the same id, whatever their order.
 fn legacy_event_id(body: &Value) -> EventId {
-    // serde_json's maps are sorted, so the text is canonical.
-    let digest = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+    let mut text = String::new();
+    canonical(body, &mut text);
+    let digest = hex::encode(Sha256::digest(text.as_bytes()));
     EventId::from_trusted(format!("lgc_{}", &digest[..32]))
+}
+
+/// `value` as JSON with every object's keys sorted, whatever order serde_json keeps them in.
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// What SQS takes as a message group or de-duplication id: 1–128 of ASCII letters, digits and
+/// punctuation.
+fn sqs_safe(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
 impl AppEvent {
@@ -147,9 +187,23 @@ impl AppEvent {
         })
     }
 
-    /// The message group of the ingest queue: one user's events are handled in order.
-    pub fn message_group(&self) -> &str {
-        self.user_id.as_str()
+    /// The message group of the ingest queue: one user's events are handled in order. The user
+    /// id itself where SQS takes it (readable in the console), else a digest of it.
+    pub fn message_group(&self) -> String {
+        let user = self.user_id.as_str();
+        if sqs_safe(user) {
+            user.to_owned()
+        } else {
+            let digest = hex::encode(Sha256::digest(user.as_bytes()));
+            format!("u-{}", &digest[..40])
+        }
+    }
+
+    /// The ingest queue's de-duplication id: the event id is the client's, unique for its user
+    /// only, and the queue de-duplicates across all groups, so the id is a digest of both.
+    pub fn dedup_id(&self) -> String {
+        let digest = Sha256::digest(format!("{}\0{}", self.user_id, self.event_id).as_bytes());
+        hex::encode(digest)
     }
 }
 
@@ -191,6 +245,41 @@ mod tests {
         let later = read(&legacy("training_program_started", "2021-02-28 16:23:26")).unwrap();
         assert_ne!(e.event_id, later.event_id);
         assert!(e.event_id.as_str().starts_with("lgc_"));
+    }
+
+    #[test]
+    fn the_legacy_id_ignores_key_order_and_queue_ids_suit_sqs() {
+        let a = read(
+            &serde_json::from_str(
+                r#"{"user_id":"u","type":"app_launch","time_stamp":"2021-02-28 16:00:00"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let b = read(
+            &serde_json::from_str(
+                r#"{"time_stamp":"2021-02-28 16:00:00","type":"app_launch","user_id":"u"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(a.event_id, b.event_id);
+        assert_eq!(a.message_group(), "u");
+        let same_id = |user: &str| {
+            read(
+                &json!({"schema_version": 2, "event_id": "1", "user_id": user,
+                         "type": "app_launch", "time": "2021-02-28T16:00:00Z"}),
+            )
+            .unwrap()
+        };
+        assert_ne!(
+            same_id("anna").dedup_id(),
+            same_id("ben").dedup_id(),
+            "two users' event 1 are two events"
+        );
+        let group = same_id("josé").message_group();
+        assert!(group.starts_with("u-") && group.bytes().all(|b| b.is_ascii_graphic()));
+        assert_eq!(same_id("anna").dedup_id().len(), 64);
     }
 
     #[test]

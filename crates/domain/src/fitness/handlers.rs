@@ -149,7 +149,12 @@ impl Handle<AppLaunched> for ScheduleNudge {
         let stored = f.store.record_launch(&launch).await?;
         if stored.nudge == NudgeState::Pending {
             let delay = (stored.due_at - now).to_std().unwrap_or_default();
-            f.timer.schedule(&NudgeCheck::of(&stored), delay).await?;
+            // Without its timer the launch could wait for an event that never comes: whatever
+            // the send's failure, the launch is tried again.
+            f.timer
+                .schedule(&NudgeCheck::of(&stored), delay)
+                .await
+                .map_err(|e| PortError::Retryable(format!("nudge timer not set: {e}")))?;
         }
         Ok(())
     }

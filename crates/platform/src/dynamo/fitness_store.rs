@@ -6,10 +6,11 @@
 //! | `launch#<launch_id>` | a [`Launch`] |
 //! | `pending#<launch_id>` | a copy of a launch while its nudge is pending, so one query finds what is left to settle |
 //! | `unknown#<event_id>` | an event of an unknown type with its raw body |
-//! | `unknown-types` | the user's counts of unknown types (`t#<type>` attributes) |
+//! | `unknown-type#<type>` | the user's count of an unknown type (`count`) |
 //!
-//! The counts over all users are one item, `user_id` [`ALL_USERS`] / `key` [`ALL_TYPES_KEY`],
-//! a key no user's item has.
+//! The counts over all users are one item per type under `user_id` [`ALL_USERS`], keyed
+//! `unknown-type-all#<type>`: a prefix no user's own counts have, so even a user called
+//! `all-users` keeps them apart.
 
 use super::{Item, OutboxTable, Transaction, consistent_get, consistent_get_item, n, s, transact};
 use crate::aws::{data_error, sdk_error};
@@ -28,10 +29,10 @@ use std::collections::BTreeMap;
 use tracing::instrument;
 
 pub const ALL_USERS: &str = "all-users";
-pub const ALL_TYPES_KEY: &str = "unknown-types#all";
-const USER_TYPES_KEY: &str = "unknown-types";
-/// The most items one activity read returns (sessions and launches together); older ones are
-/// left out.
+const USER_TYPE_PREFIX: &str = "unknown-type#";
+const ALL_TYPE_PREFIX: &str = "unknown-type-all#";
+/// The most items of a kind (sessions, launches, pending launches, counts) one read returns:
+/// past it, a user's activity shows the first ones by key.
 pub const ACTIVITY_ITEMS: usize = 1_000;
 
 #[derive(Clone)]
@@ -68,10 +69,6 @@ fn launch_key(id: &EventId) -> String {
 
 fn pending_key(id: &EventId) -> String {
     format!("pending#{}", id.as_str())
-}
-
-fn type_attr(type_name: &str) -> String {
-    format!("t#{type_name}")
 }
 
 impl DynamoFitnessStore {
@@ -188,42 +185,65 @@ impl DynamoFitnessStore {
             .transpose()
     }
 
-    fn counts(item: Option<Item>) -> BTreeMap<String, u64> {
-        item.into_iter()
-            .flatten()
-            .filter_map(|(k, v)| {
-                let name = k.strip_prefix("t#")?;
-                let count = v.as_n().ok()?.parse().ok()?;
-                Some((name.to_owned(), count))
+    /// Counts of the items of `user` keyed `prefix<type>`, by type.
+    async fn counts(&self, user: &str, prefix: &str) -> Result<BTreeMap<String, u64>, PortError> {
+        Ok(self
+            .query(user, prefix, true, ACTIVITY_ITEMS)
+            .await?
+            .into_iter()
+            .filter_map(|item| {
+                let name = item
+                    .get("key")?
+                    .as_s()
+                    .ok()?
+                    .strip_prefix(prefix)?
+                    .to_owned();
+                let count = item.get("count")?.as_n().ok()?.parse().ok()?;
+                Some((name, count))
             })
-            .collect()
+            .collect())
     }
 
-    fn count_update(
-        &self,
-        user: &str,
-        key: &str,
-        type_name: &str,
-    ) -> Result<TransactWriteItem, PortError> {
-        let u = Update::builder()
+    fn count_update(&self, user: &str, key: String) -> Result<Update, PortError> {
+        Update::builder()
             .table_name(&self.table)
             .key("user_id", s(user))
             .key("key", s(key))
-            .update_expression("ADD #t :one")
-            .expression_attribute_names("#t", type_attr(type_name))
+            .update_expression("ADD #c :one")
+            .expression_attribute_names("#c", "count")
             .expression_attribute_values(":one", n(1))
             .build()
-            .map_err(|e| data_error("Update", e))?;
-        Ok(TransactWriteItem::builder().update(u).build())
+            .map_err(|e| data_error("Update", e))
     }
 
-    async fn raw_item(&self, user: &str, key: &str) -> Result<Option<Item>, PortError> {
-        consistent_get_item(
-            &self.client,
-            &self.table,
-            &[("user_id", user), ("key", key)],
-        )
-        .await
+    /// The global count of an unknown event, and the record's note that it was counted.
+    /// Outside the transaction that records the event: a type many users send would make that
+    /// one item a point where transactions conflict, and a plain `ADD` never conflicts. A crash
+    /// between the two writes counts that event twice over all users (its user's count is
+    /// exact).
+    async fn count_globally(&self, event: &AppEvent, record_key: &str) -> Result<(), PortError> {
+        let u = self.count_update(ALL_USERS, format!("{ALL_TYPE_PREFIX}{}", event.type_name))?;
+        self.client
+            .update_item()
+            .table_name(u.table_name())
+            .set_key(Some(u.key().clone()))
+            .set_update_expression(Some(u.update_expression().to_owned()))
+            .set_expression_attribute_names(u.expression_attribute_names().cloned())
+            .set_expression_attribute_values(u.expression_attribute_values().cloned())
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", e))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("user_id", s(event.user_id.as_str()))
+            .key("key", s(record_key))
+            .update_expression("SET counted = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", e))?;
+        Ok(())
     }
 }
 
@@ -331,7 +351,8 @@ impl FitnessStore for DynamoFitnessStore {
 
     #[instrument(skip_all, fields(user_id = %event.user_id, event_type = %event.type_name))]
     async fn record_unknown(&self, event: &AppEvent) -> Result<bool, PortError> {
-        let mut item = self.item(event, &event.user_id, format!("unknown#{}", event.event_id))?;
+        let record_key = format!("unknown#{}", event.event_id);
+        let mut item = self.item(event, &event.user_id, record_key.clone())?;
         // The raw body as text: any JSON, whatever DynamoDB makes of empty strings or sets.
         let raw = serde_json::to_string(event.raw.as_ref().unwrap_or(&serde_json::Value::Null))
             .map_err(|e| data_error("raw body", e))?;
@@ -343,12 +364,34 @@ impl FitnessStore for DynamoFitnessStore {
             .expression_attribute_names("#k", "key")
             .build()
             .map_err(|e| data_error("Put", e))?;
+        let user_count = self.count_update(
+            event.user_id.as_str(),
+            format!("{USER_TYPE_PREFIX}{}", event.type_name),
+        )?;
         let items = vec![
             TransactWriteItem::builder().put(put).build(),
-            self.count_update(event.user_id.as_str(), USER_TYPES_KEY, &event.type_name)?,
-            self.count_update(ALL_USERS, ALL_TYPES_KEY, &event.type_name)?,
+            TransactWriteItem::builder().update(user_count).build(),
         ];
-        Ok(transact(&self.client, items).await? == Transaction::Committed)
+        let first = transact(&self.client, items).await? == Transaction::Committed;
+        if !first {
+            let recorded: Option<Item> = consistent_get_item(
+                &self.client,
+                &self.table,
+                &[("user_id", event.user_id.as_str()), ("key", &record_key)],
+            )
+            .await?;
+            let counted = recorded
+                .as_ref()
+                .and_then(|i| i.get("counted"))
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false);
+            if counted {
+                return Ok(false);
+            }
+        }
+        self.count_globally(event, &record_key).await?;
+        Ok(first)
     }
 }
 
@@ -372,7 +415,7 @@ impl FitnessView for DynamoFitnessStore {
             .map(|i| self.decode(i))
             .collect::<Result<_, _>>()?;
         launches.sort_by_key(|x| x.launched_at);
-        let unknown_event_types = Self::counts(self.raw_item(user.as_str(), USER_TYPES_KEY).await?);
+        let unknown_event_types = self.counts(user.as_str(), USER_TYPE_PREFIX).await?;
         Ok(UserActivity {
             sessions,
             launches,
@@ -382,6 +425,6 @@ impl FitnessView for DynamoFitnessStore {
 
     #[instrument(skip(self))]
     async fn unknown_type_counts(&self) -> Result<BTreeMap<String, u64>, PortError> {
-        Ok(Self::counts(self.raw_item(ALL_USERS, ALL_TYPES_KEY).await?))
+        self.counts(ALL_USERS, ALL_TYPE_PREFIX).await
     }
 }

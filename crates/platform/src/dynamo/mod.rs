@@ -10,7 +10,7 @@ mod rental_store;
 mod stats_store;
 mod task_store;
 
-pub use fitness_store::{ALL_TYPES_KEY, ALL_USERS, DynamoFitnessStore};
+pub use fitness_store::{ALL_USERS, DynamoFitnessStore};
 pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
 pub use order_store::{DynamoOrderAnalytics, DynamoOrderStore, DynamoOutbox};
