@@ -14,15 +14,16 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts the emulators itself)"
 	@echo "make up | down | seed | reset | report   manage the local stack"
+	@echo "make dlq | redrive QUEUE=<queue>   dead letters of the local stack (or STACK_PREFIX=Rentals-<env> in AWS), and moving them back"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make bench  criterion benchmarks of request handling"
-	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas] [LOAD_ARGS='--users 500 --run-time 60']"
+	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
 	@echo "make load-router   the API router alone with in-memory ports under wrk (500 connections)"
 	@echo "make footprint   each function's cold start, memory after 1000 invocations, release zip size"
@@ -60,6 +61,15 @@ seed: build
 
 reset: build
 	$(DEVSTACK) reset
+
+# What sits in every dead-letter queue (the local stack's, or with STACK_PREFIX=Rentals-<env>
+# and credentials an AWS environment's); `make redrive QUEUE=fitness-events` moves one back.
+dlq: build
+	$(DEVSTACK) dlq
+
+redrive: build
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<queue of topology.json>" >&2; exit 2; }
+	$(DEVSTACK) redrive $(QUEUE)
 
 report: build
 	$(DEVSTACK) report

@@ -444,3 +444,97 @@ async fn pollers_of_a_mapping_run_concurrently_but_never_two_messages_of_one_gro
         );
     }
 }
+
+/// `make dlq` and `make redrive`: dead letters are listed with their count, oldest and a sample,
+/// and moved back to their source queue with their FIFO group and de-duplication id (a
+/// standard queue's too), then gone from the dead-letter queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_and_moved_back_with_their_group_and_dedup_id() {
+    use aws_sdk_sqs::types::MessageSystemAttributeName;
+    let stack = TestStack::start().await;
+    let sqs = stack.sqs();
+    let prefix = stack.resources.queue("fitness-events").unwrap().url.clone();
+    let prefix = prefix
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches("fitness-events.fifo")
+        .to_owned();
+    let events = stack.resources.queue("fitness-events").unwrap().clone();
+    for (i, group) in ["u1", "u1", "u2"].iter().enumerate() {
+        sqs.send_message()
+            .queue_url(&events.dlq_url)
+            .message_group_id(*group)
+            .message_deduplication_id(format!("dedup-{i}"))
+            .message_body(format!("poison {i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let nudges = stack.resources.queue("fitness-nudges").unwrap().clone();
+    sqs.send_message()
+        .queue_url(&nudges.dlq_url)
+        .message_body("late timer")
+        .send()
+        .await
+        .unwrap();
+
+    let report = devstack::dlq::report(&sqs, &stack.topology, &prefix)
+        .await
+        .unwrap();
+    let of = |q: &str| report.iter().find(|d| d.queue == q).unwrap().clone();
+    assert_eq!(of("fitness-events").count, 3);
+    assert!(of("fitness-events").sample.unwrap().starts_with("poison"));
+    assert!(of("fitness-events").oldest_sent_ms.is_some());
+    assert_eq!(of("fitness-nudges").count, 1);
+    assert_eq!(of("tasks").count, 0);
+
+    let moved = devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "fitness-events")
+        .await
+        .unwrap();
+    assert_eq!(moved, 3);
+    let back = sqs
+        .receive_message()
+        .queue_url(&events.url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let mut seen: Vec<(String, String, String)> = back
+        .messages()
+        .iter()
+        .map(|m| {
+            let a = m.attributes().unwrap();
+            (
+                a[&MessageSystemAttributeName::MessageGroupId].clone(),
+                a[&MessageSystemAttributeName::MessageDeduplicationId].clone(),
+                m.body().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("u1".into(), "dedup-0".into(), "poison 0".into()),
+            ("u1".into(), "dedup-1".into(), "poison 1".into()),
+            ("u2".into(), "dedup-2".into(), "poison 2".into()),
+        ]
+    );
+    assert_eq!(
+        devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "fitness-nudges")
+            .await
+            .unwrap(),
+        1
+    );
+    let after = devstack::dlq::report(&sqs, &stack.topology, &prefix)
+        .await
+        .unwrap();
+    assert!(after.iter().all(|d| d.count == 0), "{after:?}");
+    assert!(
+        devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "no-such-queue")
+            .await
+            .is_err()
+    );
+}

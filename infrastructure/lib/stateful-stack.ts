@@ -61,13 +61,17 @@ export class StatefulStack extends Stack {
 
     for (const q of topology.queues) {
       const fifo = isFifo(q);
+      // Named as the local stack names them, so `make dlq` and `make redrive` find them.
+      const named = (base: string) => `${config.stackPrefix}-${base}${fifo ? '.fifo' : ''}`;
       const dlq = new Queue(this, `Queue-${q.name}-dlq`, {
+        queueName: named(`${q.name}-dlq`),
         fifo: fifo || undefined,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
       const queue = new Queue(this, `Queue-${q.name}`, {
+        queueName: named(q.name),
         fifo: fifo || undefined,
         contentBasedDeduplication: fifo ? false : undefined,
         encryption: QueueEncryption.SQS_MANAGED,

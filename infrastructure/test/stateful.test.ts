@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CONFIGS } from '../lib/config.js';
 import { isFifo, loadTopology, queueVisibilitySeconds } from '../lib/topology.js';
 import { synthesize } from './helpers.js';
 
@@ -26,6 +27,10 @@ describe('stateful stack', () => {
       assert.equal(dlq.Properties.FifoQueue, fifo, q.name);
       assert.equal(queue.Properties.FifoQueue, fifo, q.name);
       assert.equal(queue.Properties.VisibilityTimeout, queueVisibilitySeconds(topology, q.name));
+      // The names `make dlq` and `make redrive` look queues up by, as the local stack names them.
+      const suffix = isFifo(q) ? '.fifo' : '';
+      assert.equal(queue.Properties.QueueName, `${CONFIGS.dev.stackPrefix}-${q.name}${suffix}`);
+      assert.equal(dlq.Properties.QueueName, `${CONFIGS.dev.stackPrefix}-${q.name}-dlq${suffix}`);
       assert.deepEqual(queue.Properties.RedrivePolicy, {
         deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
         maxReceiveCount: topology.max_receive_count,

@@ -109,6 +109,14 @@ async fn main() {
             Some(file) => orders::orders(file).await,
             None => Err(DevError::Setup("usage: devstack orders SCENARIO.json".into())),
         },
+        Some("dlq") => dead_letters().await,
+        Some("redrive") => match args.get(1) {
+            Some(queue) => redrive(queue).await,
+            None => Err(DevError::Setup(
+                "usage: devstack redrive QUEUE (a queue of topology.json, e.g. fitness-events)"
+                    .into(),
+            )),
+        },
         Some("footprint") => footprint(&args[1..]).await,
         Some("ceilings") => ceilings(&args[1..]).await,
         Some("report") => {
@@ -124,7 +132,7 @@ async fn main() {
             .await
         }
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | fitness FILE... | report | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | fitness FILE... | report | dlq | redrive QUEUE | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
                 .into(),
         )),
     };
@@ -277,6 +285,60 @@ where
     // Provisioning is idempotent: here it only looks the resources up.
     let resources = provision(&sdk, &Topology::system()?, PREFIX).await?;
     f(sdk, resources, env).await
+}
+
+/// The queues the DLQ commands work on: the local stack's when it is up, else the AWS
+/// environment whose stacks are named `STACK_PREFIX` (e.g. `Rentals-dev`), with the credentials
+/// and region of the usual AWS variables and profiles.
+async fn operated_queues() -> Result<(aws_sdk_sqs::Client, String, &'static str)> {
+    if let Ok(env) = read_env() {
+        let endpoints = Endpoints {
+            aws: env_value(&env, "AWS_ENDPOINT_URL")?,
+            dynamodb: env_value(&env, "AWS_ENDPOINT_URL_DYNAMODB")?,
+        };
+        let sdk = sdk_config(&endpoints).await;
+        return Ok((
+            aws_sdk_sqs::Client::new(&sdk),
+            PREFIX.to_owned(),
+            "the local stack",
+        ));
+    }
+    let stack = std::env::var("STACK_PREFIX").map_err(|_| {
+        DevError::Setup(
+            "no local stack (make up) and no STACK_PREFIX (e.g. Rentals-dev) naming an AWS environment"
+                .into(),
+        )
+    })?;
+    let sdk = platform::aws::sdk_config().await;
+    Ok((aws_sdk_sqs::Client::new(&sdk), format!("{stack}-"), "AWS"))
+}
+
+async fn dead_letters() -> Result<()> {
+    let (sqs, prefix, where_) = operated_queues().await?;
+    let topology = Topology::system()?;
+    println!("dead-letter queues of {where_} ({prefix}*):");
+    println!(
+        "  {:<16} {:>6}  {:<24}  sample",
+        "queue", "count", "oldest sent"
+    );
+    for d in devstack::dlq::report(&sqs, &topology, &prefix).await? {
+        let oldest = d
+            .oldest_sent_ms
+            .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| "-".into());
+        let sample: String = d.sample.unwrap_or_default().chars().take(160).collect();
+        println!("  {:<16} {:>6}  {oldest:<24}  {sample}", d.queue, d.count);
+    }
+    Ok(())
+}
+
+async fn redrive(queue: &str) -> Result<()> {
+    let (sqs, prefix, where_) = operated_queues().await?;
+    let topology = Topology::system()?;
+    let moved = devstack::dlq::redrive(&sqs, &topology, &prefix, queue).await?;
+    println!("redrive {queue} ({where_}): {moved} messages moved from {queue}-dlq back to {queue}");
+    Ok(())
 }
 
 fn write_env_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<()> {
