@@ -1,14 +1,55 @@
 //! Tracing set-up: JSON lines in Lambda (CloudWatch parses them), readable text elsewhere.
-//! `RUST_LOG` sets the filter; the default is `info` for this workspace and `warn` for libraries.
+//!
+//! The filter: `RUST_LOG` when set; else Lambda's log level (`AWS_LAMBDA_LOG_LEVEL`, which the
+//! function's advanced logging controls set) for this workspace's crates, libraries at `warn` (or
+//! `error` when that is the level); else `info` for this workspace and `warn` for libraries.
 
 use tracing_subscriber::EnvFilter;
 
-const DEFAULT_FILTER: &str = "warn,domain=info,platform=info,api_handler=info,rental_return=info,\
-notifier=info,queue_processor=info,outbox_relay=info,devstack=info";
+/// This workspace's crates, which log at the chosen level.
+const CRATES: [&str; 7] = [
+    "domain",
+    "platform",
+    "api_handler",
+    "rental_return",
+    "notifier",
+    "queue_processor",
+    "outbox_relay",
+];
+
+/// The filter directives for `RUST_LOG` and `AWS_LAMBDA_LOG_LEVEL` as the environment gives them.
+pub fn filter_directives(rust_log: Option<&str>, lambda_level: Option<&str>) -> String {
+    if let Some(explicit) = rust_log.map(str::trim).filter(|s| !s.is_empty()) {
+        return explicit.to_owned();
+    }
+    let level = match lambda_level
+        .map(|l| l.trim().to_ascii_uppercase())
+        .as_deref()
+    {
+        Some("TRACE") => "trace",
+        Some("DEBUG") => "debug",
+        Some("WARN") => "warn",
+        Some("ERROR" | "FATAL") => "error",
+        _ => "info",
+    };
+    let libraries = if level == "error" { "error" } else { "warn" };
+    let mut directives = vec![libraries.to_owned()];
+    directives.extend(
+        CRATES
+            .iter()
+            .chain(["devstack"].iter())
+            .map(|c| format!("{c}={level}")),
+    );
+    directives.join(",")
+}
 
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let directives = filter_directives(
+        std::env::var("RUST_LOG").ok().as_deref(),
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+    );
+    let filter = EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| EnvFilter::new(filter_directives(None, None)));
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -25,4 +66,39 @@ pub fn init() {
     } else {
         builder.compact().try_init()
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_log_wins_then_lambda_s_level_then_info() {
+        assert_eq!(filter_directives(Some("debug"), Some("ERROR")), "debug");
+        let default = filter_directives(None, None);
+        assert!(default.starts_with("warn,domain=info,"), "{default}");
+        assert_eq!(
+            filter_directives(Some("  "), None),
+            default,
+            "an empty RUST_LOG is unset"
+        );
+        let debug = filter_directives(None, Some("DEBUG"));
+        assert!(
+            debug.starts_with("warn,") && debug.contains("queue_processor=debug"),
+            "{debug}"
+        );
+        let error = filter_directives(None, Some("fatal"));
+        assert!(
+            error.starts_with("error,") && error.contains("api_handler=error"),
+            "{error}"
+        );
+        assert_eq!(
+            filter_directives(None, Some("LOUD")),
+            default,
+            "an unknown level is info"
+        );
+        for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
+            assert!(EnvFilter::try_new(filter_directives(None, Some(level))).is_ok());
+        }
+    }
 }
