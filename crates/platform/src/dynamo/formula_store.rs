@@ -3,7 +3,6 @@ use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use domain::PortError;
 use domain::events::Outbound;
@@ -83,24 +82,17 @@ impl FormulaStore for DynamoFormulaStore {
 
     #[instrument(skip(self))]
     async fn mark_processed(&self, id: &FormulaId) -> Result<bool, PortError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("formula_id", s(id.as_str()))
-            .update_expression("SET #s = :processed")
-            .condition_expression("attribute_exists(formula_id) AND #s = :pending")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":processed", attr(&FormulaStatus::Processed)?)
-            .expression_attribute_values(":pending", attr(&FormulaStatus::Pending)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        super::update_if(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("formula_id", s(id.as_str()))
+                .update_expression("SET #s = :processed")
+                .condition_expression("attribute_exists(formula_id) AND #s = :pending")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":processed", attr(&FormulaStatus::Processed)?)
+                .expression_attribute_values(":pending", attr(&FormulaStatus::Pending)?),
+        )
+        .await
     }
 }

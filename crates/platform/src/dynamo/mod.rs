@@ -87,6 +87,37 @@ pub(crate) async fn consistent_get<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// Sends a conditional `PutItem`: `true` when it wrote, `false` when its condition did not hold.
+pub(crate) async fn put_if(
+    request: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+) -> Result<bool, PortError> {
+    match request.send().await {
+        Ok(_) => Ok(true),
+        Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
+            if e.err().is_conditional_check_failed_exception() =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(crate::aws::sdk_error("PutItem", e)),
+    }
+}
+
+/// Sends a conditional `UpdateItem`: `true` when it wrote, `false` when its condition did not
+/// hold.
+pub(crate) async fn update_if(
+    request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool, PortError> {
+    match request.send().await {
+        Ok(_) => Ok(true),
+        Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
+            if e.err().is_conditional_check_failed_exception() =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(crate::aws::sdk_error("UpdateItem", e)),
+    }
+}
+
 /// How long an applied-event marker is kept; far longer than any redelivery window.
 const MARKER_TTL_DAYS: i64 = 30;
 

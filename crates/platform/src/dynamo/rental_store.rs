@@ -5,7 +5,6 @@ use crate::config::Vars;
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::ids::{AssetId, ReturnId, UserId};
@@ -171,20 +170,13 @@ impl RentalStore for DynamoRentalStore {
     async fn record_pending(&self, record: &ReturnRecord) -> Result<bool, PortError> {
         let item: Item =
             serde_dynamo::to_item(record).map_err(|e| data_error("return record", e))?;
-        match self
-            .client
-            .put_item()
-            .table_name(&self.tables.returns)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(return_id)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("PutItem", e)),
-        }
+        super::put_if(
+            self.client
+                .put_item()
+                .table_name(&self.tables.returns)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(return_id)"),
+        )
+        .await
     }
 }

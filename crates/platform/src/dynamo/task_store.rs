@@ -3,7 +3,6 @@ use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::events::Outbound;
@@ -140,25 +139,16 @@ impl TaskStore for DynamoTaskStore {
         let put = self.guarded_put(prior, next)?;
         let numbered = next.sequence.filter(|_| next.sequence != prior.sequence);
         let Some(number) = numbered else {
-            let result = self
-                .client
-                .put_item()
-                .table_name(put.table_name())
-                .set_item(Some(put.item().clone()))
-                .set_condition_expression(put.condition_expression().map(str::to_owned))
-                .set_expression_attribute_names(put.expression_attribute_names().cloned())
-                .set_expression_attribute_values(put.expression_attribute_values().cloned())
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(true),
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(sdk_error("PutItem", e)),
-            };
+            return super::put_if(
+                self.client
+                    .put_item()
+                    .table_name(put.table_name())
+                    .set_item(Some(put.item().clone()))
+                    .set_condition_expression(put.condition_expression().map(str::to_owned))
+                    .set_expression_attribute_names(put.expression_attribute_names().cloned())
+                    .set_expression_attribute_values(put.expression_attribute_values().cloned()),
+            )
+            .await;
         };
         let items = vec![
             TransactWriteItem::builder()
