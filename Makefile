@@ -14,7 +14,7 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: contract dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -22,6 +22,7 @@ help:
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make dlq | redrive QUEUE=<queue>   dead letters of the local stack (or STACK_PREFIX=Rentals-<env> in AWS), and moving them back"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
+	@echo "make contract [CONTRACT_EXAMPLES=100 CONTRACT_SEED=…]   schemathesis + hostile input against docs/openapi.json"
 	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
@@ -105,6 +106,12 @@ infra-test: venv infra-deps templates
 
 test: venv dynamodb-local lint infra-test
 	scripts/test.sh
+
+# Contract fuzzing: schemathesis against docs/openapi.json and the hostile-input probes, on
+# API_URL or the local stack (started for the run). `make test` runs a bounded, seeded version.
+contract: venv dynamodb-local
+	cargo build --workspace --bins --exclude load --quiet
+	CONTRACT_PREBUILT=1 scripts/contract.sh
 
 # Real synthesis: bundles every function with cargo lambda (release, arm64).
 synth: venv infra-deps

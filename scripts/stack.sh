@@ -18,8 +18,9 @@ up() {
   if running; then echo "local stack already running (pid $(cat "$PID_FILE"))"; cat "$DIR/env"; return 0; fi
   mkdir -p "$DIR/logs"
   rm -f "$DIR/env"
-  # devstack runs the functions' debug builds itself: build them (again after a change).
-  cargo build --workspace --bins --exclude load --quiet
+  # devstack runs the functions' debug builds itself: build them (again after a change), unless
+  # the caller has just built every target (DEVSTACK_PREBUILT=1; another feature set would relink).
+  [[ -n ${DEVSTACK_PREBUILT:-} ]] || cargo build --workspace --bins --exclude load --quiet
   local started=$SECONDS
   setsid target/debug/devstack serve >"$DIR/logs/devstack.log" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
