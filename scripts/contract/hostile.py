@@ -135,6 +135,24 @@ def judge(status, ctype, raw):
     return None
 
 
+# Bodies that must be refused with 400, not merely answered: instants outside the years
+# 0000-9999 were once accepted and then stored in a form that did not read back (a 500 on read).
+MUST_REFUSE = [
+    ("POST", "/tasks", {"title": "t", "description": "", "priority": "low",
+                        "due_date": "-12025-04-10T11:00:00"}),
+    ("POST", "/tasks", {"title": "t", "description": "", "priority": "low",
+                        "due_date": "9999-12-31T23:30:00-01:00"}),
+    ("POST", "/rentals/returns", {"timestamp": "+10000-01-01T00:00:00", "location_id": "l1",
+                                  "user_qr_data": "dHBnX3UwMDAx",
+                                  "asset_qr_data": "dHBnX2EwMDAwMQ=="}),
+    ("POST", "/v1/event", {"schema_version": 2, "event_id": "e1", "user_id": "u1",
+                           "type": "app_launched", "time": "-0001-01-01T00:00:00Z",
+                           "payload": {}}),
+    ("POST", "/v1/event", {"user_id": "u1", "device_id": "d1", "type": "app_launched",
+                           "time_stamp": "-12021-02-28 16:23:25"}),
+]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("api_url")
@@ -163,6 +181,17 @@ def main():
                 status, problem = 0, f"no answer: {e!r}"
             results.append({"operation": f"{method} {path}", "probe": name,
                             "status": status, "problem": problem})
+
+    for method, path, body in MUST_REFUSE:
+        raw = json.dumps(body).encode()
+        try:
+            status, rtype, answer = send(conn_args, method, base + path, raw, "application/json")
+            problem = judge(status, rtype, answer) or (
+                None if status == 400 else f"expected 400, got {status}")
+        except (OSError, http.client.HTTPException) as e:
+            status, problem = 0, f"no answer: {e!r}"
+        results.append({"operation": f"{method} {path}", "probe": "out_of_range_time",
+                        "status": status, "problem": problem})
 
     failures = [r for r in results if r["problem"]]
     for r in failures:

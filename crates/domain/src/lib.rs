@@ -5,6 +5,7 @@
 //! Each flow is a module with its rules, its event payloads, its ports and (behind the `memory`
 //! feature) in-memory implementations of those ports.
 
+pub mod edge;
 pub mod error;
 pub mod events;
 pub mod ids;

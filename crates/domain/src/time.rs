@@ -1,16 +1,27 @@
 //! Event time. Business rules use the instant carried by an event, never the processing time.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Utc};
 
 /// Parses an RFC 3339 timestamp; one without an offset (`2025-02-03T12:00:00`) is taken as UTC.
+/// The instant must fall in the years 0000–9999 in UTC, the range RFC 3339 can write: a year
+/// such as -12025 (which a naive `%Y` reads) or 9999-12-31T23:30:00-01:00 would be accepted here
+/// and then stored in a form that no longer reads back.
 pub fn parse_event_time(value: &str) -> Option<DateTime<Utc>> {
     let value = value.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Some(t.with_timezone(&Utc));
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(t) => writable(t.with_timezone(&Utc)),
+        Err(_) => parse_naive_utc(value, "%Y-%m-%dT%H:%M:%S%.f"),
     }
-    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|n| n.and_utc())
+}
+
+/// A time without offset in `format`, taken as UTC, within the same years as [`parse_event_time`].
+pub fn parse_naive_utc(value: &str, format: &str) -> Option<DateTime<Utc>> {
+    let t = NaiveDateTime::parse_from_str(value.trim(), format).ok()?;
+    writable(t.and_utc())
+}
+
+fn writable(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (0..=9999).contains(&t.year()).then_some(t)
 }
 
 /// The one textual form this service writes: RFC 3339, UTC, `Z`, whole seconds unless finer.
@@ -81,6 +92,27 @@ mod tests {
             parse_event_time("2025-02-03T12:00:00+02:00"),
             Some(expected)
         );
+    }
+
+    #[test]
+    fn only_instants_that_read_back_are_accepted() {
+        // Found by the event_time fuzz target: a signed five-digit year parsed as naive.
+        for bad in [
+            "-12025-04-10T11:00:00.30278",
+            "+10000-01-01T00:00:00",
+            "9999-12-31T23:30:00-01:00",
+            "0000-01-01T00:30:00+01:00",
+        ] {
+            assert_eq!(parse_event_time(bad), None, "{bad}");
+        }
+        for good in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+            "0001-01-01T00:00:00",
+        ] {
+            let t = parse_event_time(good).unwrap();
+            assert_eq!(parse_event_time(&format_time(&t)), Some(t), "{good}");
+        }
     }
 
     #[test]

@@ -49,4 +49,6 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -13,9 +13,9 @@
 use super::types::EventTypes;
 use crate::events::Event;
 use crate::ids::{EventId, UserId};
-use crate::time::{parse_event_time, serde_time};
+use crate::time::{parse_event_time, parse_naive_utc, serde_time};
 use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -57,9 +57,8 @@ impl Event for AppEvent {
 }
 
 fn legacy_time(value: &str) -> Result<DateTime<Utc>, String> {
-    NaiveDateTime::parse_from_str(value.trim(), LEGACY_TIME_FORMAT)
-        .map(|t| t.and_utc())
-        .map_err(|_| "must be a time like 2021-02-28 16:23:25 (UTC)".to_owned())
+    parse_naive_utc(value, LEGACY_TIME_FORMAT)
+        .ok_or_else(|| "must be a time like 2021-02-28 16:23:25 (UTC)".to_owned())
 }
 
 fn rfc3339(value: &str) -> Result<DateTime<Utc>, String> {

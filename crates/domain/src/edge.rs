@@ -1,0 +1,232 @@
+//! Every parser that reads outside input, by name, in one table: what the property tests below
+//! and the fuzz targets (`fuzz/`) feed. A parser added at the edge is added here, so that it is
+//! fuzzed from the day it exists.
+
+use crate::fitness::{AppEvent, EventTypes, LEGACY_TIME_FORMAT, event_types};
+use crate::formulas::NewFormula;
+use crate::orders::{NewOrder, StockSetting, status_from_json};
+use crate::rentals::qr::{QrError, decode_qr};
+use crate::rentals::scan::ReturnScan;
+use crate::tasks::NewTask;
+use crate::time::parse_naive_utc;
+use crate::validation::ValidationError;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::sync::LazyLock;
+
+/// A JSON body's parser, its result reduced to "accepted" or the field problems it reports.
+pub type JsonParser = fn(&Value) -> Result<(), ValidationError>;
+
+static APP_EVENT_TYPES: LazyLock<EventTypes> = LazyLock::new(event_types);
+
+/// Every JSON body the API accepts, by the operation that reads it. The app event parser reads
+/// the legacy and the versioned shape (a `schema_version` field chooses).
+pub const JSON_PARSERS: &[(&str, JsonParser)] = &[
+    ("return scan", |v| ReturnScan::from_json(v).map(drop)),
+    ("app event", |v| {
+        AppEvent::from_json(v, &APP_EVENT_TYPES).map(drop)
+    }),
+    ("formula", |v| NewFormula::from_json(v).map(drop)),
+    ("task", |v| NewTask::from_json(v).map(drop)),
+    ("order", |v| NewOrder::from_json(v).map(drop)),
+    ("order status", |v| status_from_json(v).map(drop)),
+    ("stock setting", |v| StockSetting::from_json(v).map(drop)),
+];
+
+/// The QR payload of a scan (base64 of an id), decoded when the return is processed.
+pub fn qr(data: &str) -> Result<String, QrError> {
+    decode_qr(data)
+}
+
+/// The legacy app events' `time_stamp` (`2021-02-28 16:23:25`, UTC).
+pub fn legacy_app_time(value: &str) -> Option<DateTime<Utc>> {
+    parse_naive_utc(value, LEGACY_TIME_FORMAT)
+}
+
+/// What a parser may answer for any input at all: accepted, or at least one field problem, each
+/// naming its field and saying what is wrong. Returns the broken promise, if any.
+pub fn check_answer(answer: &Result<(), ValidationError>) -> Result<(), String> {
+    let Err(e) = answer else { return Ok(()) };
+    if e.details.is_empty() {
+        return Err(format!("{} refused without a field problem", e.subject));
+    }
+    for d in &e.details {
+        if d.field.is_empty() || d.message.is_empty() {
+            return Err(format!(
+                "{}: a field problem without field or message: {d:?}",
+                e.subject
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Map, json};
+
+    /// Names the edge parsers read, so that generated objects reach past the first missing field.
+    const FIELDS: &[&str] = &[
+        "asset_qr_data",
+        "available",
+        "concentration",
+        "customer_id",
+        "description",
+        "device_id",
+        "due_date",
+        "event_id",
+        "items",
+        "location_id",
+        "low_stock_threshold",
+        "materials",
+        "name",
+        "payload",
+        "priority",
+        "quantity",
+        "schema_version",
+        "sku",
+        "status",
+        "time",
+        "time_stamp",
+        "timestamp",
+        "title",
+        "training_program_id",
+        "training_program_title",
+        "type",
+        "user_id",
+        "user_qr_data",
+    ];
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            // Near the limits the rules care about: quantities, concentrations, versions.
+            (-3i64..300).prop_map(Value::from),
+            "\\PC{0,40}".prop_map(Value::from),
+            ".{0,300}".prop_map(Value::from),
+            // Strings that are nearly valid: times, ids, base64, enumerations.
+            prop_oneof![
+                Just("2025-02-10T11:00:00Z"),
+                Just("2021-02-28 16:23:25"),
+                Just("2025-02-10T11:00:00"),
+                Just("dHBnX3UwMDAx"),
+                Just("tpg_u0001"),
+                Just("high"),
+                Just("preparing"),
+                Just("training_program_started"),
+                Just("app_launched"),
+                Just("12.5"),
+                Just(""),
+                Just(" "),
+                Just("\u{0}"),
+            ]
+            .prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            prop::sample::select(FIELDS).prop_map(str::to_owned),
+                            ".{0,8}"
+                        ],
+                        inner
+                    ),
+                    0..10
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    fn every_parser_keeps_its_promise(v: &Value) -> Result<(), TestCaseError> {
+        for (name, parse) in JSON_PARSERS {
+            let first = parse(v);
+            if let Err(broken) = check_answer(&first) {
+                return Err(TestCaseError::fail(format!("{name}: {broken} for {v}")));
+            }
+            // Pure: the same input, the same answer.
+            prop_assert_eq!(
+                format!("{first:?}"),
+                format!("{:?}", parse(v)),
+                "{} is not pure",
+                name
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn any_json_value_is_accepted_or_refused_with_field_problems(v in value()) {
+            every_parser_keeps_its_promise(&v)?;
+        }
+
+        #[test]
+        fn any_object_of_known_fields_is_accepted_or_refused_with_field_problems(
+            kv in prop::collection::vec((prop::sample::select(FIELDS), value()), 0..14)
+        ) {
+            let v = Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+            every_parser_keeps_its_promise(&v)?;
+        }
+
+        #[test]
+        fn any_bytes_are_malformed_json_or_a_value_the_parsers_answer(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                every_parser_keeps_its_promise(&v)?;
+            }
+        }
+
+        #[test]
+        fn any_qr_text_decodes_to_a_valid_id_or_says_why_not(s in prop_oneof![".{0,64}", "[A-Za-z0-9+/=]{0,64}"]) {
+            match qr(&s) {
+                Ok(id) => prop_assert!(crate::ids::check_id(&id).is_ok(), "{:?} decoded to a bad id {:?}", s, id),
+                Err(QrError::Empty) => prop_assert!(s.trim().is_empty()),
+                Err(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_times_outside_the_writable_years_are_refused() {
+        assert!(legacy_app_time("2021-02-28 16:23:25").is_some());
+        assert_eq!(legacy_app_time("-12021-02-28 16:23:25"), None);
+        assert_eq!(legacy_app_time("12021-02-28 16:23:25"), None);
+    }
+
+    #[test]
+    fn the_table_holds_a_parser_that_accepts_each_sample() {
+        // The table is live: each parser accepts a real body (so the properties above reach
+        // the accepting paths too), and refuses a non-object with a `$` problem.
+        let samples = [
+            json!({"timestamp": "2025-02-10T11:00:00Z", "location_id": "l1", "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="}),
+            json!({"user_id": "u1", "device_id": "d1", "type": "app_launched", "time_stamp": "2021-02-28 16:23:25"}),
+            json!({"name": "Rose", "materials": [{"name": "a", "concentration": 10}]}),
+            json!({"title": "t", "description": "", "priority": "low"}),
+            json!({"customer_id": "c1", "items": [{"sku": "s1", "quantity": 1}]}),
+            json!({"status": "preparing"}),
+            json!({"available": 3, "low_stock_threshold": 1}),
+        ];
+        for ((name, parse), sample) in JSON_PARSERS.iter().zip(samples) {
+            assert!(
+                parse(&sample).is_ok(),
+                "{name} refused {sample}: {:?}",
+                parse(&sample)
+            );
+            let refused = parse(&json!([])).unwrap_err();
+            assert_eq!(refused.details[0].field, "$", "{name}");
+        }
+    }
+}
