@@ -14,7 +14,7 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: contract dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -23,6 +23,7 @@ help:
 	@echo "make dlq | redrive QUEUE=<queue>   dead letters of the local stack (or STACK_PREFIX=Rentals-<env> in AWS), and moving them back"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make contract [CONTRACT_EXAMPLES=100 CONTRACT_SEED=…]   schemathesis + hostile input against docs/openapi.json"
+	@echo "make fuzz [FUZZ_SECONDS=300 FUZZ_TARGETS='json_body qr event_time']   cargo-fuzz over the edge parsers, corpus in fuzz/corpus/"
 	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
@@ -86,9 +87,11 @@ demo: venv dynamodb-local
 	$(DEVSTACK) fitness $(sort $(wildcard events/demo-fitness/*.json)) && \
 	$(DEVSTACK) report
 
-lint:
+lint: venv
 	cargo fmt --all -- --check
+	cd fuzz && cargo fmt -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(VENV)/bin/actionlint
 
 $(INFRA)/node_modules/.package-lock.json: $(INFRA)/package-lock.json
 	cd $(INFRA) && npm ci --no-audit --no-fund --prefer-offline
@@ -104,7 +107,7 @@ infra-test: venv infra-deps templates
 	cd $(INFRA) && npx tsc --noEmit && npx eslint . && npm test
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- $(INFRA)/cdk.out/templates/*/*.template.json
 
-test: venv dynamodb-local lint infra-test
+test: venv dynamodb-local lint infra-test fuzz-smoke
 	scripts/test.sh
 
 # Contract fuzzing: schemathesis against docs/openapi.json and the hostile-input probes, on
@@ -113,12 +116,22 @@ contract: venv dynamodb-local
 	cargo build --workspace --bins --exclude load --quiet
 	CONTRACT_PREBUILT=1 scripts/contract.sh
 
+# cargo-fuzz (installed into .tools/) over the edge parsers, FUZZ_SECONDS per target, growing the
+# committed corpus; fuzz-smoke (part of `make test`) is a short pass over a copy of it.
+fuzz:
+	scripts/fuzz.sh
+
+fuzz-smoke:
+	scripts/fuzz.sh --smoke
+
 # Real synthesis: bundles every function with cargo lambda (release, arm64).
 synth: venv infra-deps
 	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet -c env=$(ENV)
 
+# DEPLOY_ARGS: more for cdk deploy, e.g. '--require-approval never -c notifyUrl=https://…' in CI.
+DEPLOY_ARGS ?=
 deploy: venv infra-deps
-	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all -c env=$(ENV) --outputs-file cdk.out/outputs-$(ENV).json
+	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all -c env=$(ENV) --outputs-file cdk.out/outputs-$(ENV).json $(DEPLOY_ARGS)
 
 diagram: templates
 	cd $(INFRA) && npx tsx scripts/diagram.ts
@@ -170,4 +183,4 @@ zips: venv
 
 clean:
 	scripts/stack.sh down || true
-	rm -rf target $(VENV) $(TOOLS) .devstack $(DDB_LOCAL)/node_modules $(INFRA)/node_modules $(INFRA)/cdk.out
+	rm -rf target $(VENV) $(TOOLS) .devstack .schemathesis $(DDB_LOCAL)/node_modules $(INFRA)/node_modules $(INFRA)/cdk.out

@@ -92,7 +92,7 @@ export function grantsOf(s: Synthesized, name: string): string[] {
 }
 
 /** What function `name`'s `uses` in topology.json implies, worked out here independently of the
- * stacks: its environment (values as `referent`s, plus RUST_LOG), its DynamoDB grants as
+ * stacks: its environment (values as `referent`s), its DynamoDB grants as
  * `action on resource`, and the queues (ARNs) it may send to and topics it may publish on. */
 export function implied(topology: Topology, name: string, env: EnvironmentName = 'dev') {
   const f = topology.functions.find((x) => x.name === name);
@@ -107,7 +107,7 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
     NOTIFY_URL: configFor(env).notifyUrl,
     FITNESS_NUDGE_AFTER_SECONDS: String(configFor(env).fitnessNudgeAfterSeconds),
   };
-  const environment: Record<string, string> = { RUST_LOG: 'info' };
+  const environment: Record<string, string> = {};
   const dynamodb: string[] = [];
   for (const [key, actions] of Object.entries(uses.tables ?? {})) {
     const [table, index] = key.split('/');

@@ -26,6 +26,10 @@ describe('processing stack', () => {
       assert.equal(fn.Properties.Timeout, f.timeout_seconds);
       assert.equal(fn.Properties.MemorySize, f.memory_mb);
       assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON');
+      // The level is Lambda's setting (AWS_LAMBDA_LOG_LEVEL), which a RUST_LOG would override.
+      assert.equal(fn.Properties.LoggingConfig.ApplicationLogLevel, 'INFO');
+      assert.equal(fn.Properties.LoggingConfig.SystemLogLevel, 'WARN');
+      assert.equal(fn.Properties.Environment.Variables.RUST_LOG, undefined, f.name);
     }
   });
 
@@ -59,7 +63,6 @@ describe('processing stack', () => {
 
   it('names the relay its queues and topic and the notifier its service', () => {
     assert.deepEqual(environmentOf(s, 'outbox-relay'), {
-      RUST_LOG: 'info',
       REJECTIONS_TABLE: 'Table-rejections.Ref',
       FORMULAS_QUEUE_URL: 'Queue-formulas.Ref',
       TASKS_QUEUE_URL: 'Queue-tasks.Ref',

@@ -4,7 +4,10 @@
 //! function's advanced logging controls set) for this workspace's crates, libraries at `warn` (or
 //! `error` when that is the level); else `info` for this workspace and `warn` for libraries.
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// This workspace's crates, which log at the chosen level.
 const CRATES: [&str; 7] = [
@@ -50,22 +53,34 @@ pub fn init() {
     );
     let filter = EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| EnvFilter::new(filter_directives(None, None)));
-    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
     // try_init: a second call (tests, several binaries in one process) is harmless.
-    let _ = if in_lambda {
-        // Lambda adds its own timestamps; the span list carries the runtime's request id.
-        builder
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
-            .without_time()
-            .try_init()
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        let _ = lambda_subscriber(filter, std::io::stdout).try_init();
     } else {
-        builder.compact().try_init()
-    };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .compact()
+            .try_init();
+    }
+}
+
+/// The subscriber of a function in Lambda: JSON lines, each with the span list (the runtime's
+/// request id, the message and event ids), without timestamps (Lambda adds its own). Public so
+/// that a test can read exactly what CloudWatch would receive.
+pub fn lambda_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .json()
+        .with_current_span(false)
+        .with_span_list(true)
+        .without_time()
+        .with_writer(writer)
+        .finish()
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
@@ -21,7 +21,7 @@ export interface ServiceFunctionProps {
 }
 
 /** Every Rust function of the workspace, built the same way: cargo-lambda-cdk from the
- * workspace manifest, arm64 on provided.al2023, JSON logs in a log group with retention,
+ * workspace manifest, arm64 on provided.al2023, JSON logs at the level Lambda's logging controls set (INFO) in a log group with retention,
  * X-Ray tracing, timeout and memory from topology.json. Its environment and its grants both come
  * from its `uses` in topology.json, so the variables it reads and what it may do cannot drift
  * apart, and the local stack wires the same names. */
@@ -35,7 +35,9 @@ export class ServiceFunction extends Construct {
     const spec = functionSpec(topology, binary);
     const uses = resolveUses(topology, binary);
     const wired = usesEnvironment(binary, uses, resources, configVariables(config));
-    const fixed: Record<string, string> = { RUST_LOG: 'info', ...props.environment };
+    // No RUST_LOG: it would override the log level an operator sets on the function (Lambda's
+    // advanced logging controls, AWS_LAMBDA_LOG_LEVEL), which the functions follow.
+    const fixed: Record<string, string> = { ...props.environment };
     for (const name of Object.keys(fixed)) {
       if (name in wired) throw new Error(`${binary}: ${name} is set both in code and by its uses in topology.json`);
     }
@@ -52,6 +54,8 @@ export class ServiceFunction extends Construct {
       memorySize: spec.memory_mb,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       tracing: Tracing.ACTIVE,
       environment: { ...fixed, ...wired },
     });
