@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import {
-  AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType, JsonSchemaType, JsonSchemaVersion,
+  AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType,
   LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, Period, ResponseType, RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -16,24 +16,57 @@ export interface ApiStackProps extends StackProps {
   readonly stateful: StatefulStack;
 }
 
-/** Error bodies API Gateway itself produces, in the API's error shape. */
-const GATEWAY_ERRORS: [ResponseType, string, string][] = [
-  [ResponseType.BAD_REQUEST_BODY, '400', 'validation_failed'],
-  [ResponseType.BAD_REQUEST_PARAMETERS, '400', 'validation_failed'],
-  [ResponseType.REQUEST_TOO_LARGE, '413', 'payload_too_large'],
-  [ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'unsupported_media_type'],
-  [ResponseType.THROTTLED, '429', 'throttled'],
-  [ResponseType.QUOTA_EXCEEDED, '429', 'quota_exceeded'],
-  [ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'missing_authentication'],
-  [ResponseType.ACCESS_DENIED, '403', 'access_denied'],
-  [ResponseType.INVALID_API_KEY, '403', 'invalid_api_key'],
+/** API Gateway's own answers (no route, authentication, throttling, size, timeouts), in the API's
+ * error shape: a fixed code per response type, the gateway's message and no field details. The
+ * codes are the router's where the situation is the same (404, 413, 415) and the local gateway's
+ * where it answers the same (429, 502, 504). A response without a status keeps API Gateway's:
+ * DEFAULT_4XX covers every 4xx type not listed. Bodies are never validated here (the router is
+ * the one validator), so BAD_REQUEST_BODY and BAD_REQUEST_PARAMETERS do not occur. */
+const GATEWAY_ERRORS: { type: ResponseType; status?: string; code: string }[] = [
+  { type: ResponseType.DEFAULT_4XX, code: 'bad_request' },
+  { type: ResponseType.DEFAULT_5XX, status: '502', code: 'bad_gateway' },
+  // A Cognito route without a token the user pool accepts.
+  { type: ResponseType.UNAUTHORIZED, status: '401', code: 'unauthorized' },
+  { type: ResponseType.ACCESS_DENIED, status: '403', code: 'forbidden' },
+  { type: ResponseType.EXPIRED_TOKEN, status: '403', code: 'expired_token' },
+  { type: ResponseType.INVALID_SIGNATURE, status: '403', code: 'invalid_signature' },
+  { type: ResponseType.INVALID_API_KEY, status: '403', code: 'invalid_api_key' },
+  // A method the gateway does not route. API Gateway gives an unsigned request to an IAM route
+  // the same type, so that is a 404 too; only its message ("Missing Authentication Token") hints.
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', code: 'route_not_found' },
+  { type: ResponseType.RESOURCE_NOT_FOUND, status: '404', code: 'route_not_found' },
+  { type: ResponseType.THROTTLED, status: '429', code: 'throttled' },
+  { type: ResponseType.QUOTA_EXCEEDED, status: '429', code: 'quota_exceeded' },
+  { type: ResponseType.REQUEST_TOO_LARGE, status: '413', code: 'payload_too_large' },
+  { type: ResponseType.UNSUPPORTED_MEDIA_TYPE, status: '415', code: 'unsupported_media_type' },
   // A slow integration is a timeout the client may retry, as the local gateway answers it too.
-  [ResponseType.INTEGRATION_TIMEOUT, '504', 'integration_timeout'],
-  [ResponseType.DEFAULT_5XX, '502', 'bad_gateway'],
+  { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', code: 'integration_timeout' },
 ];
 
+/** A gateway response's construct id is its type. A response whose logical id changes is created
+ * anew, and deleting the old one afterwards resets the type to API Gateway's default: the types
+ * already deployed keep the ids they were first deployed with. */
+const DEPLOYED_IDS: Partial<Record<string, string>> = {
+  REQUEST_TOO_LARGE: 'Error-payload_too_large-413-REQUEST_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'Error-unsupported_media_type-415-UNSUPPORTED_MEDIA_TYPE',
+  THROTTLED: 'Error-throttled-429-THROTTLED',
+  QUOTA_EXCEEDED: 'Error-quota_exceeded-429-QUOTA_EXCEEDED',
+  MISSING_AUTHENTICATION_TOKEN: 'Error-missing_authentication-403-MISSING_AUTHENTICATION_TOKEN',
+  ACCESS_DENIED: 'Error-access_denied-403-ACCESS_DENIED',
+  INVALID_API_KEY: 'Error-invalid_api_key-403-INVALID_API_KEY',
+  INTEGRATION_TIMEOUT: 'Error-integration_timeout-504-INTEGRATION_TIMEOUT',
+  DEFAULT_5XX: 'Error-bad_gateway-502-DEFAULT_5XX',
+};
+
+/** The body of a gateway response of `code`: `$context.error.messageString` is the message as a
+ * JSON string, quotes included. */
+function gatewayErrorTemplate(code: string): string {
+  return `{"error": {"code": "${code}", "message": $context.error.messageString, "details": []}}`;
+}
+
 /** The REST API: api-handler behind every route; return bins post with an API key bound to a
- * usage plan, everything else is IAM-signed; request validation, throttling, CORS, access logs.
+ * usage plan, everything else is IAM-signed; the gateway's own errors in the API's shape,
+ * throttling, CORS, access logs.
  * What api-handler may touch is its `uses` in topology.json. */
 export class ApiStack extends Stack {
   readonly api: RestApi;
@@ -78,188 +111,51 @@ export class ApiStack extends Stack {
         allowHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token', 'Idempotency-Key'],
       },
     });
-    for (const [type, statusCode, code] of GATEWAY_ERRORS) {
-      this.api.addGatewayResponse(`Error-${code}-${statusCode}-${type.responseType}`, {
+    for (const { type, status, code } of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(DEPLOYED_IDS[type.responseType] ?? `Error-${type.responseType}`, {
         type,
-        statusCode,
-        templates: {
-          'application/json': `{"error": {"code": "${code}", "message": $context.error.messageString, "details": ["$context.error.validationErrorString"]}}`,
-        },
+        statusCode: status,
+        templates: { 'application/json': gatewayErrorTemplate(code) },
       });
     }
 
-    const validateBody = this.api.addRequestValidator('ValidateBody', { validateRequestBody: true, validateRequestParameters: true });
-    const validateParams = this.api.addRequestValidator('ValidateParameters', { validateRequestParameters: true });
-    const returnEvent = this.api.addModel('ReturnEvent', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'ReturnEvent',
-        type: JsonSchemaType.OBJECT,
-        required: ['timestamp', 'location_id', 'user_qr_data', 'asset_qr_data'],
-        properties: {
-          timestamp: { type: JsonSchemaType.STRING, minLength: 1 },
-          location_id: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 128 },
-          user_qr_data: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 1024 },
-          asset_qr_data: { type: JsonSchemaType.STRING, minLength: 1, maxLength: 1024 },
-        },
-      },
-    });
-    // Shape only (required fields, types): limits and business rules are the router's, so that
-    // their error codes are the same behind the gateway and locally.
-    const formula = this.api.addModel('Formula', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'Formula',
-        type: JsonSchemaType.OBJECT,
-        required: ['name', 'materials'],
-        properties: {
-          name: { type: JsonSchemaType.STRING },
-          materials: {
-            type: JsonSchemaType.ARRAY,
-            items: {
-              type: JsonSchemaType.OBJECT,
-              required: ['name', 'concentration'],
-              properties: {
-                name: { type: JsonSchemaType.STRING },
-                concentration: { type: [JsonSchemaType.NUMBER, JsonSchemaType.STRING] },
-              },
-            },
-          },
-        },
-      },
-    });
-    const task = this.api.addModel('Task', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'Task',
-        type: JsonSchemaType.OBJECT,
-        required: ['title', 'description', 'priority'],
-        properties: {
-          title: { type: JsonSchemaType.STRING },
-          description: { type: JsonSchemaType.STRING },
-          priority: { type: JsonSchemaType.STRING },
-          due_date: { type: [JsonSchemaType.STRING, JsonSchemaType.NULL] },
-        },
-      },
-    });
-
-    const order = this.api.addModel('Order', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'Order',
-        type: JsonSchemaType.OBJECT,
-        required: ['customer_id', 'items'],
-        properties: {
-          customer_id: { type: JsonSchemaType.STRING },
-          items: {
-            type: JsonSchemaType.ARRAY,
-            items: {
-              type: JsonSchemaType.OBJECT,
-              required: ['sku', 'quantity'],
-              properties: {
-                sku: { type: JsonSchemaType.STRING },
-                quantity: { type: JsonSchemaType.INTEGER },
-              },
-            },
-          },
-        },
-      },
-    });
-    const statusUpdate = this.api.addModel('StatusUpdate', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'StatusUpdate',
-        type: JsonSchemaType.OBJECT,
-        required: ['status'],
-        properties: { status: { type: JsonSchemaType.STRING } },
-      },
-    });
-    const stockSetting = this.api.addModel('StockSetting', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'StockSetting',
-        type: JsonSchemaType.OBJECT,
-        required: ['available', 'low_stock_threshold'],
-        properties: {
-          available: { type: JsonSchemaType.INTEGER },
-          low_stock_threshold: { type: JsonSchemaType.INTEGER },
-        },
-      },
-    });
-
-    const appEvent = this.api.addModel('AppEvent', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'AppEvent',
-        type: JsonSchemaType.OBJECT,
-        required: ['user_id', 'type'],
-        properties: {
-          user_id: { type: JsonSchemaType.STRING },
-          type: { type: JsonSchemaType.STRING },
-        },
-      },
-    });
-    const appEventBatch = this.api.addModel('AppEventBatch', {
-      contentType: 'application/json',
-      schema: {
-        schema: JsonSchemaVersion.DRAFT4,
-        title: 'AppEventBatch',
-        type: JsonSchemaType.OBJECT,
-        required: ['events'],
-        properties: { events: { type: JsonSchemaType.ARRAY, items: { type: JsonSchemaType.OBJECT } } },
-      },
-    });
-
+    // No request models or validators: every body, well-formed or not, reaches the router, which
+    // answers each problem in the API's error shape with a detail per field (docs/openapi.json).
+    // Path parameters need no check: a `{param}` resource never matches an empty segment.
     const lambda = new LambdaIntegration(h.fn);
     const iam = { authorizationType: AuthorizationType.IAM };
-    const withPath = (name: string) => ({ ...iam, requestValidator: validateParams, requestParameters: { [`method.request.path.${name}`]: true } });
 
     const returns = this.api.root.addResource('rentals').addResource('returns');
-    returns.addMethod('POST', lambda, {
-      authorizationType: AuthorizationType.NONE,
-      apiKeyRequired: true,
-      requestValidator: validateBody,
-      requestModels: { 'application/json': returnEvent },
-    });
-    returns.addResource('{return_id}').addMethod('GET', lambda, withPath('return_id'));
+    returns.addMethod('POST', lambda, { authorizationType: AuthorizationType.NONE, apiKeyRequired: true });
+    returns.addResource('{return_id}').addMethod('GET', lambda, iam);
     const user = this.api.root.addResource('users').addResource('{user_id}');
-    user.addResource('rentals').addMethod('GET', lambda, withPath('user_id'));
-    user.addResource('stats').addMethod('GET', lambda, withPath('user_id'));
-    const withBody = (model: typeof task) => ({ ...iam, requestValidator: validateBody, requestModels: { 'application/json': model } });
+    user.addResource('rentals').addMethod('GET', lambda, iam);
+    user.addResource('stats').addMethod('GET', lambda, iam);
     const formulas = this.api.root.addResource('formulas');
-    formulas.addMethod('POST', lambda, withBody(formula));
-    formulas.addResource('{formula_id}').addMethod('GET', lambda, withPath('formula_id'));
+    formulas.addMethod('POST', lambda, iam);
+    formulas.addResource('{formula_id}').addMethod('GET', lambda, iam);
     const tasks = this.api.root.addResource('tasks');
-    tasks.addMethod('POST', lambda, withBody(task));
-    tasks.addResource('{task_id}').addMethod('GET', lambda, withPath('task_id'));
+    tasks.addMethod('POST', lambda, iam);
+    tasks.addResource('{task_id}').addMethod('GET', lambda, iam);
     // Orders and inventory: IAM-authorized like the other service routes (the ordering front
     // end calls them with its own role).
-    const withPathAndBody = (name: string, model: typeof task) => ({ ...withBody(model), requestParameters: { [`method.request.path.${name}`]: true } });
     const orders = this.api.root.addResource('orders');
-    orders.addMethod('POST', lambda, withBody(order));
+    orders.addMethod('POST', lambda, iam);
     const oneOrder = orders.addResource('{order_id}');
-    oneOrder.addMethod('GET', lambda, withPath('order_id'));
-    oneOrder.addResource('status').addMethod('PATCH', lambda, withPathAndBody('order_id', statusUpdate));
+    oneOrder.addMethod('GET', lambda, iam);
+    oneOrder.addResource('status').addMethod('PATCH', lambda, iam);
     const stock = this.api.root.addResource('inventory').addResource('{sku}');
-    stock.addMethod('GET', lambda, withPath('sku'));
-    stock.addMethod('PUT', lambda, withPathAndBody('sku', stockSetting));
+    stock.addMethod('GET', lambda, iam);
+    stock.addMethod('PUT', lambda, iam);
     this.api.root.addResource('analytics').addResource('orders').addMethod('GET', lambda, iam);
     // The fitness app: a mobile client holds no AWS credentials of its own, so its users sign
     // in to the app's Cognito user pool and send their token; the gateway checks it.
     const appUsers = new CognitoUserPoolsAuthorizer(this, 'AppUsers', { cognitoUserPools: [stateful.appUsers] });
     const app = { authorizationType: AuthorizationType.COGNITO, authorizer: appUsers };
     const v1 = this.api.root.addResource('v1');
-    v1.addResource('event').addMethod('POST', lambda, { ...app, requestValidator: validateBody, requestModels: { 'application/json': appEvent } });
-    v1.addResource('events').addMethod('POST', lambda, { ...app, requestValidator: validateBody, requestModels: { 'application/json': appEventBatch } });
-    v1.addResource('users').addResource('{user_id}').addResource('activity')
-      .addMethod('GET', lambda, { ...app, requestValidator: validateParams, requestParameters: { 'method.request.path.user_id': true } });
+    v1.addResource('event').addMethod('POST', lambda, app);
+    v1.addResource('events').addMethod('POST', lambda, app);
+    v1.addResource('users').addResource('{user_id}').addResource('activity').addMethod('GET', lambda, app);
     // What unknown types arrive is for the team, not the app: IAM like the other service routes.
     v1.addResource('event-types').addMethod('GET', lambda, iam);
     // Everything else reaches the router, which answers 404/405 in the API's error shape.

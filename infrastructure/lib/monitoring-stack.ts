@@ -4,12 +4,13 @@ import {
   Alarm, ComparisonOperator, Dashboard, GraphWidget, IMetric, SingleValueWidget, TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EnvironmentConfig } from './config.js';
+import { EnvironmentConfig, removalPolicy } from './config.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { StatefulStack } from './stateful-stack.js';
 
@@ -21,18 +22,44 @@ export interface MonitoringStackProps extends StackProps {
 }
 
 /** Alarms on every dead-letter queue, function errors and throttles, API 5xx and latency, all
- * sent to one alarm topic; a dashboard of the same. */
+ * sent to one alarm topic (encrypted with its own key, which CloudWatch may use); a dashboard of
+ * the same. */
 export class MonitoringStack extends Stack {
   readonly alarmTopic: Topic;
+  readonly alarmTopicKey: Key;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config, stateful, api, functions } = props;
-    this.alarmTopic = new Topic(this, 'Alarms', {
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
-      enforceSSL: true,
+    // CloudWatch publishes alarms only to a topic whose key it may use: the AWS-managed
+    // alias/aws/sns key's policy cannot grant it, so the topic has a key of its own. Both grants
+    // hold for this account's alarms in this region only.
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` },
+    };
+    this.alarmTopicKey = new Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the alarm topic (${config.name}); CloudWatch alarms may use it to publish`,
+      enableKeyRotation: true,
+      removalPolicy: removalPolicy(config),
     });
+    this.alarmTopicKey.addToResourcePolicy(new PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [cloudWatch],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: fromOurAlarms,
+    }));
+    this.alarmTopic = new Topic(this, 'Alarms', { masterKey: this.alarmTopicKey, enforceSSL: true });
+    this.alarmTopic.addToResourcePolicy(new PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [cloudWatch],
+      actions: ['sns:Publish'],
+      resources: [this.alarmTopic.topicArn],
+      conditions: fromOurAlarms,
+    }));
     if (config.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
     const action = new SnsAction(this.alarmTopic);
     const alarm = (id: string, metric: IMetric, threshold: number, description: string, periods = 1) => {

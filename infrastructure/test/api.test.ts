@@ -3,12 +3,45 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIGS } from '../lib/config.js';
 import { loadTopology } from '../lib/topology.js';
-import { environmentOf, grantsOf, implied, synthesize } from './helpers.js';
+import { environmentOf, grantsOf, implied, openApi, schemaProblems, synthesize } from './helpers.js';
 
 const topology = loadTopology();
 const s = synthesize('dev');
 const t = s.templates.api;
 const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+
+type GatewayResponse = { ResponseType: string; StatusCode?: string; ResponseTemplates?: Record<string, string> };
+const gatewayResponses = Object.values(t.findResources('AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties as GatewayResponse);
+
+/** A message with what JSON must escape: quotes, a backslash, a control character, non-ASCII. */
+const GATEWAY_MESSAGE = 'Invalid "key" ü\\ \u0007 – ok';
+/** What API Gateway puts in place of each `$context` variable: `messageString` is the message
+ * as a JSON string (quotes included), `message` the raw text, `validationErrorString` a raw,
+ * unquoted list; any other variable a plausible value. */
+const CONTEXT: Record<string, string> = {
+  'error.messageString': JSON.stringify(GATEWAY_MESSAGE),
+  'error.message': GATEWAY_MESSAGE,
+  'error.validationErrorString': '[instance value ("x") not found in enum (possible values: ["a","b"])]',
+  'error.responseType': 'DEFAULT_4XX',
+  requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+  stage: 'dev',
+};
+
+/** Response `r`'s application/json template as API Gateway renders it, parsed. */
+function rendered(r: GatewayResponse) {
+  const template = r.ResponseTemplates?.['application/json'];
+  assert.ok(template, `${r.ResponseType} has an application/json template`);
+  const text = template.replace(
+    /\$(?:\{context\.([\w.]+)\}|context\.((?:\w+\.)*\w+))/g,
+    (_, braced: string | undefined, plain: string | undefined) => CONTEXT[braced ?? plain ?? ''] ?? 'b5c3e1a0-plausible',
+  );
+  assert.doesNotMatch(text, /[$#]/, `${r.ResponseType}: no template syntax left in ${text}`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    assert.fail(`${r.ResponseType} renders as no JSON (${e}): ${text}`);
+  }
+}
 
 function method(httpMethod: string, pathPart: string) {
   const resources = t.findResources('AWS::ApiGateway::Resource');
@@ -19,15 +52,10 @@ function method(httpMethod: string, pathPart: string) {
 }
 
 describe('API stack', () => {
-  it('lets return bins post with an API key and validates the body', () => {
+  it('lets return bins post with an API key', () => {
     const post = method('POST', 'returns');
     assert.equal(post.AuthorizationType, 'NONE');
     assert.equal(post.ApiKeyRequired, true);
-    assert.ok(post.RequestValidatorId);
-    assert.ok(post.RequestModels['application/json']);
-    t.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ required: ['timestamp', 'location_id', 'user_qr_data', 'asset_qr_data'] }),
-    });
   });
 
   it('requires IAM on every other method except CORS preflight and the fitness app\'s', () => {
@@ -37,42 +65,32 @@ describe('API stack', () => {
       if (p.HttpMethod === 'OPTIONS' || (p.HttpMethod === 'POST' && p.ApiKeyRequired) || app.includes(p)) continue;
       assert.equal(p.AuthorizationType, 'AWS_IAM', JSON.stringify(p.ResourceId));
     }
-    assert.equal(method('GET', '{return_id}').RequestParameters['method.request.path.return_id'], true);
+    assert.equal(method('GET', '{return_id}').AuthorizationType, 'AWS_IAM');
   });
 
-  it('routes formulas and tasks explicitly, IAM-signed, bodies checked against their models', () => {
-    for (const resource of ['formulas', 'tasks']) {
-      const post = method('POST', resource);
-      assert.equal(post.AuthorizationType, 'AWS_IAM');
-      assert.ok(post.RequestValidatorId && post.RequestModels['application/json'], resource);
+  it('routes formulas, tasks, orders, inventory and analytics explicitly, IAM-signed', () => {
+    for (const [verb, part] of [
+      ['POST', 'formulas'], ['GET', '{formula_id}'], ['POST', 'tasks'], ['GET', '{task_id}'],
+      ['POST', 'orders'], ['GET', '{order_id}'], ['PATCH', 'status'], ['GET', '{sku}'], ['PUT', '{sku}'],
+    ]) {
+      assert.equal(method(verb, part).AuthorizationType, 'AWS_IAM', `${verb} ${part}`);
     }
-    assert.equal(method('GET', '{formula_id}').RequestParameters['method.request.path.formula_id'], true);
-    assert.equal(method('GET', '{task_id}').RequestParameters['method.request.path.task_id'], true);
-    t.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ title: 'Task', required: ['title', 'description', 'priority'] }),
-    });
-    t.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ title: 'Formula', required: ['name', 'materials'] }),
-    });
-  });
-
-  it('routes orders, inventory and analytics explicitly, IAM-signed, bodies checked against their models', () => {
-    const post = method('POST', 'orders');
-    assert.ok(post.RequestValidatorId && post.RequestModels['application/json']);
-    const patch = method('PATCH', 'status');
-    assert.equal(patch.AuthorizationType, 'AWS_IAM');
-    assert.equal(patch.RequestParameters['method.request.path.order_id'], true);
-    assert.ok(patch.RequestModels['application/json']);
-    const put = method('PUT', '{sku}');
-    assert.equal(put.RequestParameters['method.request.path.sku'], true);
-    assert.ok(put.RequestModels['application/json']);
-    assert.equal(method('GET', '{sku}').AuthorizationType, 'AWS_IAM');
-    assert.equal(method('GET', '{order_id}').RequestParameters['method.request.path.order_id'], true);
     const analytics = Object.entries(t.findResources('AWS::ApiGateway::Resource')).find(([, r]) => r.Properties.PathPart === 'analytics')?.[0];
     assert.ok(analytics, 'an analytics resource');
-    t.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ title: 'Order', required: ['customer_id', 'items'] }),
-    });
+  });
+
+  it('validates no body at the gateway: every body reaches the router, the one validator', () => {
+    const validators = t.findResources('AWS::ApiGateway::RequestValidator');
+    for (const m of methods) {
+      const p = m.Properties;
+      const where = `${p.HttpMethod} ${JSON.stringify(p.ResourceId)}`;
+      assert.equal(p.RequestModels, undefined, `${where} has request models`);
+      if (p.RequestValidatorId === undefined) continue;
+      const validator = validators[p.RequestValidatorId.Ref];
+      assert.ok(validator, `${where}: a validator of this template`);
+      assert.notEqual(validator.Properties.ValidateRequestBody, true, `${where} validates its body`);
+    }
+    t.resourceCountIs('AWS::ApiGateway::Model', 0);
   });
 
   it("lets the fitness app's signed-in users post events and read their activity through the user pool", () => {
@@ -84,10 +102,7 @@ describe('API stack', () => {
       const m = method(verb, part);
       assert.equal(m.AuthorizationType, 'COGNITO_USER_POOLS', part);
       assert.deepEqual(m.AuthorizerId, { Ref: authorizerId }, part);
-      assert.ok(m.RequestValidatorId, part);
     }
-    assert.ok(method('POST', 'event').RequestModels['application/json']);
-    assert.equal(method('GET', 'activity').RequestParameters['method.request.path.user_id'], true);
     assert.equal(method('GET', 'event-types').AuthorizationType, 'AWS_IAM');
     s.templates.stateful.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
@@ -113,17 +128,53 @@ describe('API stack', () => {
     assert.equal(headers['method.response.header.Access-Control-Allow-Origin'], `'${CONFIGS.dev.corsAllowOrigins[0]}'`);
   });
 
-  it("keeps API Gateway's own errors in the API's error shape", () => {
-    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'BAD_REQUEST_BODY',
-      StatusCode: '400',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code": "validation_failed"') },
-    });
-    t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'INTEGRATION_TIMEOUT',
-      StatusCode: '504',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code": "integration_timeout"') },
-    });
+  it("answers API Gateway's own errors with a fixed code per response type", () => {
+    const byType = Object.fromEntries(gatewayResponses.map((r) => [r.ResponseType, r]));
+    const expected: [string, string | undefined, string][] = [
+      ['DEFAULT_4XX', undefined, 'bad_request'],
+      ['DEFAULT_5XX', '502', 'bad_gateway'],
+      ['UNAUTHORIZED', '401', 'unauthorized'],
+      ['ACCESS_DENIED', '403', 'forbidden'],
+      ['EXPIRED_TOKEN', '403', 'expired_token'],
+      ['INVALID_SIGNATURE', '403', 'invalid_signature'],
+      ['INVALID_API_KEY', '403', 'invalid_api_key'],
+      ['MISSING_AUTHENTICATION_TOKEN', '404', 'route_not_found'],
+      ['THROTTLED', '429', 'throttled'],
+      ['QUOTA_EXCEEDED', '429', 'quota_exceeded'],
+      ['REQUEST_TOO_LARGE', '413', 'payload_too_large'],
+      ['INTEGRATION_TIMEOUT', '504', 'integration_timeout'],
+    ];
+    for (const [type, status, code] of expected) {
+      const r = byType[type];
+      assert.ok(r, `a gateway response for ${type}`);
+      assert.equal(r.StatusCode, status, type);
+      assert.equal(rendered(r).error.code, code, type);
+    }
+    // Without gateway validation these cannot occur; DEFAULT_4XX would answer them.
+    assert.equal(byType.BAD_REQUEST_BODY, undefined);
+    assert.equal(byType.BAD_REQUEST_PARAMETERS, undefined);
+  });
+
+  it('renders every gateway response, as API Gateway fills it in, as the Error schema of docs/openapi.json', () => {
+    assert.ok(gatewayResponses.length > 0);
+    const errorSchema = openApi().components.schemas.Error;
+    for (const r of gatewayResponses) {
+      assert.deepEqual(Object.keys(r.ResponseTemplates ?? {}), ['application/json'], r.ResponseType);
+      const body = rendered(r);
+      assert.deepEqual(schemaProblems(body, errorSchema), [], `${r.ResponseType}: ${JSON.stringify(body)}`);
+      assert.match(body.error.code, /^[a-z]+(_[a-z]+)*$/, r.ResponseType);
+      assert.equal(body.error.message, GATEWAY_MESSAGE, `${r.ResponseType} passes the gateway's message on unchanged`);
+      assert.deepEqual(body.error.details, [], r.ResponseType);
+    }
+  });
+
+  it('checks error bodies against the schema strictly enough to catch string details', () => {
+    const errorSchema = openApi().components.schemas.Error;
+    const stringDetails = { error: { code: 'validation_failed', message: 'Invalid request body', details: ['[instance failed]'] } };
+    assert.notDeepEqual(schemaProblems(stringDetails, errorSchema), []);
+    assert.notDeepEqual(schemaProblems({ error: { code: 'x', message: 'm' } }, errorSchema), []);
+    const fieldDetail = { error: { code: 'validation_failed', message: 'm', details: [{ field: 'title', code: 'empty_title', message: 'empty' }] } };
+    assert.deepEqual(schemaProblems(fieldDetail, errorSchema), []);
   });
 
   it('gives api-handler exactly the environment its uses implies, and routes without the stage', () => {

@@ -1,9 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSystem, SystemStacks } from '../lib/app.js';
 import { configFor, EnvironmentName } from '../lib/config.js';
-import { loadTopology, Topology } from '../lib/topology.js';
+import { loadTopology, Topology, WORKSPACE_DIR } from '../lib/topology.js';
 
 export interface Synthesized {
   app: App;
@@ -124,4 +126,56 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
     send: (uses.send ?? []).map((q) => `Queue-${q}.Arn`).sort(),
     publish: (uses.publish ?? []).map((t) => `Topic-${t}.Ref`).sort(),
   };
+}
+
+/** A schema of docs/openapi.json, in the subset of JSON Schema the document uses. */
+export interface Schema {
+  $ref?: string;
+  type?: string;
+  required?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  description?: string;
+}
+
+/** docs/openapi.json, parsed. */
+export function openApi(): { components: { schemas: Record<string, Schema> } } & Record<string, unknown> {
+  return JSON.parse(readFileSync(join(WORKSPACE_DIR, 'docs', 'openapi.json'), 'utf8'));
+}
+
+const CHECKED_KEYWORDS = new Set(['$ref', 'type', 'required', 'properties', 'items', 'enum', 'description']);
+
+/** Where `value` departs from `schema` (a schema of docs/openapi.json, `$ref`s resolved against
+ * its components), one line per problem; none when it conforms. A keyword this check does not
+ * know fails it, so a schema that grows one cannot pass unchecked. */
+export function schemaProblems(value: unknown, schema: Schema, path = '$'): string[] {
+  const unknown = Object.keys(schema).filter((k) => !CHECKED_KEYWORDS.has(k));
+  if (unknown.length > 0) return [`${path}: the check does not know ${unknown.join(', ')}`];
+  if (schema.$ref) {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    const target = openApi().components.schemas[name];
+    return target ? schemaProblems(value, target, path) : [`${path}: no schema ${schema.$ref}`];
+  }
+  const problems: string[] = [];
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const typeOk: Record<string, boolean> = {
+    object: isObject,
+    array: Array.isArray(value),
+    string: typeof value === 'string',
+    number: typeof value === 'number',
+    integer: Number.isInteger(value),
+    boolean: typeof value === 'boolean',
+  };
+  if (schema.type !== undefined && !typeOk[schema.type]) return [`${path}: ${JSON.stringify(value)} is not of type ${schema.type}`];
+  if (schema.enum && !schema.enum.some((e) => e === value)) problems.push(`${path}: ${JSON.stringify(value)} is not one of the enum`);
+  if (isObject) {
+    const object = value as Record<string, unknown>;
+    for (const field of schema.required ?? []) if (!(field in object)) problems.push(`${path}: no ${field}`);
+    for (const [field, sub] of Object.entries(schema.properties ?? {})) {
+      if (field in object) problems.push(...schemaProblems(object[field], sub, `${path}.${field}`));
+    }
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => problems.push(...schemaProblems(v, schema.items as Schema, `${path}[${i}]`)));
+  return problems;
 }
