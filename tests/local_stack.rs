@@ -204,4 +204,64 @@ async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
         .expect("a request right after the load is answered within 2 s");
     assert_eq!(answer.status(), 200);
     assert!(sent.elapsed() < Duration::from_secs(2));
+
+    orders_are_counted_as_emf(&stack).await;
+}
+
+/// The metrics the functions wrote to their logs (stdout, as in Lambda): the EMF documents
+/// naming `metric`.
+fn emf_documents(stack: &LocalStack, function: &str, metric: &str) -> Vec<serde_json::Value> {
+    let log = std::fs::read_to_string(stack.dir.join(format!("logs/lambda-{function}.log")))
+        .unwrap_or_default();
+    log.lines()
+        .filter(|l| l.starts_with("{\"_aws\""))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|d| d.get(metric).is_some())
+        .collect()
+}
+
+/// After the load (same stack): an order placed and one refused are counted in CloudWatch's
+/// embedded metric format, with the function's name and the refusal's reason as dimensions.
+async fn orders_are_counted_as_emf(stack: &LocalStack) {
+    let http = reqwest::Client::new();
+    // The limited special: 5 in the reference inventory.
+    let order = |quantity: u32| {
+        serde_json::json!({"customer_id": "ec_c0001",
+            "items": [{"sku": "ec_sku_special_limited", "quantity": quantity}]})
+    };
+    for (quantity, status) in [(1, 201), (50, 409)] {
+        let r = http
+            .post(format!("{}/orders", stack.api()))
+            .json(&order(quantity))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let placed = emf_documents(stack, "api-handler", "OrdersPlaced");
+        let refused = emf_documents(stack, "api-handler", "OrdersRefused");
+        if let (Some(p), Some(r)) = (placed.first(), refused.first()) {
+            let directive = &p["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(directive["Namespace"], "Rentals");
+            assert_eq!(
+                directive["Dimensions"][0],
+                serde_json::json!(["FunctionName"])
+            );
+            assert_eq!(p["FunctionName"], "api-handler");
+            assert_eq!(p["OrdersPlaced"], 1);
+            assert_eq!(r["reason"], "insufficient_stock");
+            assert_eq!(
+                r["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+                serde_json::json!(["FunctionName", "reason"])
+            );
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no order metrics in the api-handler's log"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -159,6 +159,7 @@ where
                 untried = ids.len() - index,
                 "too little time left for another record; the rest go back"
             );
+            crate::metrics::batch_failures(source, "untried", ids.len() - index);
             return ids[index..].to_vec();
         }
         let span = info_span!("record", source, record_id = %id);
@@ -180,6 +181,7 @@ where
                 Ok(()) => false,
                 Err(RecordError::Permanent(reason)) => {
                     warn!(%reason, "rejecting record permanently");
+                    crate::metrics::batch_failures(source, "rejected", 1);
                     match rejections.reject(source, &id, &reason, &body).await {
                         Ok(()) => false,
                         Err(e) => {
@@ -197,6 +199,7 @@ where
         .instrument(span)
         .await;
         if failed {
+            crate::metrics::batch_failures(source, "retried", ids.len() - index);
             return ids[index..].to_vec();
         }
     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumer;
 pub mod dynamo;
 pub mod idempotency;
+pub mod metrics;
 pub mod notify;
 pub mod outbox;
 pub mod sqs;

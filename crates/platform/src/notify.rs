@@ -118,12 +118,27 @@ impl NotifyClient {
 #[async_trait]
 impl NotificationSender for NotifyClient {
     async fn send(&self, notification: &Notification) -> Result<(), PortError> {
-        NotifyClient::send(self, notification)
-            .await
-            .map_err(|e| match e {
-                NotifyError::Unavailable(m) => PortError::Retryable(m),
-                NotifyError::Refused(m) => PortError::Permanent(m),
-            })
+        let started = std::time::Instant::now();
+        let kind = notification.kind;
+        match NotifyClient::send(self, notification).await {
+            Ok(()) => {
+                // How late against the time it was due, for a notification that had one.
+                let lateness = notification.data["due_at"]
+                    .as_str()
+                    .and_then(domain::time::parse_event_time)
+                    .and_then(|due| (chrono::Utc::now() - due).to_std().ok());
+                crate::metrics::notification_sent(kind, started.elapsed(), lateness);
+                Ok(())
+            }
+            Err(NotifyError::Unavailable(m)) => {
+                crate::metrics::notification_failed();
+                Err(PortError::Retryable(m))
+            }
+            Err(NotifyError::Refused(m)) => {
+                crate::metrics::notification_failed();
+                Err(PortError::Permanent(m))
+            }
+        }
     }
 }
 

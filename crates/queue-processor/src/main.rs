@@ -1,7 +1,7 @@
 #![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent};
 use platform::config::Vars;
 use queue_processor::{RecordingExecutor, from_vars};
 use std::sync::Arc;
@@ -12,9 +12,9 @@ async fn main() -> Result<(), Error> {
     let sdk = platform::aws::sdk_config().await;
     let consumer = from_vars(&sdk, &Vars::from_env()?, Arc::new(RecordingExecutor))?;
     let consumer = &consumer;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+    platform::metrics::run(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = consumer.budget(event.context.deadline);
         Ok::<_, Error>(consumer.handle(event.payload, budget).await?)
-    }))
+    })
     .await
 }

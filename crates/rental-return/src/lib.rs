@@ -144,5 +144,14 @@ async fn process(
 ) -> Result<ReturnDecision, domain::PortError> {
     let decision = process_return(store, scan).await?;
     info!(outcome = ?decision.record.state, duplicate = decision.duplicate, "return processed");
+    if !decision.duplicate {
+        match &decision.record.state {
+            ReturnState::Completed { .. } => platform::metrics::return_decided(None),
+            ReturnState::Rejected { reason } => {
+                platform::metrics::return_decided(Some(reason.as_str()))
+            }
+            ReturnState::Pending => {}
+        }
+    }
     Ok(decision)
 }

@@ -1,7 +1,7 @@
 // The SDK's and the runtime's nested futures exceed the default limit when laid out here.
 #![recursion_limit = "256"]
 
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent};
 use platform::config::Vars;
 use rental_return::Returns;
 use serde_json::Value;
@@ -12,9 +12,9 @@ async fn main() -> Result<(), Error> {
     let sdk = platform::aws::sdk_config().await;
     let returns = Returns::from_vars(&sdk, &Vars::from_env()?)?;
     let returns = &returns;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
+    platform::metrics::run(move |event: LambdaEvent<Value>| async move {
         let budget = Returns::budget(event.context.deadline);
         Ok::<_, Error>(returns.handle(event.payload, budget).await?)
-    }))
+    })
     .await
 }

@@ -62,7 +62,17 @@ pub async fn place(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewOrder::from_json(&body)?;
-    let order = place_order(&*p.store, next_order_id(), new, chrono::Utc::now()).await?;
+    let order = match place_order(&*p.store, next_order_id(), new, chrono::Utc::now()).await {
+        Ok(order) => order,
+        Err(e) => {
+            let e = ApiError::from(e);
+            if let ApiError::Refused { code, .. } = &e {
+                platform::metrics::order_refused(code);
+            }
+            return Err(e);
+        }
+    };
+    platform::metrics::order_placed();
     info!(order_id = %order.order_id, lines = order.items.len(), "order placed");
     Ok((
         StatusCode::CREATED,
