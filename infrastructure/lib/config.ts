@@ -19,6 +19,11 @@ export interface EnvironmentConfig {
   /** Requests per day for each return bin's API key. */
   readonly returnBinQuotaPerDay: number;
   readonly apiLatencyAlarmP99: Duration;
+  /** `NotificationsFailed` alarm: notifications the notifier failed to deliver in 5 minutes. */
+  readonly notificationsFailedAlarm: number;
+  /** `TrainingNudgesLate` alarm: p99 of how long after they were due fitness nudges are sent,
+   * exceeded for 15 minutes. */
+  readonly nudgeLatenessAlarmP99: Duration;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
   /** `FITNESS_NUDGE_AFTER_SECONDS`: how long after an app launch a program start cancels the
@@ -30,6 +35,8 @@ export interface EnvironmentConfig {
 
 const common = {
   apiLatencyAlarmP99: Duration.seconds(1),
+  notificationsFailedAlarm: 5,
+  nudgeLatenessAlarmP99: Duration.minutes(2),
   fitnessNudgeAfterSeconds: 600,
 };
 

@@ -1,7 +1,8 @@
 import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm, ComparisonOperator, Dashboard, GraphWidget, IMetric, SingleValueWidget, TreatMissingData,
+  Alarm, ComparisonOperator, Dashboard, GraphWidget, HorizontalAnnotation, IMetric, IWidget, Metric, SearchExpression,
+  SingleValueWidget, TextWidget, TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +13,7 @@ import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvironmentConfig, removalPolicy } from './config.js';
 import { ServiceFunction } from './constructs/service-function.js';
+import { EVERY_FUNCTION, MetricCatalogue, MetricUnit, emitters, loadMetrics, metricSpec } from './metrics.js';
 import { StatefulStack } from './stateful-stack.js';
 
 export interface MonitoringStackProps extends StackProps {
@@ -19,11 +21,17 @@ export interface MonitoringStackProps extends StackProps {
   readonly stateful: StatefulStack;
   readonly api: RestApi;
   readonly functions: Map<string, ServiceFunction>;
+  /** The functions' own metrics; metrics.json unless given. */
+  readonly metrics?: MetricCatalogue;
 }
 
-/** Alarms on every dead-letter queue, function errors and throttles, API 5xx and latency, all
- * sent to one alarm topic (encrypted with its own key, which CloudWatch may use); a dashboard of
- * the same. */
+/** What a graph draws of a metric, by its unit: counts summed, durations at p50 and p99. */
+const GRAPH_STATISTICS: Record<MetricUnit, string[]> = { Count: ['Sum'], Milliseconds: ['p50', 'p99'] };
+const PERIOD = Duration.minutes(5);
+
+/** Alarms on every dead-letter queue, function errors and throttles, API 5xx and latency,
+ * failing and late notifications, all sent to one alarm topic (encrypted with its own key,
+ * which CloudWatch may use); a dashboard of the same and of every metric of metrics.json. */
 export class MonitoringStack extends Stack {
   readonly alarmTopic: Topic;
   readonly alarmTopicKey: Key;
@@ -32,6 +40,7 @@ export class MonitoringStack extends Stack {
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     const { config, stateful, api, functions } = props;
+    const catalogue = props.metrics ?? loadMetrics();
     // CloudWatch publishes alarms only to a topic whose key it may use: the AWS-managed
     // alias/aws/sns key's policy cannot grant it, so the topic has a key of its own. Both grants
     // hold for this account's alarms in this region only.
@@ -62,12 +71,19 @@ export class MonitoringStack extends Stack {
     }));
     if (config.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
     const action = new SnsAction(this.alarmTopic);
-    const alarm = (id: string, metric: IMetric, threshold: number, description: string, periods = 1) => {
+    const alarm = (
+      id: string,
+      metric: IMetric,
+      threshold: number,
+      description: string,
+      periods = 1,
+      comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ) => {
       const a = new Alarm(this, id, {
         metric,
         threshold,
         evaluationPeriods: periods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
@@ -98,6 +114,26 @@ export class MonitoringStack extends Stack {
       `API p99 latency at or above ${config.apiLatencyAlarmP99.toMilliseconds()} ms for 15 minutes.`,
       3,
     );
+    // The functions' own metrics: the notification service failing, and fitness nudges sent
+    // late (their queue backed up or the timers lagging). Rejected records are reviewed, not
+    // alarmed on (docs/operations.md).
+    const emf = (name: string, statistic: string, labels: Record<string, string> = {}) =>
+      catalogueMetric(catalogue, functions, name, statistic, labels);
+    alarm(
+      'NotificationsFailed',
+      emf('NotificationsFailed', 'Sum'),
+      config.notificationsFailedAlarm,
+      `The notifier failed to deliver ${config.notificationsFailedAlarm} or more notifications in 5 minutes: the notification service is failing or refusing them.`,
+    );
+    const lateMs = config.nudgeLatenessAlarmP99.toMilliseconds();
+    alarm(
+      'TrainingNudgesLate',
+      emf('NotificationLateness', 'p99', { kind: 'training_nudge' }),
+      lateMs,
+      `Fitness nudges sent more than ${lateMs} ms after they were due (p99) for 15 minutes: the fitness-nudges queue is backed up or the timers lag.`,
+      3,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
 
     const fns = [...functions.values()];
     new Dashboard(this, 'Dashboard', {
@@ -117,7 +153,87 @@ export class MonitoringStack extends Stack {
             width: 24,
           }),
         ],
+        catalogueWidgets(catalogue, functions, {
+          NotificationsFailed: [{ value: config.notificationsFailedAlarm, label: 'alarm' }],
+          NotificationLateness: [{ value: lateMs, label: 'training_nudge p99 alarm' }],
+        }),
       ],
     });
   }
+}
+
+/** The dashboard section of the catalogue's metrics: a title, then one graph per metric with a
+ * line per emitting function (every function for `*`) and statistic; a metric with labels is a
+ * SEARCH of its function's series, one line per label value. `annotations` by metric name. */
+export function catalogueWidgets(
+  catalogue: MetricCatalogue,
+  functions: Map<string, ServiceFunction>,
+  annotations: Record<string, HorizontalAnnotation[]> = {},
+): IWidget[] {
+  const { namespace, function_dimension: dimension } = catalogue;
+  const header = new TextWidget({
+    markdown: `## Business and health metrics\n\nEmbedded metric format, namespace \`${namespace}\`, from the functions' logs: the metrics of \`infrastructure/metrics.json\` (docs/operations.md says what each counts).`,
+    width: 24,
+    height: 2,
+  });
+  const graphs = catalogue.metrics.map((m) => {
+    const every = m.function === EVERY_FUNCTION;
+    const emitting = new Set(emitters(m, [...functions.keys()]));
+    const stats = GRAPH_STATISTICS[m.unit];
+    const left = [...functions].filter(([name]) => emitting.has(name)).flatMap(([name, f]) =>
+      stats.map((statistic): IMetric => {
+        const prefix = [every ? name : '', stats.length > 1 ? statistic : ''].filter((p) => p !== '');
+        if (m.labels.length === 0) {
+          return new Metric({
+            namespace,
+            metricName: m.name,
+            dimensionsMap: { [dimension]: f.fn.functionName },
+            statistic,
+            period: PERIOD,
+            label: prefix.length > 0 ? prefix.join(' ') : m.name,
+          });
+        }
+        const schema = [namespace, dimension, ...m.labels].join(',');
+        return new SearchExpression({
+          expression: `SEARCH('{${schema}} MetricName="${m.name}" ${dimension}="${f.fn.functionName}"', '${statistic}', ${PERIOD.toSeconds()})`,
+          label: [...prefix, m.labels.map((l) => `\${PROP('Dim.${l}')}`).join('/')].join(' '),
+          period: PERIOD,
+        });
+      }),
+    );
+    return new GraphWidget({
+      title: `${m.name} ${stats.join('/')} (${every ? 'each function' : m.function})`,
+      left,
+      leftAnnotations: annotations[m.name],
+      width: 8,
+    });
+  });
+  return [header, ...graphs];
+}
+
+/** Metric `name` of the catalogue as its function records it, with `labels` (exactly the
+ * metric's labels) as further dimensions; for a metric of one function. */
+export function catalogueMetric(
+  catalogue: MetricCatalogue,
+  functions: Map<string, ServiceFunction>,
+  name: string,
+  statistic: string,
+  labels: Record<string, string> = {},
+): Metric {
+  const m = metricSpec(catalogue, name);
+  if (m.function === EVERY_FUNCTION) throw new Error(`metrics.json: ${name} is emitted by every function; name one`);
+  const [emitter] = emitters(m, [...functions.keys()]);
+  const f = functions.get(emitter);
+  if (!f) throw new Error(`no function ${emitter}`);
+  const given = Object.keys(labels).sort().join(',');
+  if (given !== [...m.labels].sort().join(',')) {
+    throw new Error(`metrics.json: ${name} has labels [${m.labels.join(', ')}], not [${given}]`);
+  }
+  return new Metric({
+    namespace: catalogue.namespace,
+    metricName: name,
+    dimensionsMap: { [catalogue.function_dimension]: f.fn.functionName, ...labels },
+    statistic,
+    period: PERIOD,
+  });
 }

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EVERY_FUNCTION, MetricCatalogue, loadMetrics } from '../lib/metrics.js';
+import { catalogueWidgets } from '../lib/monitoring-stack.js';
 import { loadTopology } from '../lib/topology.js';
-import { referent, synthesize } from './helpers.js';
+import { lambda, referent, synthesize } from './helpers.js';
 
 const topology = loadTopology();
+const catalogue = loadMetrics();
 const s = synthesize('dev');
 const t = s.templates.monitoring;
 const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
+const functionNames = topology.functions.map((f) => f.name);
 
 describe('monitoring stack', () => {
   it('alarms on every dead-letter queue', () => {
@@ -33,6 +37,75 @@ describe('monitoring stack', () => {
     const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
     for (const a of alarms) assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('draws every metric of metrics.json on the dashboard, in its own section', () => {
+    const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const m of catalogue.metrics) assert.ok(body.includes(m.name), `${m.name} on the dashboard`);
+
+    const widgets = dashboard();
+    assert.ok(
+      widgets.some((w) => w.type === 'text' && String(w.properties.markdown).startsWith('## Business and health metrics')),
+      'a section title',
+    );
+    const lines = widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
+    const stats = { Count: ['Sum'], Milliseconds: ['p50', 'p99'] };
+    for (const m of catalogue.metrics) {
+      const emitters = m.function === EVERY_FUNCTION ? functionNames : [m.function];
+      for (const f of emitters) {
+        for (const stat of stats[m.unit]) {
+          const drawn = m.labels.length === 0
+            ? lines.some((l) => l[0] === catalogue.namespace && l[1] === m.name && l[2] === 'FunctionName' && l[3] === `fn:${f}`
+              && (l[4] as { stat?: string })?.stat === stat)
+            : lines.some((l) => (l[0] as { expression?: string })?.expression ===
+              `SEARCH('{Rentals,FunctionName,${m.labels.join(',')}} MetricName="${m.name}" FunctionName="fn:${f}"', '${stat}', 300)`);
+          assert.ok(drawn, `${m.name} ${stat} of ${f}`);
+        }
+      }
+    }
+  });
+
+  it('draws a metric added to the catalogue without code, and refuses one of an unknown function', () => {
+    const functions = new Map([['api-handler', s.stacks.api.handler], ...s.stacks.processing.functions]);
+    const extended = (m: MetricCatalogue['metrics'][number]): MetricCatalogue => ({ ...catalogue, metrics: [...catalogue.metrics, m] });
+    const drawn = JSON.stringify(
+      catalogueWidgets(extended({ name: 'ParcelsWeighed', unit: 'Milliseconds', labels: ['scale'], function: 'notifier' }), functions)
+        .flatMap((w) => w.toJson()),
+    );
+    assert.ok(drawn.includes(`SEARCH('{Rentals,FunctionName,scale} MetricName=\\"ParcelsWeighed\\"`), drawn);
+    assert.ok(drawn.includes("'p99', 300)"));
+    assert.throws(
+      () => catalogueWidgets(extended({ name: 'Stray', unit: 'Count', labels: [], function: 'mailer' }), functions),
+      /Stray is emitted by mailer, which is not a function/,
+    );
+  });
+
+  it('alarms when notifications fail and when fitness nudges are late, not on completed returns', () => {
+    const ours = alarms.filter((a) => a.Properties.Namespace === catalogue.namespace);
+    assert.deepEqual(ours.map((a) => a.Properties.MetricName).sort(), ['NotificationLateness', 'NotificationsFailed']);
+    const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
+    const dimensions = (a: (typeof alarms)[number]) =>
+      Object.fromEntries((a.Properties.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, functionOf(d.Value)]));
+    const failed = ours.find((a) => a.Properties.MetricName === 'NotificationsFailed');
+    assert.ok(failed);
+    assert.deepEqual(dimensions(failed), { FunctionName: 'fn:notifier' });
+    assert.equal(failed.Properties.Statistic, 'Sum');
+    assert.equal(failed.Properties.Period, 300);
+    assert.equal(failed.Properties.EvaluationPeriods, 1);
+    assert.equal(failed.Properties.Threshold, 5);
+    assert.equal(failed.Properties.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    const late = ours.find((a) => a.Properties.MetricName === 'NotificationLateness');
+    assert.ok(late);
+    assert.deepEqual(dimensions(late), { FunctionName: 'fn:notifier', kind: 'training_nudge' });
+    assert.equal(late.Properties.ExtendedStatistic, 'p99');
+    assert.equal(late.Properties.Period, 300);
+    assert.equal(late.Properties.EvaluationPeriods, 3);
+    assert.equal(late.Properties.Threshold, 120_000);
+    assert.equal(late.Properties.ComparisonOperator, 'GreaterThanThreshold');
+    for (const a of ours) {
+      assert.equal(a.Properties.TreatMissingData, 'notBreaching');
+      assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
+    }
   });
 
   it('encrypts the alarm topic with a customer-managed, rotated key that CloudWatch may use', () => {
@@ -72,6 +145,25 @@ describe('monitoring stack', () => {
     assert.equal(policy('dev'), 'Delete');
   });
 });
+
+/** `fn:<function>` for a reference to function `<function>`'s name (the export of its stack);
+ * anything else as it is. */
+function functionOf(value: unknown): unknown {
+  const exported = (value as { 'Fn::ImportValue'?: string })?.['Fn::ImportValue'];
+  if (typeof exported !== 'string') return value;
+  const f = functionNames.find((name) => exported.includes(`:ExportsOutputRef${lambda(s, name).id}`));
+  return f ? `fn:${f}` : value;
+}
+
+/** The dashboard's widgets, each function name as `fn:<function>` and the region as `<region>`. */
+function dashboard(): { type: string; properties: Record<string, unknown> }[] {
+  const body = Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody;
+  const parts = body['Fn::Join'][1] as unknown[];
+  const text = parts
+    .map((p) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'AWS::Region' ? '<region>' : String(functionOf(p))))
+    .join('');
+  return JSON.parse(text).widgets;
+}
 
 type Statement = {
   Effect: string;

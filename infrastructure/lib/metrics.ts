@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INFRASTRUCTURE_DIR } from './topology.js';
+
+/** The units the functions record in: counters and histograms (crates/platform/src/metrics.rs). */
+export const METRIC_UNITS = ['Count', 'Milliseconds'] as const;
+export type MetricUnit = (typeof METRIC_UNITS)[number];
+
+/** `function` of a metric every function emits. */
+export const EVERY_FUNCTION = '*';
+
+/** One metric the functions emit as embedded metric format. */
+export interface MetricSpec {
+  name: string;
+  unit: MetricUnit;
+  /** Dimensions besides the function's, in the order the documents list them. */
+  labels: string[];
+  /** The topology.json function that emits it, or `*` for every function. */
+  function: string;
+}
+
+/** `metrics.json`: the metrics of crates/platform/src/metrics.rs (a Rust test keeps the two
+ * equal), for the dashboard and the alarms. */
+export interface MetricCatalogue {
+  namespace: string;
+  /** The dimension every metric carries: the Lambda function's name. */
+  function_dimension: string;
+  metrics: MetricSpec[];
+}
+
+/** metrics.json, parsed and checked: a unit the dashboard cannot draw or a metric named twice
+ * throws, naming the metric. */
+export function loadMetrics(): MetricCatalogue {
+  const catalogue = JSON.parse(readFileSync(join(INFRASTRUCTURE_DIR, 'metrics.json'), 'utf8')) as MetricCatalogue;
+  const seen = new Set<string>();
+  for (const m of catalogue.metrics) {
+    if (!(METRIC_UNITS as readonly string[]).includes(m.unit)) {
+      throw new Error(`metrics.json: ${m.name} has unit "${m.unit}" (known: ${METRIC_UNITS.join(', ')})`);
+    }
+    if (seen.has(m.name)) throw new Error(`metrics.json: ${m.name} is listed twice`);
+    seen.add(m.name);
+  }
+  return catalogue;
+}
+
+/** Metric `name` of the catalogue; throws when it has none. */
+export function metricSpec(c: MetricCatalogue, name: string): MetricSpec {
+  const m = c.metrics.find((x) => x.name === name);
+  if (!m) throw new Error(`metrics.json has no metric ${name}`);
+  return m;
+}
+
+/** The functions, of `functions`, that emit `m`; throws when `m` names a function not among
+ * them. */
+export function emitters(m: MetricSpec, functions: string[]): string[] {
+  if (m.function === EVERY_FUNCTION) return functions;
+  if (!functions.includes(m.function)) {
+    throw new Error(`metrics.json: ${m.name} is emitted by ${m.function}, which is not a function (${functions.join(', ')})`);
+  }
+  return [m.function];
+}
