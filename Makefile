@@ -14,7 +14,7 @@ TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -23,6 +23,7 @@ help:
 	@echo "make dlq | redrive QUEUE=<queue>   dead letters of the local stack (or STACK_PREFIX=Rentals-<env> in AWS), and moving them back"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make contract [CONTRACT_EXAMPLES=100 CONTRACT_SEED=…]   schemathesis + hostile input against docs/openapi.json"
+	@echo "make chaos [CHAOS_FAULTS='baseline duplicate kill dynamodb notify deploy']   every flow under each fault, invariants checked, table in target/chaos/"
 	@echo "make fuzz [FUZZ_SECONDS=300 FUZZ_TARGETS='json_body qr event_time']   cargo-fuzz over the edge parsers, corpus in fuzz/corpus/"
 	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
@@ -115,6 +116,12 @@ test: venv dynamodb-local lint infra-test fuzz-smoke
 contract: venv dynamodb-local
 	cargo build --workspace --bins --exclude load --quiet
 	CONTRACT_PREBUILT=1 scripts/contract.sh
+
+# The mixed load scenario under each fault on a fresh local stack, the invariants and DLQs
+# checked after each; the table of fault × invariant in target/chaos/table.md.
+chaos: venv dynamodb-local
+	cargo build --workspace --bins --quiet
+	CHAOS_PREBUILT=1 scripts/chaos.sh
 
 # cargo-fuzz (installed into .tools/) over the edge parsers, FUZZ_SECONDS per target, growing the
 # committed corpus; fuzz-smoke (part of `make test`) is a short pass over a copy of it.

@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod ceilings;
+pub mod chaos;
 pub mod dlq;
 pub mod emulator;
 pub mod faults;

@@ -352,6 +352,10 @@ fn write_env_file(path: &Path, vars: &BTreeMap<String, String>) -> Result<()> {
 async fn serve() -> Result<()> {
     let started = Instant::now();
     let ports = Ports::from_env()?;
+    let shares = devstack::chaos::check_env()?;
+    if shares != devstack::chaos::Shares::default() {
+        info!(?shares, "chaos: injecting failures around the functions");
+    }
     let dir = state_dir();
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs)?;

@@ -395,10 +395,47 @@ impl Pool {
         }
     }
 
+    fn kill_one(&self) {
+        let Ok(mut instances) = self.instances.lock() else {
+            return;
+        };
+        if instances.is_empty() {
+            return;
+        }
+        let i = fastrand::usize(..instances.len());
+        if instances[i].start_kill().is_ok() {
+            crate::chaos::chaos().killed();
+            warn!(function = %self.function, "chaos: instance killed during an invocation");
+        }
+        instances.remove(i);
+    }
+
     /// One invocation, answered by one of the pool's instances.
-    pub async fn invoke(&self, payload: Bytes, timeout: Duration) -> Result<Bytes, InvokeError> {
+    pub async fn invoke(
+        self: &Arc<Self>,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, InvokeError> {
         self.scale();
-        match self.api.invoke(payload, timeout).await {
+        let outcome = match crate::chaos::chaos().kill_after(&self.function) {
+            // Chaos: an instance dies a moment into this invocation, which then fails at once,
+            // as Lambda reports a runtime that exited. Whatever the handler had done by then
+            // stays done; a late answer from a surviving instance is refused.
+            Some(after) => {
+                tokio::select! {
+                    outcome = self.api.invoke(payload, timeout) => outcome,
+                    () = tokio::time::sleep(after) => {
+                        self.kill_one();
+                        return Err(InvokeError::Function {
+                            function: self.function.clone(),
+                            detail: "Runtime exited: an instance was killed (chaos)".into(),
+                        });
+                    }
+                }
+            }
+            None => self.api.invoke(payload, timeout).await,
+        };
+        match outcome {
             Some(Outcome::Response(body)) => Ok(body),
             Some(Outcome::Error(detail)) => Err(InvokeError::Function {
                 function: self.function.clone(),

@@ -1,7 +1,9 @@
 //! Stand-in for the external notification service. `POST /v1/notify` records what it receives
 //! (a repeated `Idempotency-Key` is recorded and flagged as a duplicate); `GET /v1/notify` lists
 //! everything, oldest first; `DELETE /v1/notify` forgets it all. `POST /v1/notify/faults`
-//! `{"fail_next": n}` makes the next `n` notifications fail with 503, to watch retries.
+//! `{"fail_next": n}` makes the next `n` notifications fail with 503, to watch retries;
+//! `DEVSTACK_CHAOS` can make a share of them fail or time out (see `chaos`), and `GET /chaos`
+//! answers what the stack's chaos injected.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -42,6 +44,7 @@ pub fn router(sink: Arc<Sink>) -> Router {
     Router::new()
         .route("/v1/notify", post(notify).get(list).delete(clear))
         .route("/v1/notify/faults", post(faults))
+        .route("/chaos", axum::routing::get(chaos_counts))
         .with_state(sink)
 }
 
@@ -54,7 +57,8 @@ async fn notify(
         .fail_next
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
-    if failing {
+    let chaos = crate::chaos::chaos().notify_fault();
+    if failing || matches!(chaos, Some(crate::chaos::NotifyFault::Unavailable)) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"error": "injected failure"})),
@@ -64,14 +68,21 @@ async fn notify(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut received = sink.received.lock().unwrap_or_else(|e| e.into_inner());
-    let duplicate = key.is_some() && received.iter().any(|r| r.idempotency_key == key);
-    received.push(Received {
-        received_at: domain::time::format_time(&chrono::Utc::now()),
-        idempotency_key: key,
-        duplicate,
-        body,
-    });
+    let duplicate = {
+        let mut received = sink.received.lock().unwrap_or_else(|e| e.into_inner());
+        let duplicate = key.is_some() && received.iter().any(|r| r.idempotency_key == key);
+        received.push(Received {
+            received_at: domain::time::format_time(&chrono::Utc::now()),
+            idempotency_key: key,
+            duplicate,
+            body,
+        });
+        duplicate
+    };
+    if matches!(chaos, Some(crate::chaos::NotifyFault::Timeout)) {
+        // Taken and recorded, answered after the caller gave up: it sends it again.
+        tokio::time::sleep(crate::chaos::NOTIFY_HOLD).await;
+    }
     (
         StatusCode::ACCEPTED,
         Json(json!({"status": if duplicate { "duplicate" } else { "accepted" }})),
@@ -98,6 +109,11 @@ struct Faults {
 async fn faults(State(sink): State<Arc<Sink>>, Json(f): Json<Faults>) -> StatusCode {
     sink.fail_next(f.fail_next);
     StatusCode::NO_CONTENT
+}
+
+/// What the chaos of `DEVSTACK_CHAOS` injected so far, in the whole stack.
+async fn chaos_counts() -> Json<crate::chaos::ChaosCounts> {
+    Json(crate::chaos::chaos().counts())
 }
 
 /// Serves the sink on `listener` until the task is dropped.

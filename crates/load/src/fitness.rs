@@ -352,7 +352,12 @@ pub async fn check(ctx: &Ctx, http: &reqwest::Client, settle: Duration) -> Vec<C
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        if r["duplicate"] == true || !seen.insert(id.clone()) {
+        // A repeat under the same Idempotency-Key is one the service drops (a notifier that
+        // crashed, or lost the answer, sends it again by design): not a second effect.
+        if r["duplicate"] == true {
+            continue;
+        }
+        if !seen.insert(id.clone()) {
             duplicates.push(format!("{user}: {} {id}", b["kind"]));
             continue;
         }

@@ -120,28 +120,15 @@ impl SqsSource {
         event.records = messages.iter().map(|m| self.lambda_record(m)).collect();
         let payload = serde_json::to_value(&event)?;
 
-        let failed: HashSet<String> = match invoker.invoke(&self.function, payload).await {
-            Ok(response) => match serde_json::from_value::<SqsBatchResponse>(response) {
-                Ok(r) => r
-                    .batch_item_failures
-                    .into_iter()
-                    .map(|f| f.item_identifier)
-                    .collect(),
-                Err(e) => {
-                    warn!(function = %self.function, error = %e, "unreadable batch response; retrying the batch");
-                    messages
-                        .iter()
-                        .filter_map(|m| m.message_id.clone())
-                        .collect()
-                }
-            },
-            Err(e) => {
-                warn!(error = %e, "invocation failed; the whole batch will be retried");
-                messages
-                    .iter()
-                    .filter_map(|m| m.message_id.clone())
-                    .collect()
-            }
+        let failed: HashSet<String> = if crate::chaos::chaos().duplicate() {
+            // The same batch twice at once: a message fails if either delivery reports it.
+            let (a, b) = tokio::join!(
+                self.failed_of(invoker, payload.clone(), &messages),
+                self.failed_of(invoker, payload, &messages)
+            );
+            a.union(&b).cloned().collect()
+        } else {
+            self.failed_of(invoker, payload, &messages).await
         };
         let done: Vec<_> = messages
             .iter()
@@ -175,6 +162,38 @@ impl SqsSource {
             debug!(function = %self.function, received = stats.received, "batch done");
         }
         Ok(stats)
+    }
+
+    /// The messages one delivery of `payload` leaves failed (all of them when it fails).
+    async fn failed_of(
+        &self,
+        invoker: &impl Invoker,
+        payload: serde_json::Value,
+        messages: &[aws_sdk_sqs::types::Message],
+    ) -> HashSet<String> {
+        match invoker.invoke(&self.function, payload).await {
+            Ok(response) => match serde_json::from_value::<SqsBatchResponse>(response) {
+                Ok(r) => r
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect(),
+                Err(e) => {
+                    warn!(function = %self.function, error = %e, "unreadable batch response; retrying the batch");
+                    messages
+                        .iter()
+                        .filter_map(|m| m.message_id.clone())
+                        .collect()
+                }
+            },
+            Err(e) => {
+                warn!(error = %e, "invocation failed; the whole batch will be retried");
+                messages
+                    .iter()
+                    .filter_map(|m| m.message_id.clone())
+                    .collect()
+            }
+        }
     }
 
     /// Leaves only the first failed message of each message group in flight and makes the

@@ -116,6 +116,23 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_header_value_is_a_key_exactly_when_it_is_1_to_255_visible_ascii(raw in prop_oneof![
+            ".{0,300}",
+            "[!-~]{0,300}",
+            prop::collection::vec(any::<u8>(), 0..300)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]) {
+            let valid = (1..=MAX_KEY_LEN).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+            match IdempotencyKey::parse(&raw) {
+                Some(k) => prop_assert!(valid && k.as_str() == raw),
+                None => prop_assert!(!valid),
+            }
+        }
+    }
 
     #[test]
     fn keys_are_visible_ascii_up_to_255() {
