@@ -15,7 +15,7 @@
 //! function's instances (see `runtime::Pool`). What was injected is counted and answered at
 //! the notification sink's `GET /chaos`.
 
-use crate::{DevError, Result};
+use crate::Result;
 use serde::Serialize;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,24 +37,14 @@ pub struct Shares {
 impl Shares {
     /// Reads `duplicate=0.3,kill=0.05` (any subset, any order).
     pub fn parse(spec: &str) -> Result<Self> {
+        let names = ["duplicate", "kill", "notify_unavailable", "notify_timeout"];
         let mut s = Shares::default();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || {
-                DevError::Setup(format!(
-                    "{CHAOS_VAR}: `{part}` is not NAME=SHARE with NAME one of duplicate, kill, notify_unavailable, notify_timeout and SHARE between 0 and 1"
-                ))
-            };
-            let (name, share) = part.split_once('=').ok_or_else(bad)?;
-            let share: f64 = share.trim().parse().map_err(|_| bad())?;
-            if !(0.0..=1.0).contains(&share) {
-                return Err(bad());
-            }
-            match name.trim() {
+        for (name, share) in crate::faults::parse_shares(CHAOS_VAR, spec, &names)? {
+            match name {
                 "duplicate" => s.duplicate = share,
                 "kill" => s.kill = share,
                 "notify_unavailable" => s.notify_unavailable = share,
-                "notify_timeout" => s.notify_timeout = share,
-                _ => return Err(bad()),
+                _ => s.notify_timeout = share,
             }
         }
         Ok(s)

@@ -40,22 +40,13 @@ impl Faults {
     /// Reads `conflict=0.2,throttle=0.05,server_error=0.01` (any subset, any order).
     pub fn parse(spec: &str) -> Result<Self> {
         let mut faults = Faults::default();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || {
-                DevError::Setup(format!(
-                    "{FAULTS_VAR}: `{part}` is not NAME=SHARE with NAME one of conflict, throttle, server_error and SHARE between 0 and 1"
-                ))
-            };
-            let (name, share) = part.split_once('=').ok_or_else(bad)?;
-            let share: f64 = share.trim().parse().map_err(|_| bad())?;
-            if !(0.0..=1.0).contains(&share) {
-                return Err(bad());
-            }
-            match name.trim() {
+        for (name, share) in
+            parse_shares(FAULTS_VAR, spec, &["conflict", "throttle", "server_error"])?
+        {
+            match name {
                 "conflict" => faults.conflict = share,
                 "throttle" => faults.throttle = share,
-                "server_error" => faults.server_error = share,
-                _ => return Err(bad()),
+                _ => faults.server_error = share,
             }
         }
         Ok(faults)
@@ -68,6 +59,28 @@ impl Faults {
             _ => Ok(None),
         }
     }
+}
+
+/// `NAME=SHARE,…` with every NAME one of `names` and every SHARE between 0 and 1, as `var`
+/// (named in the error) gives them: the form of every fault switch of the local stack.
+pub fn parse_shares<'n>(var: &str, spec: &str, names: &[&'n str]) -> Result<Vec<(&'n str, f64)>> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || {
+            DevError::Setup(format!(
+                "{var}: `{part}` is not NAME=SHARE with NAME one of {} and SHARE between 0 and 1",
+                names.join(", ")
+            ))
+        };
+        let (name, share) = part.split_once('=').ok_or_else(bad)?;
+        let share: f64 = share.trim().parse().map_err(|_| bad())?;
+        if !(0.0..=1.0).contains(&share) {
+            return Err(bad());
+        }
+        let name = names.iter().find(|n| **n == name.trim()).ok_or_else(bad)?;
+        out.push((*name, share));
+    }
+    Ok(out)
 }
 
 /// What the proxy did, by kind.
