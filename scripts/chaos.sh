@@ -50,6 +50,8 @@ for fault in $faults; do
     scripts/stack.sh up >/dev/null
   deployer=
   if [[ $fault == deploy ]]; then
+    # Restarts go on until the invariants are checked: through the load and the settling after.
+    : >"$out/deploy.log"
     ( while sleep 10; do
         touch target/debug/queue-processor target/debug/notifier target/debug/outbox-relay \
           target/debug/rental-return
