@@ -15,7 +15,7 @@
 # and checkpointing included), dynamodb (20 % of transactions cancelled, 5 % of calls throttled,
 # 2 % answered 500, through the fault proxy), notify (the notification service answers 20 % with
 # 503 and holds 5 % past the client's timeout after taking them), deploy (every consumer's
-# instances restarted every 10 s during the load, as a deploy does).
+# instances restarted every 10 s, as a deploy does, until the invariants are checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 faults=${CHAOS_FAULTS:-baseline duplicate kill dynamodb notify deploy}
