@@ -13,7 +13,8 @@
 # Faults: baseline (none), duplicate (every SQS and stream batch delivered twice, at once),
 # kill (2 % of consumer invocations lose an instance mid-batch, the relay between publishing
 # and checkpointing included), dynamodb (20 % of transactions cancelled, 5 % of calls throttled,
-# 2 % answered 500, through the fault proxy), notify (the notification service answers 20 % with
+# 2 % answered 500 and 2 % done but answered 500 as if the answer was lost, through the fault
+# proxy), notify (the notification service answers 20 % with
 # 503 and holds 5 % past the client's timeout after taking them), deploy (every consumer's
 # instances restarted every 10 s, as a deploy does, until the invariants are checked).
 set -euo pipefail
@@ -35,7 +36,7 @@ env_of() { # the stack's environment for fault $1
     baseline|deploy) ;;
     duplicate) echo "DEVSTACK_CHAOS=duplicate=1" ;;
     kill) echo "DEVSTACK_CHAOS=kill=0.02" ;;
-    dynamodb) echo "DEVSTACK_DYNAMODB_FAULTS=conflict=0.2,throttle=0.05,server_error=0.02" ;;
+    dynamodb) echo "DEVSTACK_DYNAMODB_FAULTS=conflict=0.2,throttle=0.05,server_error=0.02,lost_answer=0.02" ;;
     notify) echo "DEVSTACK_CHAOS=notify_unavailable=0.2,notify_timeout=0.05" ;;
     *) echo "chaos: unknown fault $1" >&2; return 2 ;;
   esac

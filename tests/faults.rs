@@ -20,6 +20,7 @@ const FAULTS: Faults = Faults {
     conflict: 0.3,
     throttle: 0.1,
     server_error: 0.0,
+    lost_answer: 0.0,
 };
 
 /// A client that honours `503` + `Retry-After` (what the API answers for a retryable failure)

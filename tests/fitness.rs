@@ -118,6 +118,7 @@ async fn the_sample_stream_gives_its_two_notifications_under_conflicts_and_throt
                 conflict: 0.2,
                 throttle: 0.05,
                 server_error: 0.0,
+                lost_answer: 0.0,
             }
         } else {
             Faults::default()

@@ -231,3 +231,30 @@ async fn idempotency_keys_and_bodies_never_reach_the_logs() {
     );
     without_secrets(&text);
 }
+
+/// A claim whose write happened but whose answer was lost (the proxy forwards it, then answers
+/// 500): the SDK's retry meets the claim its first attempt made and must take it as its own.
+/// Before claims carried their own mark, the retry answered "in progress" to the very request
+/// that held it, a 409 for a request nobody else had sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_whose_answer_was_lost_is_still_ours() {
+    let stack = TestStack::start_with_faults(devstack::faults::Faults {
+        lost_answer: 0.5,
+        ..devstack::faults::Faults::default()
+    })
+    .await;
+    let store = DynamoIdempotencyStore::new(stack.dynamo(), stack.table("idempotency"));
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut acquired = 0;
+    for i in 0..40 {
+        match store.claim(&format!("POST /x lost-{i}"), "hash", now).await {
+            Ok(Claim::Acquired) => acquired += 1,
+            // Every attempt's answer lost: the request fails and the client retries; fine.
+            Err(domain::PortError::Retryable(_)) => {}
+            other => panic!("claim {i} of a fresh key: {other:?}"),
+        }
+    }
+    let lost = stack.faults.as_ref().unwrap().counts().lost_answers;
+    assert!(lost >= 10, "the proxy lost {lost} answers");
+    assert!(acquired >= 30, "{acquired} of 40 acquired");
+}

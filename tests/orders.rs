@@ -175,6 +175,7 @@ async fn forty_concurrent_orders_for_five_units_under_conflicts_and_throttling_s
                 conflict: 0.2,
                 throttle: 0.05,
                 server_error: 0.0,
+                lost_answer: 0.0,
             }
         } else {
             Faults::default()

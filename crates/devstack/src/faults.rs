@@ -34,19 +34,23 @@ pub struct Faults {
     pub throttle: f64,
     /// Of data-plane calls: `500 InternalServerError`.
     pub server_error: f64,
+    /// Of data-plane calls: done by the emulator, then answered `500` as if the answer was lost
+    /// on the way back (the SDK retries a write that has happened).
+    pub lost_answer: f64,
 }
 
 impl Faults {
-    /// Reads `conflict=0.2,throttle=0.05,server_error=0.01` (any subset, any order).
+    /// Reads `conflict=0.2,throttle=0.05,server_error=0.01,lost_answer=0.01` (any subset, any
+    /// order).
     pub fn parse(spec: &str) -> Result<Self> {
         let mut faults = Faults::default();
-        for (name, share) in
-            parse_shares(FAULTS_VAR, spec, &["conflict", "throttle", "server_error"])?
-        {
+        let names = ["conflict", "throttle", "server_error", "lost_answer"];
+        for (name, share) in parse_shares(FAULTS_VAR, spec, &names)? {
             match name {
                 "conflict" => faults.conflict = share,
                 "throttle" => faults.throttle = share,
-                _ => faults.server_error = share,
+                "server_error" => faults.server_error = share,
+                _ => faults.lost_answer = share,
             }
         }
         Ok(faults)
@@ -90,6 +94,7 @@ pub struct FaultCounts {
     pub conflicts: u64,
     pub throttles: u64,
     pub server_errors: u64,
+    pub lost_answers: u64,
 }
 
 #[derive(Default)]
@@ -98,6 +103,7 @@ struct Counters {
     conflicts: AtomicU64,
     throttles: AtomicU64,
     server_errors: AtomicU64,
+    lost_answers: AtomicU64,
 }
 
 pub struct FaultProxy {
@@ -112,6 +118,7 @@ enum Fault {
     Conflict,
     Throttle,
     ServerError,
+    LostAnswer,
 }
 
 impl FaultProxy {
@@ -141,6 +148,7 @@ impl FaultProxy {
             conflicts: c.conflicts.load(Ordering::Relaxed),
             throttles: c.throttles.load(Ordering::Relaxed),
             server_errors: c.server_errors.load(Ordering::Relaxed),
+            lost_answers: c.lost_answers.load(Ordering::Relaxed),
         }
     }
 
@@ -168,6 +176,8 @@ impl FaultProxy {
             Some(Fault::Throttle)
         } else if roll < conflict + faults.throttle + faults.server_error {
             Some(Fault::ServerError)
+        } else if roll < conflict + faults.throttle + faults.server_error + faults.lost_answer {
+            Some(Fault::LostAnswer)
         } else {
             None
         }
@@ -226,6 +236,15 @@ async fn handle(State(proxy): State<Arc<FaultProxy>>, request: Request) -> Respo
         }
         Some(Fault::ServerError) => {
             counters.server_errors.fetch_add(1, Ordering::Relaxed);
+            aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                json!({"message": "Internal server error"}),
+            )
+        }
+        Some(Fault::LostAnswer) => {
+            counters.lost_answers.fetch_add(1, Ordering::Relaxed);
+            let _ = forward(&proxy, parts.method, &parts.headers, body).await;
             aws_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalServerError",
@@ -332,9 +351,10 @@ mod tests {
             Faults {
                 conflict: 0.2,
                 throttle: 0.05,
-                server_error: 0.0
+                ..Faults::default()
             }
         );
+        assert_eq!(Faults::parse("lost_answer=0.1").unwrap().lost_answer, 0.1);
         assert_eq!(Faults::parse("").unwrap(), Faults::default());
         for bad in ["conflict", "conflict=2", "conflict=x", "latency=0.1"] {
             let e = Faults::parse(bad).unwrap_err().to_string();
@@ -346,8 +366,7 @@ mod tests {
     fn conflicts_hit_only_transactions_and_management_calls_are_never_disturbed() {
         let all = Faults {
             conflict: 1.0,
-            throttle: 0.0,
-            server_error: 0.0,
+            ..Faults::default()
         };
         let proxy = FaultProxy::new("http://unused", all, 7);
         assert!(matches!(

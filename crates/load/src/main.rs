@@ -165,7 +165,8 @@ async fn run(cli: Cli) -> Result<bool, String> {
                     .saturating_sub(before[k].as_u64().unwrap_or(0))
             };
             serde_json::json!({"conflicts": d("conflicts"), "throttles": d("throttles"),
-                               "server_errors": d("server_errors"), "forwarded": d("forwarded")})
+                               "server_errors": d("server_errors"), "lost_answers": d("lost_answers"),
+                               "forwarded": d("forwarded")})
         });
     }
     let title = format!("{} against {api}: latency per second", cli.scenario);

@@ -75,11 +75,16 @@ impl IdempotencyStore for DynamoIdempotencyStore {
     // it on every log line inside the call.
     #[instrument(skip_all)]
     async fn claim(&self, key: &str, request_hash: &str, now_ms: i64) -> Result<Claim, PortError> {
+        // This claim's own mark: when the SDK retries a write whose answer was lost, the retry
+        // meets the claim the first attempt made, and must take it as its own, not as another
+        // request in progress.
+        let claim_id = format!("{:032x}", fastrand::u128(..));
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("key", s(key))
+            .item("claim_id", s(&claim_id))
             .item("status", s(IN_PROGRESS))
             .item("request_hash", s(request_hash))
             .item("in_progress_expiry", n(now_ms + self.in_progress_expiry.as_millis() as i64))
@@ -120,6 +125,15 @@ impl IdempotencyStore for DynamoIdempotencyStore {
                             PortError::Retryable("idempotency record changed while read".into())
                         })?,
                 };
+                let ours = existing
+                    .get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(IN_PROGRESS)
+                    && existing.get("claim_id").and_then(|v| v.as_s().ok()) == Some(&claim_id);
+                if ours {
+                    return Ok(Claim::Acquired);
+                }
                 Self::read(&existing, request_hash)
             }
             Err(e) => Err(sdk_error("PutItem", e)),
