@@ -256,5 +256,7 @@ async fn a_claim_whose_answer_was_lost_is_still_ours() {
     }
     let lost = stack.faults.as_ref().unwrap().counts().lost_answers;
     assert!(lost >= 10, "the proxy lost {lost} answers");
-    assert!(acquired >= 30, "{acquired} of 40 acquired");
+    // Half of all answers lost: most claims get through within the SDK's attempts; what
+    // matters above is that none of them was answered "in progress".
+    assert!(acquired >= 20, "{acquired} of 40 acquired");
 }
