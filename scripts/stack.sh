@@ -8,6 +8,25 @@ READY_TIMEOUT=${DEVSTACK_READY_TIMEOUT:-900}
 
 running() { [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 
+# Settings a caller may ask of the stack through the environment; a running stack started with
+# other values is restarted rather than silently reused.
+SETTINGS=(FITNESS_NUDGE_AFTER_SECONDS DEVSTACK_MESSAGING)
+
+# The first setting the caller asks for that the running stack does not have, as one line.
+mismatch() {
+  local name asked had
+  for name in "${SETTINGS[@]}"; do
+    asked=${!name:-}
+    [[ -n $asked ]] || continue
+    had=$(sed -n "s/^$name=//p" "$DIR/env" 2>/dev/null)
+    if [[ $asked != "$had" ]]; then
+      echo "$name=${had:-?}, and this needs $name=$asked"
+      return 0
+    fi
+  done
+  return 1
+}
+
 kill_group() { # $1 = process group id
   kill -TERM -- "-$1" 2>/dev/null || return 0
   for _ in $(seq 1 50); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.2; done
@@ -15,12 +34,21 @@ kill_group() { # $1 = process group id
 }
 
 up() {
-  if running; then echo "local stack already running (pid $(cat "$PID_FILE"))"; cat "$DIR/env"; return 0; fi
+  if running; then
+    local differs
+    if differs=$(mismatch); then
+      echo "restarting the local stack: it runs with $differs"
+      down >/dev/null
+    else
+      echo "local stack already running (pid $(cat "$PID_FILE"))"; cat "$DIR/env"; return 0
+    fi
+  fi
   mkdir -p "$DIR/logs"
   rm -f "$DIR/env"
-  # devstack runs the functions' debug builds itself: build them (again after a change), unless
-  # the caller has just built every target (DEVSTACK_PREBUILT=1; another feature set would relink).
-  [[ -n ${DEVSTACK_PREBUILT:-} ]] || cargo build --workspace --bins --exclude load --quiet
+  # devstack runs the functions' builds from target/debug (optimized: see Cargo.toml's dev
+  # profile). Every target at once, as `make test` builds them: a narrower build would unify other
+  # features and relink what the tests have just built.
+  [[ -n ${DEVSTACK_PREBUILT:-} ]] || cargo build --workspace --all-targets --quiet
   local started=$SECONDS
   setsid target/debug/devstack serve >"$DIR/logs/devstack.log" 2>&1 </dev/null &
   echo $! >"$PID_FILE"

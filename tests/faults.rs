@@ -4,9 +4,6 @@
 //! failing answered as retryable (`503` at the API, the message back on its queue) and retried
 //! by the caller.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use devstack::faults::Faults;
 use domain::tasks::ports::TaskStore;

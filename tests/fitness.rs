@@ -3,9 +3,6 @@
 //! that cancels, unknown types counted and never dead-lettered, and a crash between the timer
 //! and the notification.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use devstack::faults::Faults;

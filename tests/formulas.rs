@@ -1,9 +1,6 @@
 //! Flow 3 against the local emulators: concurrent identical submissions, the atomic store + outbox, the relay
 //! to the formulas queue, and processing by queue-processor.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use integration_tests::TestStack;
 use serde_json::{Value, json};

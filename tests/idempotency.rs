@@ -1,9 +1,6 @@
 //! The DynamoDB idempotency store against the local emulators, and `Idempotency-Key` end to end through the
 //! router with the real adapters.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use integration_tests::TestStack;
 use platform::idempotency::{Claim, DynamoIdempotencyStore, IdempotencyStore, StoredResponse};
 use std::sync::Arc;

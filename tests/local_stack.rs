@@ -2,8 +2,6 @@
 //! devstack's Runtime API, the bridge and the API front) under load, as a user runs it: it must
 //! never wedge.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,7 +42,7 @@ impl LocalStack {
         let serve = command
             .arg("serve")
             .env("DEVSTACK_DIR", &dir)
-            .env("DEVSTACK_MOTO_PORT", free_port().to_string())
+            .env("DEVSTACK_MESSAGING_PORT", free_port().to_string())
             .env("DEVSTACK_DYNAMODB_PORT", free_port().to_string())
             .env("DEVSTACK_LAMBDA_PORT", free_port().to_string())
             .env("DEVSTACK_API_PORT", free_port().to_string())

@@ -3,9 +3,6 @@
 //! low-stock alert per crossing, analytics that count each event once — also with AWS's
 //! transaction conflicts and throttling injected in front of DynamoDB Local.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use devstack::faults::Faults;
 use integration_tests::TestStack;

@@ -1,9 +1,6 @@
 //! Flow 1 end to end against the local emulators: the API, the rental-returns queue, the rental-return
 //! function, the outbox and its relay, the topic fan-out, the notifier and the projections.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use domain::ids::{AssetId, RentalId, UserId};
 use domain::rentals::ports::{RentalStore, StatsView};

@@ -1,7 +1,5 @@
 //! Every file under `events/` deserializes into what its function expects.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;

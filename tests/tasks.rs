@@ -2,9 +2,6 @@
 //! queue in one message group, processed in order with sequence numbers, and a failing task that
 //! holds its group back until it reaches the dead-letter queue.
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::http::StatusCode;
 use domain::tasks::ports::TaskStore;
 use integration_tests::TestStack;

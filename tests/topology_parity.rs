@@ -2,9 +2,6 @@
 //! on the local emulators (queues, DLQs, tables, subscriptions) and the mappings its bridge runs are compared
 //! with the synthesized templates in `infrastructure/cdk.out/templates/dev/` (`make templates`).
 
-#![recursion_limit = "256"]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use aws_sdk_sqs::types::QueueAttributeName;
 use devstack::Topology;
 use devstack::bridge::Bridge;

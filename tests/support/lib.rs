@@ -1,4 +1,5 @@
-//! Test harness: one DynamoDB Local per test binary and a private moto (SQS, SNS) per test, the
+//! Test harness: one DynamoDB Local per test binary and a private messaging emulator (SQS, SNS:
+//! fauxqs, or moto with `DEVSTACK_MESSAGING=moto`) per test, the
 //! system's topology provisioned under a prefix of the test's own, the functions' handlers wired
 //! to the real AWS adapters, and the devstack bridge to move messages between them exactly as the
 //! event-source mappings do. A test that needs AWS's transaction conflicts and throttling gets a
@@ -9,7 +10,7 @@
 
 use devstack::Endpoints;
 use devstack::bridge::{InvokeError, SqsSource, StreamSource};
-use devstack::emulator::Emulator;
+use devstack::emulator::{Emulator, Messaging};
 use devstack::faults::{FaultProxy, Faults};
 use devstack::provision::Resources;
 use devstack::sink::Sink;
@@ -50,7 +51,7 @@ async fn dynamodb_local() -> &'static Emulator {
 
 pub struct TestStack {
     // Dropped last: stops the emulator.
-    pub moto: Emulator,
+    pub messaging: Emulator,
     /// The fault injector in front of DynamoDB Local, when the test asked for one.
     pub faults: Option<Arc<FaultProxy>>,
     pub sdk: aws_config::SdkConfig,
@@ -91,10 +92,17 @@ impl TestStack {
     }
 
     async fn start_on(topology: Topology, faults: Option<Faults>) -> Self {
-        let (moto, dynamodb) = tokio::join!(Emulator::moto(0, None), dynamodb_local());
-        let moto = moto.expect("moto starts (run `make venv` first)");
+        let which = Messaging::from_env().unwrap();
+        let (messaging, dynamodb) =
+            tokio::join!(Emulator::messaging(which, 0, None), dynamodb_local());
+        let messaging = messaging.unwrap_or_else(|e| {
+            panic!(
+                "{} starts (`make fauxqs`, or `make venv` for moto): {e}",
+                which.name()
+            )
+        });
         let mut endpoints = Endpoints {
-            aws: moto.endpoint.clone(),
+            messaging: messaging.endpoint.clone(),
             dynamodb: dynamodb.endpoint.clone(),
         };
         let proxy = match faults {
@@ -118,7 +126,7 @@ impl TestStack {
         let notify_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(devstack::sink::serve(listener, sink.clone()));
         Self {
-            moto,
+            messaging,
             faults: proxy,
             sdk,
             topology,

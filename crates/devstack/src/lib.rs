@@ -1,6 +1,7 @@
 //! The local stack, with no Docker and no AWS account: DynamoDB Local stands in for DynamoDB and
-//! its streams, moto for SQS and SNS ([`emulator`]), the real Lambda binaries run under `cargo
-//! lambda watch`, and this crate supplies what none of them does — the resources (from
+//! its streams, fauxqs (or moto) for SQS and SNS ([`emulator`]), the functions' own optimized
+//! binaries run behind a Lambda Runtime API of this crate's ([`runtime`]), and this crate
+//! supplies what none of them does — the resources (from
 //! [`topology`]), the event-source mappings ([`bridge`]), the API Gateway front ([`gateway`]),
 //! AWS's transaction conflicts and throttling on demand ([`faults`]), the notification service
 //! stand-in ([`sink`]), reference data ([`seed`]).
@@ -60,19 +61,36 @@ impl DevError {
 
 pub type Result<T, E = DevError> = std::result::Result<T, E>;
 
-/// Where the local stack's services answer: SQS and SNS at `aws` (moto), DynamoDB and its
-/// streams at `dynamodb` (DynamoDB Local, or the fault injector in front of it).
+/// Where the local stack's services answer: SQS and SNS at `messaging` (fauxqs or moto),
+/// DynamoDB and its streams at `dynamodb` (DynamoDB Local, or the fault injector in front of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
-    pub aws: String,
+    pub messaging: String,
     pub dynamodb: String,
 }
 
 impl Endpoints {
-    /// The variables that route an SDK to these endpoints, as AWS's SDKs read them.
-    pub fn env(&self) -> [(&'static str, &str); 3] {
+    /// The endpoints a running stack's `.devstack/env` names.
+    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
+        let get = |key: &str| {
+            vars.get(key).cloned().ok_or_else(|| {
+                DevError::Setup(format!(
+                    "the stack's env file has no {key}: restart it (make down up)"
+                ))
+            })
+        };
+        Ok(Self {
+            messaging: get("AWS_ENDPOINT_URL_SQS")?,
+            dynamodb: get("AWS_ENDPOINT_URL_DYNAMODB")?,
+        })
+    }
+
+    /// The variables that route an SDK to these endpoints, one per service, as AWS's SDKs read
+    /// them (a service with none would go to AWS itself, which no local credential reaches).
+    pub fn env(&self) -> [(&'static str, &str); 4] {
         [
-            ("AWS_ENDPOINT_URL", &self.aws),
+            ("AWS_ENDPOINT_URL_SQS", &self.messaging),
+            ("AWS_ENDPOINT_URL_SNS", &self.messaging),
             ("AWS_ENDPOINT_URL_DYNAMODB", &self.dynamodb),
             ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", &self.dynamodb),
         ]
@@ -92,7 +110,7 @@ impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
         }
         Some(match key.service_id() {
             "DynamoDB" | "DynamoDB Streams" => self.0.dynamodb.clone(),
-            _ => self.0.aws.clone(),
+            _ => self.0.messaging.clone(),
         })
     }
 }

@@ -3,7 +3,7 @@
 #![recursion_limit = "256"]
 
 use devstack::bridge::{API_CONCURRENCY, Bridge, Invoker, Limited, limits};
-use devstack::emulator::{Emulator, workspace_root};
+use devstack::emulator::{Emulator, Messaging, workspace_root};
 use devstack::faults::{FaultProxy, Faults};
 use devstack::runtime::LocalLambda;
 use devstack::sink::Sink;
@@ -25,7 +25,7 @@ const PREFIX: &str = "local-";
 const API_FUNCTION: &str = "api-handler";
 
 struct Ports {
-    moto: u16,
+    messaging: u16,
     dynamodb: u16,
     lambda: u16,
     api: u16,
@@ -44,7 +44,7 @@ where
 impl Ports {
     fn from_env() -> Result<Self> {
         Ok(Self {
-            moto: number("DEVSTACK_MOTO_PORT", 4566)?,
+            messaging: number("DEVSTACK_MESSAGING_PORT", 4566)?,
             dynamodb: number("DEVSTACK_DYNAMODB_PORT", 8000)?,
             lambda: number("DEVSTACK_LAMBDA_PORT", 9000)?,
             api: number("DEVSTACK_API_PORT", 3000)?,
@@ -119,20 +119,9 @@ async fn main() {
         },
         Some("footprint") => footprint(&args[1..]).await,
         Some("ceilings") => ceilings(&args[1..]).await,
-        Some("report") => {
-            with_stack(|sdk, r, env| async move {
-                let notify = env_value(&env, "NOTIFY_URL")?;
-                let topology = Topology::system()?;
-                print!(
-                    "{}",
-                    report::render(&report::snapshot(&sdk, &topology, &r, &notify).await?)
-                );
-                Ok(())
-            })
-            .await
-        }
+        Some("report") => print_report(args.get(1).map(String::as_str)).await,
         _ => Err(DevError::Setup(
-            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | fitness FILE... | report | dlq | redrive QUEUE | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
+            "usage: devstack serve | seed | reset | replay FILE... | formulas FILE... | tasks FILE... | orders SCENARIO | fitness FILE... | report [--all] | dlq | redrive QUEUE | footprint [INVOCATIONS] | ceilings [CLIENTS] [SECONDS]"
                 .into(),
         )),
     };
@@ -153,6 +142,28 @@ async fn main() {
     }
 }
 
+/// `report [--all]`: the running stack's tables (a screenful each, or every row), notifications
+/// and dead letters.
+async fn print_report(option: Option<&str>) -> Result<()> {
+    let rows = match option {
+        None => report::SCREENFUL,
+        Some("--all") => usize::MAX,
+        Some(other) => {
+            return Err(DevError::Setup(format!(
+                "usage: devstack report [--all], not {other:?}"
+            )));
+        }
+    };
+    with_stack(|sdk, r, env| async move {
+        let notify = env_value(&env, "NOTIFY_URL")?;
+        let topology = Topology::system()?;
+        let snapshot = report::snapshot(&sdk, &topology, &r, &notify).await?;
+        print!("{}", report::render_at_most(&snapshot, rows));
+        Ok(())
+    })
+    .await
+}
+
 /// `ceilings [CLIENTS] [SECONDS]`: the emulators' and the function path's own ceilings at
 /// CLIENTS (500) concurrent callers for SECONDS (10) each; the table on stdout, the figures in
 /// `target/load/ceilings/report.json`.
@@ -170,9 +181,11 @@ async fn ceilings(args: &[String]) -> Result<()> {
         let path = workspace_root().join("events/api-handler/get-user-rentals.json");
         let event = serde_json::from_slice(&std::fs::read(&path)?)
             .map_err(|e| DevError::Setup(format!("{}: {e}", path.display())))?;
+        let messaging = env.get("DEVSTACK_MESSAGING").map_or("SQS", String::as_str);
         let rows = devstack::ceilings::measure(
             &sdk,
             &r,
+            messaging,
             &invoke_api,
             event,
             clients,
@@ -277,10 +290,7 @@ where
     Fut: std::future::Future<Output = Result<()>>,
 {
     let env = read_env()?;
-    let endpoints = Endpoints {
-        aws: env_value(&env, "AWS_ENDPOINT_URL")?,
-        dynamodb: env_value(&env, "AWS_ENDPOINT_URL_DYNAMODB")?,
-    };
+    let endpoints = Endpoints::from_vars(&env)?;
     let sdk = sdk_config(&endpoints).await;
     // Provisioning is idempotent: here it only looks the resources up.
     let resources = provision(&sdk, &Topology::system()?, PREFIX).await?;
@@ -292,10 +302,7 @@ where
 /// and region of the usual AWS variables and profiles.
 async fn operated_queues() -> Result<(aws_sdk_sqs::Client, String, &'static str)> {
     if let Ok(env) = read_env() {
-        let endpoints = Endpoints {
-            aws: env_value(&env, "AWS_ENDPOINT_URL")?,
-            dynamodb: env_value(&env, "AWS_ENDPOINT_URL_DYNAMODB")?,
-        };
+        let endpoints = Endpoints::from_vars(&env)?;
         let sdk = sdk_config(&endpoints).await;
         return Ok((
             aws_sdk_sqs::Client::new(&sdk),
@@ -361,14 +368,16 @@ async fn serve() -> Result<()> {
     std::fs::create_dir_all(&logs)?;
     let _ = std::fs::remove_file(dir.join("env"));
 
-    let (moto_log, dynamodb_log) = (logs.join("moto.log"), logs.join("dynamodb-local.log"));
-    let (moto, dynamodb) = tokio::try_join!(
-        Emulator::moto(ports.moto, Some(&moto_log)),
+    let which = Messaging::from_env()?;
+    let messaging_log = logs.join(format!("{}.log", which.name()));
+    let dynamodb_log = logs.join("dynamodb-local.log");
+    let (messaging, dynamodb) = tokio::try_join!(
+        Emulator::messaging(which, ports.messaging, Some(&messaging_log)),
         Emulator::dynamodb_local(ports.dynamodb, Some(&dynamodb_log)),
     )?;
-    info!(sqs_sns = %moto.endpoint, dynamodb = %dynamodb.endpoint, "emulators are up");
+    info!(messaging = which.name(), sqs_sns = %messaging.endpoint, dynamodb = %dynamodb.endpoint, "emulators are up");
     let endpoints = Endpoints {
-        aws: moto.endpoint.clone(),
+        messaging: messaging.endpoint.clone(),
         dynamodb: dynamodb.endpoint.clone(),
     };
     let sdk = sdk_config(&endpoints).await;
@@ -464,7 +473,9 @@ async fn serve() -> Result<()> {
 
     let public_env: BTreeMap<String, String> = [
         ("API_URL", api_url.clone()),
-        ("AWS_ENDPOINT_URL", endpoints.aws.clone()),
+        ("AWS_ENDPOINT_URL_SQS", endpoints.messaging.clone()),
+        ("AWS_ENDPOINT_URL_SNS", endpoints.messaging.clone()),
+        ("DEVSTACK_MESSAGING", which.name().to_owned()),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoints.dynamodb.clone()),
         (
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",

@@ -179,12 +179,24 @@ fn table(out: &mut String, columns: &[String], rows: &[Vec<String>]) {
     }
 }
 
+/// Rows a section prints by default: a screenful, whatever an earlier load run left behind.
+pub const SCREENFUL: usize = 20;
+
+/// The report with at most [`SCREENFUL`] rows per section.
 pub fn render(s: &Snapshot) -> String {
+    render_at_most(s, SCREENFUL)
+}
+
+/// The report with at most `rows` rows per section (and notifications), each section headed by
+/// its total and ending with how many rows it left out.
+pub fn render_at_most(s: &Snapshot, rows: usize) -> String {
     let mut out = String::new();
     for section in &s.sections {
         let _ = writeln!(out, "\n== {} ({}) ==", section.title, section.rows.len());
         if !section.rows.is_empty() {
-            table(&mut out, &section.columns, &section.rows);
+            let shown = &section.rows[..section.rows.len().min(rows)];
+            table(&mut out, &section.columns, shown);
+            more(&mut out, section.rows.len(), shown.len());
         }
     }
     let _ = writeln!(
@@ -192,7 +204,22 @@ pub fn render(s: &Snapshot) -> String {
         "\n== Notifications received by the sink ({}) ==",
         s.notifications.len()
     );
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for n in &s.notifications {
+        *kinds
+            .entry(n.body["kind"].as_str().unwrap_or("?"))
+            .or_default() += 1;
+    }
+    if kinds.len() > 1 {
+        let totals: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(out, "  by kind: {}", totals.join(", "));
+    }
+    // The latest ones: a long list is usually a load run's, and the newest are the interesting.
+    let skipped = s.notifications.len().saturating_sub(rows);
+    if skipped > 0 {
+        let _ = writeln!(out, "  … {skipped} earlier ones not shown");
+    }
+    for n in &s.notifications[skipped..] {
         let user = n.body["user_id"].as_str().unwrap_or("?");
         let kind = n.body["kind"].as_str().unwrap_or("?");
         let message = n.body["message"].as_str().unwrap_or("");
@@ -204,6 +231,16 @@ pub fn render(s: &Snapshot) -> String {
         let _ = writeln!(out, "  {q:<20} {n}");
     }
     out
+}
+
+fn more(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(
+            out,
+            "  … {} more ({total} in all; `devstack report --all` prints every row)",
+            total - shown
+        );
+    }
 }
 
 /// Whether some line of `report` holds `cells` in this order, each a whole column value.
@@ -251,5 +288,36 @@ mod tests {
         table(&mut out, &section.columns, &section.rows);
         assert!(has_row(&out, &["10", "c", "x"]), "{out}");
         assert!(!has_row(&out, &["c", "10"]), "{out}");
+    }
+
+    #[test]
+    fn a_long_section_prints_a_screenful_and_says_how_many_it_left_out() {
+        let rows: Vec<Vec<String>> = (0..SCREENFUL + 7).map(|i| vec![i.to_string()]).collect();
+        let notifications = (0..SCREENFUL + 3)
+            .map(|i| Received {
+                received_at: String::new(),
+                idempotency_key: None,
+                duplicate: false,
+                body: serde_json::json!({"user_id": format!("u{i}"), "kind": if i % 2 == 0 { "a" } else { "b" }}),
+            })
+            .collect();
+        let snapshot = Snapshot {
+            sections: vec![Section {
+                title: "Orders".into(),
+                columns: vec!["n".into()],
+                rows,
+            }],
+            notifications,
+            dead_letters: BTreeMap::new(),
+        };
+        let out = render(&snapshot);
+        assert!(out.contains("== Orders (27) =="), "{out}");
+        assert!(has_row(&out, &["19"]) && !has_row(&out, &["20"]), "{out}");
+        assert!(out.contains("… 7 more (27 in all;"), "{out}");
+        assert!(out.contains("by kind: a 12, b 11"), "{out}");
+        assert!(out.contains("… 3 earlier ones not shown"), "{out}");
+        assert!(!out.contains("to u2 ") && out.contains("to u22 "), "{out}");
+        let all = render_at_most(&snapshot, usize::MAX);
+        assert!(has_row(&all, &["26"]) && !all.contains("more ("), "{all}");
     }
 }

@@ -33,11 +33,13 @@ pub struct Ctx {
     pub recorder: Recorder,
     /// Makes this run's bodies differ from every other run's.
     pub run: String,
+    /// The open model's per-user rate (`--rate`); none: each user sends when answered.
+    pub pacer: Option<crate::pace::Pacer>,
     counter: AtomicU64,
 }
 
 impl Ctx {
-    pub fn new(api: String, auth: Auth) -> Self {
+    pub fn new(api: String, auth: Auth, pacer: Option<crate::pace::Pacer>) -> Self {
         Self {
             api: api.trim_end_matches('/').to_owned(),
             auth,
@@ -46,6 +48,7 @@ impl Ctx {
             fitness: crate::fitness::FitnessRun::default(),
             fitness_window: crate::fitness::window(),
             run: format!("{:08x}", fastrand::u32(..)),
+            pacer,
             counter: AtomicU64::new(0),
         }
     }
@@ -100,9 +103,18 @@ pub(crate) type StepFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = TransactionResult> + Send + 'a>>;
 type Step = for<'a> fn(&'a mut GooseUser, Arc<Ctx>) -> StepFuture<'a>;
 
+/// The step as a goose transaction, held to the user's rate in the open model.
 fn transaction(ctx: &Arc<Ctx>, name: &str, step: Step) -> Transaction {
     let ctx = ctx.clone();
-    let f: TransactionFunction = Arc::new(move |user| step(user, ctx.clone()));
+    let f: TransactionFunction = Arc::new(move |user| {
+        let ctx = ctx.clone();
+        Box::pin(async move {
+            if let Some(pacer) = &ctx.pacer {
+                pacer.wait(user.weighted_users_index).await;
+            }
+            step(user, ctx).await
+        })
+    });
     Transaction::new(f).set_name(name)
 }
 

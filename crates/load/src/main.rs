@@ -12,6 +12,7 @@ mod flows;
 mod hops;
 mod invariants;
 mod orders;
+mod pace;
 mod record;
 mod report;
 
@@ -37,6 +38,11 @@ struct Cli {
     /// environment), as a deployed API requires.
     #[arg(long)]
     sigv4: bool,
+    /// The open model: every user sends this many requests a second, whatever the answers
+    /// take (500 users × 1 = 500 requests/s offered). Without it each user sends its next
+    /// request as soon as the last is answered: a closed loop, which measures a ceiling.
+    #[arg(long)]
+    rate: Option<f64>,
     /// How long accepted work may take to be done after the load stops.
     #[arg(long, default_value_t = 180)]
     settle_secs: u64,
@@ -92,7 +98,14 @@ async fn run(cli: Cli) -> Result<bool, String> {
             None
         },
     };
-    let ctx = Arc::new(flows::Ctx::new(api.clone(), auth));
+    let pacer = match cli.rate {
+        None => None,
+        Some(rate) => Some(
+            pace::Pacer::new(rate)
+                .ok_or_else(|| format!("--rate {rate}: a positive number of requests a second"))?,
+        ),
+    };
+    let ctx = Arc::new(flows::Ctx::new(api.clone(), auth, pacer));
     let dir = cli.out.join(&cli.scenario);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let users = cli.goose.users.unwrap_or(500);
@@ -156,6 +169,11 @@ async fn run(cli: Cli) -> Result<bool, String> {
     let mut summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
     summary.hops = cpu;
     summary.error_budget = cli.error_budget;
+    summary.offered = ctx.pacer.as_ref().map(|p| report::Offered {
+        per_user: p.per_user(),
+        requests_per_second: p.per_user() * users as f64,
+        late: p.late(),
+    });
     if let (Some(url), Some(before)) = (&faults_url, faults_before) {
         summary.injected_faults = fault_counts(url).await.map(|after| {
             let d = |k: &str| {

@@ -33,6 +33,22 @@ pub struct Summary {
     pub injected_faults: Option<serde_json::Value>,
     /// The share of requests that may fail (transport, timeout, 5xx) for the run to pass.
     pub error_budget: f64,
+    /// The open model's offered load, when the run had one (`--rate`); without it the users ran
+    /// a closed loop, which measures a ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered: Option<Offered>,
+}
+
+/// The load an open-model run offered.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Offered {
+    /// Requests a second each user sent.
+    pub per_user: f64,
+    /// `users × per_user`.
+    pub requests_per_second: f64,
+    /// Requests sent late because the user's previous answer outlasted its interval: the rate
+    /// offered was not held for them.
+    pub late: u64,
 }
 
 /// The value below which `q` of the sorted values lie (nearest rank).
@@ -100,6 +116,7 @@ impl Summary {
             hops: Vec::new(),
             injected_faults: None,
             error_budget: 0.0,
+            offered: None,
         }
     }
 
@@ -137,10 +154,16 @@ impl Summary {
             })
             .collect();
         let invariants = self.invariants.iter().filter(|c| c.passed()).count();
+        let model = match &self.offered {
+            Some(o) => format!(
+                "open model, {} users × {}/s = {:.0} req/s offered ({} sent late)",
+                self.users, o.per_user, o.requests_per_second, o.late
+            ),
+            None => format!("closed loop of {} users (a ceiling)", self.users),
+        };
         format!(
-            "{}: {} users, {} requests in {:.0} s = {:.0} req/s; p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {:.3} % ({}); invariants {invariants}/{} held — {}",
+            "{}: {model}; {} requests in {:.0} s = {:.0} req/s; p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {:.3} % ({}); invariants {invariants}/{} held — {}",
             self.scenario,
-            self.users,
             self.requests,
             self.seconds,
             self.requests_per_second,
