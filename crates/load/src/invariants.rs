@@ -159,7 +159,7 @@ pub async fn check(ctx: &Ctx, settle: Duration) -> Vec<Check> {
             .collect();
         let (settled, failures) = settle_all(&http, ctx, paths, &["completed"], settle).await;
         checks.push(Check {
-            name: "every accepted task completed".into(),
+            name: format!("every accepted task completed ({})", consumption(&settled)),
             checked: tasks.len(),
             failures,
         });
@@ -168,6 +168,29 @@ pub async fn check(ctx: &Ctx, settle: Duration) -> Vec<Check> {
     checks.extend(crate::orders::check(ctx, &http, settle).await);
     checks.extend(crate::fitness::check(ctx, &http, settle).await);
     checks
+}
+
+/// How fast the one task stream was consumed: completed tasks over the time from the first start
+/// to the last finish (the stream is one message group, so strictly one task at a time).
+fn consumption(settled: &BTreeMap<String, Value>) -> String {
+    let at = |v: &Value, field: &str| {
+        v[field]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let first = settled.values().filter_map(|v| at(v, "started_at")).min();
+    let last = settled.values().filter_map(|v| at(v, "finished_at")).max();
+    match (first, last) {
+        (Some(first), Some(last)) if last > first => {
+            let seconds = (last - first).num_milliseconds() as f64 / 1e3;
+            format!(
+                "consumed at {:.1} tasks/s: {} in {seconds:.1} s",
+                settled.len() as f64 / seconds,
+                settled.len()
+            )
+        }
+        _ => "consumption rate unknown".into(),
+    }
 }
 
 /// Each completed task has a number no other task has, and a client's tasks are numbered in the
@@ -213,6 +236,27 @@ fn task_order(tasks: &[(String, usize, u64)], settled: &BTreeMap<String, Value>)
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_consumption_rate_is_completed_tasks_over_first_start_to_last_finish() {
+        let task = |start: &str, finish: &str| serde_json::json!({"started_at": start, "finished_at": finish, "status": "completed"});
+        let settled = BTreeMap::from([
+            (
+                "/tasks/a".to_owned(),
+                task("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z"),
+            ),
+            (
+                "/tasks/b".to_owned(),
+                task("2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z"),
+            ),
+            (
+                "/tasks/c".to_owned(),
+                task("2026-01-01T00:00:03Z", "2026-01-01T00:00:04Z"),
+            ),
+        ]);
+        assert_eq!(consumption(&settled), "consumed at 0.8 tasks/s: 3 in 4.0 s");
+        assert_eq!(consumption(&BTreeMap::new()), "consumption rate unknown");
+    }
 
     #[test]
     fn a_task_overtaking_its_clients_earlier_one_or_sharing_a_number_is_a_failure() {
