@@ -73,8 +73,14 @@ def load_section(out):
         checks = "; ".join(
             f"{c['name']}: {c['checked']} checked, {len(c['failures'])} failed" for c in r["invariants"]
         ) or "—"
+        o = r.get("offered")
+        offered = (
+            f"{o['requests_per_second']:,.0f} req/s ({r['users']} × {o['per_user']:g}/s, {o['late']} late)"
+            if o
+            else "closed loop (a ceiling)"
+        )
         rows.append(
-            f"| {name} | `{r.get('command', '?')}` | {modified(path)} | {r['users']} | "
+            f"| {name} | `{r.get('command', '?')}` | {modified(path)} | {r['users']} | {offered} | "
             f"{r['requests_per_second']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p95_ms'])} | "
             f"{ms(r['p99_ms'])} | {ms(r['max_ms'])} | {errors} | {checks} |"
         )
@@ -82,7 +88,7 @@ def load_section(out):
         if os.path.exists(svg):
             os.makedirs(CHARTS, exist_ok=True)
             shutil.copyfile(svg, os.path.join(CHARTS, f"{name}.svg"))
-            charts.append(f"{name}, {r['users']} clients:\n\n![{name}](performance/{name}.svg)\n")
+            charts.append(f"{name}, {r['users']} users:\n\n![{name}](performance/{name}.svg)\n")
         if r.get("hops"):
             hops.append((name, r))
     out.append("## `make load` on the local stack\n")
@@ -90,8 +96,8 @@ def load_section(out):
         out.append("No run yet: `make load LOAD_SCENARIO=reads`.\n")
         return {}
     out.append(
-        "| scenario | command | when | clients | req/s | p50 | p95 | p99 | max | errors | invariants |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|"
+        "| scenario | command | when | users | offered | req/s | p50 | p95 | p99 | max | errors | invariants |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     out.extend(rows)
     out.append("")

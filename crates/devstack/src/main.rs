@@ -435,9 +435,9 @@ async fn serve() -> Result<()> {
     tokio::spawn(devstack::sink::serve(sink_listener, sink));
 
     // Each function runs as many invocations at once as the topology gives it: a pool of its
-    // own instances (the debug build, started on demand up to that many) behind a Runtime API of
-    // devstack's, and one Invoke API (the `LAMBDA_RUNTIME_URL`) that holds each function to its
-    // limit.
+    // own instances (the optimized build in target/debug, started on demand up to that many)
+    // behind a Runtime API of devstack's, and one Invoke API (the `LAMBDA_RUNTIME_URL`) that
+    // holds each function to its limit.
     let api_concurrency = number("DEVSTACK_API_CONCURRENCY", API_CONCURRENCY)?;
     let limits = limits(&topology, api_concurrency);
     let env: Vec<(String, String)> = functions_env.clone().into_iter().collect();

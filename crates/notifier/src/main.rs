@@ -4,7 +4,9 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use platform::config::Vars;
 
-#[tokio::main]
+// One thread: an instance handles one event at a time, and below 1,769 MB Lambda gives it less
+// than one vCPU; a multi-threaded runtime would only hand each I/O wake-up between threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;

@@ -6,7 +6,9 @@ use platform::config::Vars;
 use queue_processor::{RecordingExecutor, from_vars};
 use std::sync::Arc;
 
-#[tokio::main]
+// One thread: an instance handles one event at a time, and below 1,769 MB Lambda gives it less
+// than one vCPU; a multi-threaded runtime would only hand each I/O wake-up between threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;

@@ -81,8 +81,13 @@ pub async fn list_rentals(
     State(p): State<Arc<Rentals>>,
     PathParams(user_id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = existing_user(&p, user_id).await?;
+    let user = UserId::parse(user_id).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
     let mut rentals = p.store.rentals_of(&user).await?;
+    // Rentals only exist for known users: the user is looked up only when there are none, so
+    // the common read is one DynamoDB call.
+    if rentals.is_empty() {
+        known_user(&p, &user).await?;
+    }
     rentals.sort_by(Rental::oldest_first);
     let rentals: Vec<Value> = rentals.iter().map(rental_json).collect();
     Ok(Json(json!({ "rentals": rentals })))
@@ -94,19 +99,22 @@ pub async fn user_stats(
     State(p): State<Arc<Rentals>>,
     PathParams(user_id): PathParams<String>,
 ) -> Result<Json<UserStats>, ApiError> {
-    let user = existing_user(&p, user_id).await?;
-    let stats = p
-        .stats
-        .get(&user)
-        .await?
-        .unwrap_or_else(|| UserStats::empty(user));
+    let user = UserId::parse(user_id).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
+    // Stats only exist for known users: as for rentals, the user is looked up only without them.
+    let stats = match p.stats.get(&user).await? {
+        Some(stats) => stats,
+        None => {
+            known_user(&p, &user).await?;
+            UserStats::empty(user)
+        }
+    };
     Ok(Json(stats))
 }
 
-async fn existing_user(p: &Rentals, raw: String) -> Result<UserId, ApiError> {
-    let user = UserId::parse(raw).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
-    match p.store.find_user(&user).await? {
-        Some(_) => Ok(user),
+/// `404 user_not_found` unless `user` is one of the reference users.
+async fn known_user(p: &Rentals, user: &UserId) -> Result<(), ApiError> {
+    match p.store.find_user(user).await? {
+        Some(_) => Ok(()),
         None => Err(ApiError::NotFound {
             code: "user_not_found",
             message: format!("no user {user}"),
