@@ -254,7 +254,13 @@ async fn the_local_stack_matches_the_synthesized_templates() {
     assert_eq!(local_subs, cfn_subs, "subscriptions");
 
     // Event-source mappings: what the bridge runs against what Lambda would.
-    let bridge = Bridge::new(&stack.sdk, &stack.topology, &stack.resources).unwrap();
+    let bridge = Bridge::new(
+        &stack.sdk,
+        &stack.topology,
+        &stack.resources,
+        devstack::emulator::Messaging::from_env().unwrap(),
+    )
+    .unwrap();
     let url_names: BTreeMap<&str, &str> = stack
         .resources
         .queues

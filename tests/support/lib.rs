@@ -242,7 +242,10 @@ impl TestStack {
             })
             .unwrap();
         let q = self.resources.queue(queue).unwrap();
-        SqsSource::new(self.sqs(), &q.url, &q.arn, &function, batch_size).with_wait_secs(0)
+        let backend = Messaging::from_env().unwrap();
+        SqsSource::new(self.sqs(), &q.url, &q.arn, &function, batch_size)
+            .with_wait_secs(0)
+            .waking_on_release(backend.wakes_long_polls_on_release())
     }
 
     pub fn outbox_source(&self) -> StreamSource {

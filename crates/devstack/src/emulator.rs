@@ -45,6 +45,12 @@ impl Messaging {
         }
     }
 
+    /// Whether a long poll of a FIFO queue ends as soon as a delete sets one of its groups free,
+    /// as in SQS (fauxqs: yes; moto: no, it waits for a new message or the poll's end).
+    pub fn wakes_long_polls_on_release(self) -> bool {
+        matches!(self, Self::Fauxqs)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Fauxqs => "fauxqs",

@@ -468,7 +468,7 @@ async fn serve() -> Result<()> {
     );
     tokio::spawn(async move { axum::serve(api_listener, gw.router()).await });
 
-    let bridge = Bridge::new(&sdk, &topology, &resources)?;
+    let bridge = Bridge::new(&sdk, &topology, &resources, which)?;
     tokio::spawn(bridge.run(invoker));
 
     let public_env: BTreeMap<String, String> = [

@@ -11,6 +11,7 @@ pub use limits::{API_CONCURRENCY, Limit, Limited, TIMEOUT_MARGIN, limits};
 pub use sqs::{PollStats, SqsSource};
 pub use stream::StreamSource;
 
+use crate::emulator::Messaging;
 use crate::provision::Resources;
 use crate::topology::{EventSource, Topology};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ impl Bridge {
         sdk: &aws_config::SdkConfig,
         topology: &Topology,
         resources: &Resources,
+        messaging: Messaging,
     ) -> crate::Result<Self> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut bridge = Bridge {
@@ -47,7 +49,8 @@ impl Bridge {
                     max_concurrency,
                 } => {
                     let q = resources.queue(queue)?;
-                    let source = SqsSource::new(sqs.clone(), &q.url, &q.arn, function, *batch_size);
+                    let source = SqsSource::new(sqs.clone(), &q.url, &q.arn, function, *batch_size)
+                        .waking_on_release(messaging.wakes_long_polls_on_release());
                     bridge
                         .queues
                         .push((Arc::new(source), max_concurrency.unwrap_or(1).max(1)));

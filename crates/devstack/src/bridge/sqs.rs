@@ -22,10 +22,15 @@ pub struct SqsSource {
     /// at once (SQS never does: a group with a message in flight gives out nothing more);
     /// one receive at a time restores SQS's rule.
     receiving: tokio::sync::Mutex<()>,
-    /// Batches received and not yet settled. While there are any, receives do not long-poll:
-    /// moto ends a long poll early for a new message but not for a group set free by a delete,
-    /// and a poll waiting on the lock would hold every other poller back.
+    /// Batches received and not yet settled. While there are any, receives do not long-poll
+    /// unless `wakes_on_release`: moto ends a long poll early for a new message but not for a
+    /// group set free by a delete, and a poll waiting on the lock would hold every other poller
+    /// back.
     holding: AtomicUsize,
+    /// Whether the backend ends a long poll as soon as a delete sets a FIFO group free (SQS and
+    /// fauxqs do, moto does not). Then pollers always long-poll, rather than short-polling every
+    /// [`SHORT_POLL_PAUSE`] while batches are held, which cost the stack's CPU under load.
+    wakes_on_release: bool,
 }
 
 /// Counts a received batch until it is settled, however `poll_once` ends.
@@ -63,7 +68,15 @@ impl SqsSource {
             wait_secs: 1,
             receiving: tokio::sync::Mutex::new(()),
             holding: AtomicUsize::new(0),
+            wakes_on_release: false,
         }
+    }
+
+    /// Long-polls also while batches are held: for a backend whose long poll ends when a delete
+    /// sets a group free.
+    pub fn waking_on_release(mut self, wakes: bool) -> Self {
+        self.wakes_on_release = wakes;
+        self
     }
 
     /// Long-poll wait per receive (default 1 s); tests that drive the bridge by hand use 0.
@@ -89,7 +102,7 @@ impl SqsSource {
     /// and move to the dead-letter queue after `maxReceiveCount` receives.
     pub async fn poll_once(&self, invoker: &impl Invoker) -> Result<PollStats> {
         let receiving = self.receiving.lock().await;
-        let wait = if self.holding.load(Ordering::SeqCst) > 0 {
+        let wait = if !self.wakes_on_release && self.holding.load(Ordering::SeqCst) > 0 {
             0
         } else {
             self.wait_secs

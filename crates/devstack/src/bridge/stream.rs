@@ -7,6 +7,7 @@ use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use platform::sdk_error;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tracing::warn;
 
@@ -26,7 +27,14 @@ struct State {
     stream_arn: Option<String>,
     shards: BTreeMap<String, Shard>,
     pending: VecDeque<Value>,
+    /// When the shards were last listed.
+    described: Option<Instant>,
 }
+
+/// How long a listing of the stream's shards is trusted while one of them is still open: a busy
+/// relay polls continuously, and listing the shards on every poll cost DynamoDB Local as much
+/// as reading them. A shard read to its end is followed at once.
+const SHARDS_LISTED_FOR: Duration = Duration::from_secs(1);
 
 /// Where reading a shard goes on.
 #[derive(Default, Clone)]
@@ -139,6 +147,14 @@ impl StreamSource {
                 self.table
             )));
         };
+        let open = state.shards.values().any(|s| !s.done);
+        if open
+            && state
+                .described
+                .is_some_and(|at| at.elapsed() < SHARDS_LISTED_FOR)
+        {
+            return Ok(());
+        }
         let description = self
             .streams
             .describe_stream()
@@ -155,6 +171,7 @@ impl StreamSource {
                 state.shards.entry(id.to_owned()).or_default();
             }
         }
+        state.described = Some(Instant::now());
         Ok(())
     }
 
