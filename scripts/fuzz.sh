@@ -8,6 +8,9 @@
 # the stable one with RUSTC_BOOTSTRAP=1 (the same flags, allowed on a stable compiler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The fuzz targets build with sanitizer flags and maybe another toolchain: not through the clippy
+# wrapper the Makefile sets for the workspace's build.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 seconds=${FUZZ_SECONDS:-300}
 smoke=
 if [[ ${1:-} == --smoke ]]; then smoke=1; seconds=${FUZZ_SECONDS:-15}; fi
