@@ -137,10 +137,10 @@ test: emulators style infra-test fuzz-smoke
 
 # The integration tests (every one: the harness's and the whole local stack's) on the second
 # messaging backend, moto, so that nothing relies on one emulator's behaviour. `.ci/run` runs it
-# after `make test`.
-test-moto: emulators
+# after `make test`. `--workspace` keeps the one build's feature set (a `-p` selection would rebuild).
+test-moto: emulators templates
 	$(BUILD)
-	DEVSTACK_MESSAGING=moto cargo test -p integration-tests --quiet
+	DEVSTACK_MESSAGING=moto cargo test --workspace --test integration --quiet
 
 # Contract fuzzing: schemathesis against docs/openapi.json and the hostile-input probes, on
 # API_URL or the local stack (started for the run). `make test` runs a bounded, seeded version.

@@ -360,12 +360,25 @@ async fn the_relay_keeps_reading_after_a_cancelled_transaction() {
 
 /// A mapping's pollers run invocations concurrently, up to its `max_concurrency`, yet never two
 /// invocations holding messages of one FIFO group, and each group's messages in order.
+/// `per_group` messages `{"group": g, "n": n}` to each of `groups` FIFO groups, interleaved.
+async fn send_in_groups(queue: &FifoSender, groups: u64, per_group: u64) {
+    for n in 0..per_group {
+        for g in 0..groups {
+            let body = serde_json::json!({"group": g, "n": n}).to_string();
+            queue
+                .send(&format!("g{g}"), &format!("g{g}-{n}"), &body)
+                .await
+                .unwrap();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pollers_of_a_mapping_run_concurrently_but_never_two_messages_of_one_group() {
     use std::collections::{BTreeMap, BTreeSet};
     let stack = TestStack::start().await;
     let queue = FifoSender::new(stack.sqs(), &stack.resources.queue("tasks").unwrap().url);
-    let (groups, per_group) = (2, 12);
+    let (groups, per_group) = (2u64, 12u64);
 
     #[derive(Default)]
     struct Seen {
@@ -424,19 +437,11 @@ async fn pollers_of_a_mapping_run_concurrently_but_never_two_messages_of_one_gro
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for n in 0..per_group {
-        for g in 0..groups {
-            let body = serde_json::json!({"group": g, "n": n}).to_string();
-            queue
-                .send(&format!("g{g}"), &format!("g{g}-{n}"), &body)
-                .await
-                .unwrap();
-        }
-    }
+    send_in_groups(&queue, groups, per_group).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let done: usize = seen.lock().unwrap().order.values().map(Vec::len).sum();
-        if done >= groups * per_group {
+        if done >= (groups * per_group) as usize {
             break;
         }
         assert!(Instant::now() < deadline, "only {done} messages delivered");
@@ -449,11 +454,7 @@ async fn pollers_of_a_mapping_run_concurrently_but_never_two_messages_of_one_gro
     assert_eq!(s.overlaps, 0, "two invocations held messages of one group");
     assert!(s.peak > 1, "the pollers never ran concurrently");
     for (g, order) in &s.order {
-        assert_eq!(
-            *order,
-            (0..per_group as u64).collect::<Vec<_>>(),
-            "group {g}"
-        );
+        assert_eq!(*order, (0..per_group).collect::<Vec<_>>(), "group {g}");
     }
 }
 
@@ -470,15 +471,7 @@ async fn a_batched_mapping_delivers_each_group_once_and_in_order_whatever_the_ba
     );
     let (groups, per_group) = (3u64, 15u64);
     // Queued before anyone polls, so a receive may find many messages of every group.
-    for n in 0..per_group {
-        for g in 0..groups {
-            let body = serde_json::json!({"group": g, "n": n}).to_string();
-            queue
-                .send(&format!("g{g}"), &format!("g{g}-{n}"), &body)
-                .await
-                .unwrap();
-        }
-    }
+    send_in_groups(&queue, groups, per_group).await;
     let order: Arc<std::sync::Mutex<BTreeMap<u64, Vec<u64>>>> = Arc::default();
     let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (log, sizes) = (order.clone(), batches.clone());
