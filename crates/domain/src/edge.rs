@@ -1,37 +1,32 @@
-//! Every parser that reads outside input, by name, in one table: what the property tests below
-//! and the fuzz targets (`fuzz/`) feed. A parser added at the edge is added here, so that it is
-//! fuzzed from the day it exists.
+//! Every parser that reads outside input: each flow lists its own ([`Parser`], in the flow's
+//! `EDGE`), and [`crate::EDGE`] lists the flows. The property tests below and the fuzz targets
+//! (`fuzz/`) feed every one, so a parser is fuzzed from the day its flow lists it.
 
-use crate::fitness::{AppEvent, EventTypes, LEGACY_TIME_FORMAT, event_types};
-use crate::formulas::NewFormula;
-use crate::orders::{NewOrder, StockSetting, status_from_json};
+use crate::fitness::LEGACY_TIME_FORMAT;
 use crate::rentals::qr::{QrError, decode_qr};
-use crate::rentals::scan::ReturnScan;
-use crate::tasks::NewTask;
 use crate::time::parse_naive_utc;
 use crate::validation::ValidationError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::sync::LazyLock;
 
 /// A JSON body's parser, its result reduced to "accepted" or the field problems it reports.
 pub type JsonParser = fn(&Value) -> Result<(), ValidationError>;
 
-static APP_EVENT_TYPES: LazyLock<EventTypes> = LazyLock::new(event_types);
+/// One JSON body the API accepts.
+pub struct Parser {
+    /// The operation that reads it.
+    pub name: &'static str,
+    pub parse: JsonParser,
+    /// A body it accepts (JSON text), so tests reach its accepting paths.
+    pub sample: &'static str,
+    /// The names it reads, so generated objects reach past the first missing field.
+    pub fields: &'static [&'static str],
+}
 
-/// Every JSON body the API accepts, by the operation that reads it. The app event parser reads
-/// the legacy and the versioned shape (a `schema_version` field chooses).
-pub const JSON_PARSERS: &[(&str, JsonParser)] = &[
-    ("return scan", |v| ReturnScan::from_json(v).map(drop)),
-    ("app event", |v| {
-        AppEvent::from_json(v, &APP_EVENT_TYPES).map(drop)
-    }),
-    ("formula", |v| NewFormula::from_json(v).map(drop)),
-    ("task", |v| NewTask::from_json(v).map(drop)),
-    ("order", |v| NewOrder::from_json(v).map(drop)),
-    ("order status", |v| status_from_json(v).map(drop)),
-    ("stock setting", |v| StockSetting::from_json(v).map(drop)),
-];
+/// Every parser of every flow.
+pub fn parsers() -> impl Iterator<Item = &'static Parser> {
+    crate::EDGE.iter().flat_map(|flow| flow.iter())
+}
 
 /// The QR payload of a scan (base64 of an id), decoded when the return is processed.
 pub fn qr(data: &str) -> Result<String, QrError> {
@@ -68,36 +63,12 @@ mod tests {
     use serde_json::{Map, json};
 
     /// Names the edge parsers read, so that generated objects reach past the first missing field.
-    const FIELDS: &[&str] = &[
-        "asset_qr_data",
-        "available",
-        "concentration",
-        "customer_id",
-        "description",
-        "device_id",
-        "due_date",
-        "event_id",
-        "items",
-        "location_id",
-        "low_stock_threshold",
-        "materials",
-        "name",
-        "payload",
-        "priority",
-        "quantity",
-        "schema_version",
-        "sku",
-        "status",
-        "time",
-        "time_stamp",
-        "timestamp",
-        "title",
-        "training_program_id",
-        "training_program_title",
-        "type",
-        "user_id",
-        "user_qr_data",
-    ];
+    fn fields() -> Vec<&'static str> {
+        let mut names: Vec<&str> = parsers().flat_map(|p| p.fields.iter().copied()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
 
     fn leaf() -> impl Strategy<Value = Value> {
         prop_oneof![
@@ -137,7 +108,7 @@ mod tests {
                 prop::collection::vec(
                     (
                         prop_oneof![
-                            prop::sample::select(FIELDS).prop_map(str::to_owned),
+                            prop::sample::select(fields()).prop_map(str::to_owned),
                             ".{0,8}"
                         ],
                         inner
@@ -150,7 +121,7 @@ mod tests {
     }
 
     fn every_parser_keeps_its_promise(v: &Value) -> Result<(), TestCaseError> {
-        for (name, parse) in JSON_PARSERS {
+        for Parser { name, parse, .. } in parsers() {
             let first = parse(v);
             if let Err(broken) = check_answer(&first) {
                 return Err(TestCaseError::fail(format!("{name}: {broken} for {v}")));
@@ -176,7 +147,7 @@ mod tests {
 
         #[test]
         fn any_object_of_known_fields_is_accepted_or_refused_with_field_problems(
-            kv in prop::collection::vec((prop::sample::select(FIELDS), value()), 0..14)
+            kv in prop::collection::vec((prop::sample::select(fields()), value()), 0..14)
         ) {
             let v = Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
             every_parser_keeps_its_promise(&v)?;
@@ -210,16 +181,15 @@ mod tests {
     fn the_table_holds_a_parser_that_accepts_each_sample() {
         // The table is live: each parser accepts a real body (so the properties above reach
         // the accepting paths too), and refuses a non-object with a `$` problem.
-        let samples = [
-            json!({"timestamp": "2025-02-10T11:00:00Z", "location_id": "l1", "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="}),
-            json!({"user_id": "u1", "device_id": "d1", "type": "app_launched", "time_stamp": "2021-02-28 16:23:25"}),
-            json!({"name": "Rose", "materials": [{"name": "a", "concentration": 10}]}),
-            json!({"title": "t", "description": "", "priority": "low"}),
-            json!({"customer_id": "c1", "items": [{"sku": "s1", "quantity": 1}]}),
-            json!({"status": "preparing"}),
-            json!({"available": 3, "low_stock_threshold": 1}),
-        ];
-        for ((name, parse), sample) in JSON_PARSERS.iter().zip(samples) {
+        assert!(parsers().count() >= 7);
+        for Parser {
+            name,
+            parse,
+            sample,
+            fields,
+        } in parsers()
+        {
+            let sample: Value = serde_json::from_str(sample).expect("a JSON sample");
             assert!(
                 parse(&sample).is_ok(),
                 "{name} refused {sample}: {:?}",
@@ -227,6 +197,7 @@ mod tests {
             );
             let refused = parse(&json!([])).unwrap_err();
             assert_eq!(refused.details[0].field, "$", "{name}");
+            assert!(!fields.is_empty(), "{name} names the fields it reads");
         }
     }
 }

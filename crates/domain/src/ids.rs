@@ -30,6 +30,7 @@ pub(crate) fn check_id(value: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// An opaque string id newtype: checked by [`check_id`], (de)serialized as a string.
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -83,13 +84,12 @@ macro_rules! string_id {
     };
 }
 
+/// A flow declares its own ids in its folder with `crate::ids::string_id!(/// doc\n Name);`.
+pub(crate) use string_id;
+
 string_id!(
     /// A rental customer.
     UserId
-);
-string_id!(
-    /// A training program of the fitness app's catalogue.
-    ProgramId
 );
 string_id!(
     /// A reusable container.

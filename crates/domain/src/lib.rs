@@ -5,6 +5,7 @@
 //! Each flow is a module with its rules, its event payloads, its ports and (behind the `memory`
 //! feature) in-memory implementations of those ports.
 
+pub mod contention;
 pub mod edge;
 pub mod error;
 pub mod events;
@@ -18,6 +19,15 @@ pub mod formulas;
 pub mod orders;
 pub mod rentals;
 pub mod tasks;
+
+/// Every flow's parsers of outside input ([`edge`]): one line per flow.
+pub const EDGE: &[&[edge::Parser]] = &[
+    rentals::EDGE,
+    fitness::EDGE,
+    formulas::EDGE,
+    tasks::EDGE,
+    orders::EDGE,
+];
 
 pub use error::PortError;
 pub use validation::{FieldCode, FieldError, Problems, TextRule, ValidationError};

@@ -24,7 +24,7 @@ pub const SCHEMA_VERSION: u64 = 2;
 /// How the legacy shape writes its time: UTC, a space between date and time.
 pub const LEGACY_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
-const TYPE_NAME: TextRule = TextRule::single_line(64).non_empty(FieldCode::Empty);
+const TYPE_NAME: TextRule = TextRule::single_line(64).non_empty(FieldCode::EMPTY);
 /// The legacy body's own fields; the rest of it is the payload.
 const LEGACY_ENVELOPE: [&str; 4] = ["user_id", "device_id", "type", "time_stamp"];
 
@@ -123,7 +123,7 @@ impl AppEvent {
         let user_id = p.parsed(
             &o.field("user_id"),
             |s| UserId::parse(s),
-            FieldCode::InvalidId,
+            FieldCode::INVALID_ID,
         );
         let type_name = p.text(&o.field("type"), &TYPE_NAME);
         let device_id = match o.field("device_id").value {
@@ -131,21 +131,21 @@ impl AppEvent {
             Some(_) => p.parsed(
                 &o.field("device_id"),
                 |s| crate::ids::check_id(s).map(|()| s.to_owned()),
-                FieldCode::InvalidId,
+                FieldCode::INVALID_ID,
             ),
         };
         let (event_id, at, fields) = if versioned {
             let version = p.integer(
                 &o.field("schema_version"),
                 SCHEMA_VERSION..=SCHEMA_VERSION,
-                FieldCode::InvalidType,
+                FieldCode::INVALID_TYPE,
             );
             let event_id = p.parsed(
                 &o.field("event_id"),
                 |s| EventId::parse(s),
-                FieldCode::InvalidId,
+                FieldCode::INVALID_ID,
             );
-            let at = p.parsed(&o.field("time"), rfc3339, FieldCode::InvalidTimestamp);
+            let at = p.parsed(&o.field("time"), rfc3339, FieldCode::INVALID_TIMESTAMP);
             let payload = o.field("payload");
             let fields = match payload.value {
                 None | Some(Value::Null) => Some(Map::new()),
@@ -158,7 +158,7 @@ impl AppEvent {
             let at = p.parsed(
                 &o.field("time_stamp"),
                 legacy_time,
-                FieldCode::InvalidTimestamp,
+                FieldCode::INVALID_TIMESTAMP,
             );
             let mut fields = o.map_ref().clone();
             fields.retain(|k, _| !LEGACY_ENVELOPE.contains(&k.as_str()));

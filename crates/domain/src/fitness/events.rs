@@ -1,9 +1,10 @@
 //! The fitness flow's domain events: what the notifier tells users, and the timer's message.
 
+use super::ProgramId;
 use super::rules::{Launch, Session, SettledBy};
 use crate::PortError;
 use crate::events::{Event, Outbound};
-use crate::ids::{EventId, ProgramId, UserId};
+use crate::ids::{EventId, UserId};
 use crate::time::{format_time, serde_time};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

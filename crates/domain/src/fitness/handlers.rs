@@ -6,7 +6,7 @@ use super::events::{NudgeCheck, TrainingCongratulated};
 use super::rules::{Launch, NudgeState, Session, SessionEnd};
 use super::types::{AppPayload, EventTypes, Fitness, Handle};
 use crate::PortError;
-use crate::ids::ProgramId;
+use crate::fitness::ProgramId;
 use crate::validation::{FieldCode, Problems, TextRule};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -28,18 +28,18 @@ fn program(p: &mut Problems, fields: &Map<String, Value>) -> Option<ProgramId> {
     let (code, message) = match fields.get("training_program_id") {
         Some(Value::String(s)) => match ProgramId::parse(s.trim()) {
             Ok(id) => return Some(id),
-            Err(e) => (FieldCode::InvalidId, format!("training_program_id {e}")),
+            Err(e) => (FieldCode::INVALID_ID, format!("training_program_id {e}")),
         },
         Some(Value::Number(n)) => match ProgramId::parse(n.to_string()) {
             Ok(id) => return Some(id),
-            Err(e) => (FieldCode::InvalidId, format!("training_program_id {e}")),
+            Err(e) => (FieldCode::INVALID_ID, format!("training_program_id {e}")),
         },
         None | Some(Value::Null) => (
-            FieldCode::MissingField,
+            FieldCode::MISSING_FIELD,
             "training_program_id is required for this type".to_owned(),
         ),
         Some(_) => (
-            FieldCode::InvalidType,
+            FieldCode::INVALID_TYPE,
             "training_program_id must be a string".to_owned(),
         ),
     };
@@ -56,7 +56,7 @@ fn title(p: &mut Problems, fields: &Map<String, Value>) -> Option<Option<String>
             if t.chars().count() > TITLE.max_chars || t.chars().any(char::is_control) {
                 p.add_at(
                     "training_program_title",
-                    FieldCode::TooLong,
+                    FieldCode::TOO_LONG,
                     "training_program_title must be one line of at most 200 characters",
                 );
                 return None;
@@ -66,7 +66,7 @@ fn title(p: &mut Problems, fields: &Map<String, Value>) -> Option<Option<String>
         Some(_) => {
             p.add_at(
                 "training_program_title",
-                FieldCode::InvalidType,
+                FieldCode::INVALID_TYPE,
                 "training_program_title must be a string",
             );
             None

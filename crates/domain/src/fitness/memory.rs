@@ -1,12 +1,13 @@
 //! The fitness flow's ports in memory, writing under the DynamoDB adapter's conditions.
 
+use super::ProgramId;
 use super::event::AppEvent;
 use super::events::NudgeCheck;
 use super::ports::{AppEventQueue, FitnessStore, FitnessView, NudgeTimer, UserActivity};
 use super::rules::{Launch, NudgeState, Session, SessionState};
 use crate::PortError;
 use crate::events::{DomainEvent, Outbound};
-use crate::ids::{EventId, ProgramId, UserId};
+use crate::ids::{EventId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;

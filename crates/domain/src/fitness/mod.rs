@@ -13,6 +13,8 @@ mod consume;
 mod event;
 pub mod events;
 mod handlers;
+mod ids;
+mod ingest;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod notification;
@@ -23,6 +25,11 @@ mod types;
 pub use consume::{ConsumeAppEvents, FireNudge, settle};
 pub use event::{AppEvent, LEGACY_TIME_FORMAT, SCHEMA_VERSION};
 pub use events::{NudgeCheck, TrainingCongratulated, TrainingNudged};
+pub use ids::ProgramId;
+pub use ingest::{MAX_BATCH, Refused, batch_items, ingest_batch, ingest_event};
+
+/// The events the app's users are told about (each a [`crate::notifications::Notify`]).
+pub type Notified = (TrainingCongratulated, TrainingNudged);
 pub use handlers::{
     AppLaunched, EndSession, ProgramCancelled, ProgramFinished, ProgramStarted, ScheduleNudge,
     StartSession, event_types,
@@ -31,6 +38,29 @@ pub use rules::{
     DEFAULT_NUDGE_AFTER_SECONDS, Launch, NudgeState, Session, SessionEnd, SessionState, SettledBy,
 };
 pub use types::{AppPayload, EventTypes, Fitness, Handle};
+
+static APP_EVENT_TYPES: std::sync::LazyLock<EventTypes> = std::sync::LazyLock::new(event_types);
+
+/// The bodies this flow reads from outside (see [`crate::edge`]): either shape of an app event
+/// (a `schema_version` field chooses).
+pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
+    name: "app event",
+    parse: |v| AppEvent::from_json(v, &APP_EVENT_TYPES).map(drop),
+    sample: r#"{"user_id": "u1", "device_id": "d1", "type": "app_launched",
+        "time_stamp": "2021-02-28 16:23:25"}"#,
+    fields: &[
+        "device_id",
+        "event_id",
+        "payload",
+        "schema_version",
+        "time",
+        "time_stamp",
+        "training_program_id",
+        "training_program_title",
+        "type",
+        "user_id",
+    ],
+}];
 
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,12 @@
 //! What the fitness flow needs from storage and queues.
 
+use super::ProgramId;
 use super::event::AppEvent;
 use super::events::NudgeCheck;
 use super::rules::{Launch, Session};
 use crate::PortError;
 use crate::events::Outbound;
-use crate::ids::{EventId, ProgramId, UserId};
+use crate::ids::{EventId, UserId};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;

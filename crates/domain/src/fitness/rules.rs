@@ -12,7 +12,8 @@
 //! a replayed historical stream then still sees its own later events first, and a start a few
 //! milliseconds behind its launch in the replay cancels the nudge as it did live.
 
-use crate::ids::{EventId, ProgramId, UserId};
+use super::ProgramId;
+use crate::ids::{EventId, UserId};
 use crate::time::serde_time;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

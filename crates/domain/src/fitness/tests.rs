@@ -410,7 +410,7 @@ fn the_catalogue_names_each_type_once() {
 mod a_new_type {
     use super::*;
     use crate::PortError;
-    use crate::ids::ProgramId;
+    use crate::fitness::ProgramId;
     use crate::validation::Problems;
     use async_trait::async_trait;
     use serde::{Deserialize, Serialize};
@@ -432,7 +432,7 @@ mod a_new_type {
                 None => {
                     p.add_at(
                         "training_program_id",
-                        crate::FieldCode::MissingField,
+                        crate::FieldCode::MISSING_FIELD,
                         "required",
                     );
                     None

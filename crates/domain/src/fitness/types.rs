@@ -70,7 +70,7 @@ impl<P: AppPayload, H: Handle<P>> Registered for Typed<P, H> {
             _ => {
                 p.add_at(
                     "payload",
-                    crate::FieldCode::InvalidType,
+                    crate::FieldCode::INVALID_TYPE,
                     format!("{} has no object payload", P::TYPE),
                 );
                 None

@@ -10,9 +10,31 @@ pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_MATERIAL_NAME_LEN: usize = 100;
 pub const MAX_MATERIALS: usize = 50;
 
-const NAME: TextRule = TextRule::single_line(MAX_NAME_LEN).non_empty(FieldCode::EmptyName);
+/// The formula flow's own field codes.
+impl FieldCode {
+    pub const EMPTY_NAME: Self = Self::new("empty_name");
+    pub const NO_MATERIALS: Self = Self::new("no_materials");
+    pub const TOO_MANY_MATERIALS: Self = Self::new("too_many_materials");
+    pub const DUPLICATE_MATERIAL: Self = Self::new("duplicate_material");
+    pub const INVALID_CONCENTRATION: Self = Self::new("invalid_concentration");
+    pub const CONCENTRATION_OUT_OF_RANGE: Self = Self::new("concentration_out_of_range");
+    pub const TOTAL_EXCEEDS_100: Self = Self::new("total_exceeds_100");
+}
+
+/// Every field code of this flow, for the API's list of codes.
+pub const CODES: &[FieldCode] = &[
+    FieldCode::EMPTY_NAME,
+    FieldCode::NO_MATERIALS,
+    FieldCode::TOO_MANY_MATERIALS,
+    FieldCode::DUPLICATE_MATERIAL,
+    FieldCode::INVALID_CONCENTRATION,
+    FieldCode::CONCENTRATION_OUT_OF_RANGE,
+    FieldCode::TOTAL_EXCEEDS_100,
+];
+
+const NAME: TextRule = TextRule::single_line(MAX_NAME_LEN).non_empty(FieldCode::EMPTY_NAME);
 const MATERIAL_NAME: TextRule =
-    TextRule::single_line(MAX_MATERIAL_NAME_LEN).non_empty(FieldCode::Empty);
+    TextRule::single_line(MAX_MATERIAL_NAME_LEN).non_empty(FieldCode::EMPTY);
 
 /// A JSON number or numeric string as an exact decimal. Numbers pass through their shortest
 /// round-trip text, which is exact for up to 15 significant digits; a string is always exact.
@@ -35,7 +57,7 @@ fn concentration(p: &mut Problems, field: &Field<'_, '_>) -> Option<Concentratio
     let Some(d) = decimal(value) else {
         p.add(
             field,
-            FieldCode::InvalidConcentration,
+            FieldCode::INVALID_CONCENTRATION,
             "concentration must be a decimal number",
         );
         return None;
@@ -44,7 +66,7 @@ fn concentration(p: &mut Problems, field: &Field<'_, '_>) -> Option<Concentratio
     if c.is_none() {
         p.add(
             field,
-            FieldCode::ConcentrationOutOfRange,
+            FieldCode::CONCENTRATION_OUT_OF_RANGE,
             "concentration must be greater than 0 and at most 100",
         );
     }
@@ -60,8 +82,8 @@ impl NewFormula {
         let items = p.array(
             &materials_field,
             1..=MAX_MATERIALS,
-            FieldCode::NoMaterials,
-            FieldCode::TooManyMaterials,
+            FieldCode::NO_MATERIALS,
+            FieldCode::TOO_MANY_MATERIALS,
         );
         let mut materials = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -77,7 +99,7 @@ impl NewFormula {
             {
                 p.add(
                     &name_field,
-                    FieldCode::DuplicateMaterial,
+                    FieldCode::DUPLICATE_MATERIAL,
                     format!("material {n:?} is already listed at materials[{first}]"),
                 );
                 continue;
@@ -96,7 +118,7 @@ impl NewFormula {
         if total > Decimal::ONE_HUNDRED {
             p.add(
                 &materials_field,
-                FieldCode::TotalExceeds100,
+                FieldCode::TOTAL_EXCEEDS_100,
                 format!("concentrations add up to {total}, more than 100"),
             );
         }

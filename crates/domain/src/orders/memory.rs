@@ -1,9 +1,9 @@
 //! The order flow's ports in memory, writing under the DynamoDB adapter's conditions.
 
 use super::analytics::{AnalyticsDelta, OrderAnalytics};
-use super::order::{Order, OrderStatus};
+use super::order::Order;
 use super::ports::{Inventory, OrderAnalyticsStore, OrderStore};
-use super::stock::{StockLevel, StockMove, holds};
+use super::stock::{Restock, StockLevel, StockMove, holds};
 use crate::PortError;
 use crate::events::{DomainEvent, EventOutbox, Outbound};
 use crate::ids::{EventId, OrderId, Sku};
@@ -90,6 +90,7 @@ impl OrderStore for InMemoryOrders {
         &self,
         prior: &Order,
         next: &Order,
+        restock: &[Restock],
         event: &Outbound,
     ) -> Result<bool, PortError> {
         let mut s = self.lock();
@@ -97,17 +98,15 @@ impl OrderStore for InMemoryOrders {
         if current != Some(prior.version) {
             return Ok(false);
         }
-        if next.status == OrderStatus::Cancelled {
-            for line in &next.items {
-                match s.stock.get_mut(&line.sku) {
-                    Some(l) => l.available += line.quantity,
-                    None => {
-                        return Err(PortError::Permanent(format!(
-                            "no SKU {} to restock",
-                            line.sku
-                        )));
-                    }
-                }
+        if let Some(missing) = restock.iter().find(|r| !s.stock.contains_key(&r.sku)) {
+            return Err(PortError::Permanent(format!(
+                "no SKU {} to restock",
+                missing.sku
+            )));
+        }
+        for r in restock {
+            if let Some(level) = s.stock.get_mut(&r.sku) {
+                level.available += r.quantity;
             }
         }
         s.orders.insert(next.order_id.clone(), next.clone());

@@ -17,7 +17,37 @@ mod validation;
 
 pub use analytics::{AnalyticsDelta, CountOrders, OrderAnalytics};
 pub use events::{LowStock, LowStockCrossing, OrderStatusChanged, RaiseLowStock};
+
+/// The events someone is told about: the customer of a status change, the kitchen of low stock
+/// (each a [`crate::notifications::Notify`]).
+pub type Notified = (OrderStatusChanged, LowStock);
 pub use order::{NewOrder, Order, OrderLine, OrderStatus, StatusChange, Transition};
-pub use service::{OrderError, PLACE_ATTEMPTS, change_status, place_order};
-pub use stock::{Expect, Shortage, StockLevel, StockMove, StockPlan, holds, plan_stock};
-pub use validation::{MAX_LINES, MAX_QUANTITY, StockSetting, status_from_json};
+pub use service::{OrderError, change_status, place_order};
+pub use stock::{
+    Expect, Restock, Shortage, StockLevel, StockMove, StockPlan, holds, plan_restock, plan_stock,
+};
+pub use validation::{
+    CODES as FIELD_CODES, MAX_LINES, MAX_QUANTITY, StockSetting, status_from_json,
+};
+
+/// The bodies this flow reads from outside (see [`crate::edge`]).
+pub const EDGE: &[crate::edge::Parser] = &[
+    crate::edge::Parser {
+        name: "order",
+        parse: |v| NewOrder::from_json(v).map(drop),
+        sample: r#"{"customer_id": "c1", "items": [{"sku": "s1", "quantity": 1}]}"#,
+        fields: &["customer_id", "items", "sku", "quantity"],
+    },
+    crate::edge::Parser {
+        name: "order status",
+        parse: |v| status_from_json(v).map(drop),
+        sample: r#"{"status": "preparing"}"#,
+        fields: &["status"],
+    },
+    crate::edge::Parser {
+        name: "stock setting",
+        parse: |v| StockSetting::from_json(v).map(drop),
+        sample: r#"{"available": 3, "low_stock_threshold": 1}"#,
+        fields: &["available", "low_stock_threshold"],
+    },
+];

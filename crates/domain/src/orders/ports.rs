@@ -2,7 +2,7 @@
 
 use super::analytics::{AnalyticsDelta, OrderAnalytics};
 use super::order::Order;
-use super::stock::{StockLevel, StockMove};
+use super::stock::{Restock, StockLevel, StockMove};
 use crate::PortError;
 use crate::events::Outbound;
 use crate::ids::{EventId, OrderId, Sku};
@@ -22,13 +22,14 @@ pub trait OrderStore: Send + Sync {
         event: &Outbound,
     ) -> Result<bool, PortError>;
     async fn get(&self, id: &OrderId) -> Result<Option<Order>, PortError>;
-    /// Writes `next` in place of `prior` with the event, provided the stored order still has
-    /// `prior`'s version; a cancellation puts every line back in stock in the same transaction.
-    /// `false`, writing nothing, when the order changed since it was read.
+    /// Writes `next` in place of `prior` with the event and `restock` (added to existing SKUs)
+    /// in one transaction, provided the stored order still has `prior`'s version. `false`,
+    /// writing nothing, when the order changed since it was read.
     async fn change(
         &self,
         prior: &Order,
         next: &Order,
+        restock: &[Restock],
         event: &Outbound,
     ) -> Result<bool, PortError>;
 }

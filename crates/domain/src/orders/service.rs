@@ -3,16 +3,11 @@
 use super::events::{LowStockCrossing, OrderStatusChanged};
 use super::order::{NewOrder, Order, OrderStatus, Transition};
 use super::ports::OrderStore;
-use super::stock::{Shortage, StockPlan, plan_stock};
+use super::stock::{Shortage, StockPlan, plan_restock, plan_stock};
 use crate::PortError;
+use crate::contention::{Try, optimistically};
 use crate::ids::{OrderId, Sku};
 use chrono::{DateTime, Utc};
-use tracing::debug;
-
-/// How often a placement or a change re-reads and tries again after losing a race (a SKU's level
-/// left the range it was read in, or the order changed). Each try reads fresh state, so one
-/// loses only to a write that committed in between.
-pub const PLACE_ATTEMPTS: u32 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
@@ -39,8 +34,10 @@ pub async fn place_order(
 ) -> Result<Order, OrderError> {
     let order = Order::placed(order_id, new, at);
     let skus: Vec<Sku> = order.items.iter().map(|l| l.sku.clone()).collect();
-    for attempt in 1..=PLACE_ATTEMPTS {
-        let levels = store.stock(&skus).await?;
+    let (order, skus) = (&order, &skus);
+    // A try loses when a SKU's level left the range it was read in.
+    optimistically("stock", (), |()| async move {
+        let levels = store.stock(skus).await?;
         let moves = match plan_stock(&order.items, &levels) {
             StockPlan::Take(moves) => moves,
             StockPlan::Unknown(lines) => return Err(OrderError::UnknownSku(lines)),
@@ -57,16 +54,13 @@ pub async fn place_order(
                 _ => None,
             })
             .collect();
-        let event = OrderStatusChanged::of(None, &order, low_stock).outbound(order.version)?;
-        if store.place(&order, &moves, &event).await? {
-            return Ok(order);
-        }
-        debug!(attempt, "stock moved since it was read; reading again");
-    }
-    Err(PortError::Retryable(format!(
-        "stock kept changing during {PLACE_ATTEMPTS} attempts"
-    ))
-    .into())
+        let event = OrderStatusChanged::of(None, order, low_stock).outbound(order.version)?;
+        Ok(match store.place(order, &moves, &event).await? {
+            true => Try::Done(order.clone()),
+            false => Try::Lost(()),
+        })
+    })
+    .await
 }
 
 /// Moves order `id` to `to`: `(order, true)` after a change, `(order, false)` when it already had
@@ -77,13 +71,13 @@ pub async fn change_status(
     to: OrderStatus,
     at: DateTime<Utc>,
 ) -> Result<(Order, bool), OrderError> {
-    for attempt in 1..=PLACE_ATTEMPTS {
+    optimistically(&format!("order {id}"), (), |()| async move {
         let prior = store
             .get(id)
             .await?
             .ok_or_else(|| OrderError::NotFound(id.clone()))?;
         let next = match prior.transition(to, at) {
-            Transition::Unchanged => return Ok((prior, false)),
+            Transition::Unchanged => return Ok(Try::Done((prior, false))),
             Transition::Invalid { from, to } => {
                 return Err(OrderError::InvalidTransition { from, to });
             }
@@ -91,15 +85,13 @@ pub async fn change_status(
         };
         let event =
             OrderStatusChanged::of(Some(&prior), &next, Vec::new()).outbound(next.version)?;
-        if store.change(&prior, &next, &event).await? {
-            return Ok((next, true));
-        }
-        debug!(attempt, "order changed since it was read; reading again");
-    }
-    Err(PortError::Retryable(format!(
-        "order {id} kept changing during {PLACE_ATTEMPTS} attempts"
-    ))
-    .into())
+        let restock = plan_restock(&prior, &next);
+        Ok(match store.change(&prior, &next, &restock, &event).await? {
+            true => Try::Done((next, true)),
+            false => Try::Lost(()),
+        })
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -254,6 +246,30 @@ mod tests {
         assert_eq!(missing, OrderError::NotFound(id(404)));
     }
 
+    /// The restock is planned here, not in a store: every line once on a cancellation, from
+    /// whatever status, and nothing on any other change.
+    #[tokio::test]
+    async fn only_a_cancellation_gives_the_lines_back() {
+        let s = store(&[("a", 9, 0), ("b", 9, 0)]);
+        let o = place_order(&s, id(1), new(&[("a", 2), ("b", 1)]), at())
+            .await
+            .unwrap();
+        let Transition::Changed(preparing) = o.transition(OrderStatus::Preparing, at()) else {
+            panic!()
+        };
+        assert_eq!(plan_restock(&o, &preparing), vec![]);
+        let Transition::Changed(cancelled) = preparing.transition(OrderStatus::Cancelled, at())
+        else {
+            panic!()
+        };
+        let restock: Vec<(String, u32)> = plan_restock(&preparing, &cancelled)
+            .into_iter()
+            .map(|r| (r.sku.to_string(), r.quantity))
+            .collect();
+        assert_eq!(restock, vec![("a".into(), 2), ("b".into(), 1)]);
+        assert_eq!(plan_restock(&cancelled, &cancelled), vec![]);
+    }
+
     #[tokio::test]
     async fn of_two_concurrent_changes_from_one_version_one_is_written() {
         let s = store(&[("a", 3, 0)]);
@@ -272,8 +288,9 @@ mod tests {
         let eb = OrderStatusChanged::of(Some(&o), &b, vec![])
             .outbound(b.version)
             .unwrap();
-        assert!(s.change(&o, &a, &ea).await.unwrap());
-        assert!(!s.change(&o, &b, &eb).await.unwrap());
+        assert!(s.change(&o, &a, &[], &ea).await.unwrap());
+        let restock = plan_restock(&o, &b);
+        assert!(!s.change(&o, &b, &restock, &eb).await.unwrap());
         assert_eq!(
             s.available("a"),
             Some(2),

@@ -7,7 +7,7 @@
 //! level (`available = from`): it carries the crossing, and exactly one order can move the level
 //! from at-or-above to below until a restock lifts it back.
 
-use super::order::OrderLine;
+use super::order::{Order, OrderLine, OrderStatus};
 use crate::ids::Sku;
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,28 @@ pub fn plan_stock(lines: &[OrderLine], levels: &[StockLevel]) -> StockPlan {
     } else {
         StockPlan::Short(short)
     }
+}
+
+/// Stock given back to an existing SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restock {
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+/// What changing `prior` into `next` gives back to stock: every line, once, when the change
+/// cancels the order (whatever it had reached, its food is no longer taken); nothing otherwise.
+pub fn plan_restock(prior: &Order, next: &Order) -> Vec<Restock> {
+    if next.status != OrderStatus::Cancelled || prior.status == OrderStatus::Cancelled {
+        return Vec::new();
+    }
+    next.items
+        .iter()
+        .map(|line| Restock {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+        })
+        .collect()
 }
 
 /// Whether a SKU's current level satisfies a move's condition: the condition the DynamoDB

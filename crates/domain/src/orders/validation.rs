@@ -15,6 +15,30 @@ pub const MAX_QUANTITY: u64 = 100;
 /// Stock levels and thresholds fit DynamoDB numbers and our `u32`s with room to spare.
 pub const MAX_STOCK: u64 = 1_000_000_000;
 
+/// The order flow's own field codes.
+impl FieldCode {
+    pub const DUPLICATE_SKU: Self = Self::new("duplicate_sku");
+    pub const INVALID_QUANTITY: Self = Self::new("invalid_quantity");
+    pub const INVALID_STATUS: Self = Self::new("invalid_status");
+    pub const INVALID_STOCK: Self = Self::new("invalid_stock");
+    pub const INVALID_THRESHOLD: Self = Self::new("invalid_threshold");
+    /// An order line names a SKU the inventory does not hold (`422 unknown_sku`).
+    pub const UNKNOWN_SKU: Self = Self::new("unknown_sku");
+    /// An order line asks for more than the SKU has left (`409 insufficient_stock`).
+    pub const INSUFFICIENT_STOCK: Self = Self::new("insufficient_stock");
+}
+
+/// Every field code of this flow, for the API's list of codes.
+pub const CODES: &[FieldCode] = &[
+    FieldCode::DUPLICATE_SKU,
+    FieldCode::INVALID_QUANTITY,
+    FieldCode::INVALID_STATUS,
+    FieldCode::INVALID_STOCK,
+    FieldCode::INVALID_THRESHOLD,
+    FieldCode::UNKNOWN_SKU,
+    FieldCode::INSUFFICIENT_STOCK,
+];
+
 impl NewOrder {
     pub fn from_json(body: &Value) -> Result<Self, ValidationError> {
         let mut p = Problems::new("order");
@@ -22,14 +46,14 @@ impl NewOrder {
         let customer_id = p.parsed(
             &o.field("customer_id"),
             |s| UserId::parse(s),
-            FieldCode::InvalidId,
+            FieldCode::INVALID_ID,
         );
         let items_field = o.field("items");
         let items = p.array(
             &items_field,
             1..=MAX_LINES,
-            FieldCode::NoItems,
-            FieldCode::TooManyItems,
+            FieldCode::NO_ITEMS,
+            FieldCode::TOO_MANY_ITEMS,
         );
         let mut lines = Vec::new();
         let mut seen: HashMap<Sku, usize> = HashMap::new();
@@ -38,16 +62,16 @@ impl NewOrder {
                 continue;
             };
             let sku_field = line.field("sku");
-            let sku = p.parsed(&sku_field, |s| Sku::parse(s), FieldCode::InvalidId);
+            let sku = p.parsed(&sku_field, |s| Sku::parse(s), FieldCode::INVALID_ID);
             let quantity = p.integer(
                 &line.field("quantity"),
                 1..=MAX_QUANTITY,
-                FieldCode::InvalidQuantity,
+                FieldCode::INVALID_QUANTITY,
             );
             if let Some(sku) = &sku {
                 if let Some(first) = seen.get(sku) {
                     let message = format!("{sku} is already ordered in items[{first}]");
-                    p.add(&sku_field, FieldCode::DuplicateSku, message);
+                    p.add(&sku_field, FieldCode::DUPLICATE_SKU, message);
                     continue;
                 }
                 seen.insert(sku.clone(), i);
@@ -75,7 +99,7 @@ pub fn status_from_json(body: &Value) -> Result<OrderStatus, ValidationError> {
     let status = p.one_of(
         &o.field("status"),
         OrderStatus::parse,
-        FieldCode::InvalidStatus,
+        FieldCode::INVALID_STATUS,
         "one of placed, preparing, out_for_delivery, delivered, cancelled",
     );
     p.finish(|| status)
@@ -95,12 +119,12 @@ impl StockSetting {
         let available = p.integer(
             &o.field("available"),
             0..=MAX_STOCK,
-            FieldCode::InvalidStock,
+            FieldCode::INVALID_STOCK,
         );
         let threshold = p.integer(
             &o.field("low_stock_threshold"),
             0..=MAX_STOCK,
-            FieldCode::InvalidThreshold,
+            FieldCode::INVALID_THRESHOLD,
         );
         p.finish(|| {
             Some(Self {
@@ -186,7 +210,7 @@ mod tests {
             Ok(OrderStatus::OutForDelivery)
         );
         let e = status_from_json(&json!({"status": "lost"})).unwrap_err();
-        assert_eq!(e.details[0].code, FieldCode::InvalidStatus);
+        assert_eq!(e.details[0].code, FieldCode::INVALID_STATUS);
         assert!(status_from_json(&json!([])).is_err());
         assert_eq!(
             StockSetting::from_json(&json!({"available": 0, "low_stock_threshold": 3})),
@@ -200,7 +224,7 @@ mod tests {
         let c: Vec<_> = e.details.iter().map(|d| d.code).collect();
         assert_eq!(
             c,
-            vec![FieldCode::InvalidStock, FieldCode::InvalidThreshold]
+            vec![FieldCode::INVALID_STOCK, FieldCode::INVALID_THRESHOLD]
         );
     }
 

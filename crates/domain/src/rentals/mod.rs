@@ -13,12 +13,26 @@ pub mod scan;
 pub mod selection;
 pub mod service;
 pub mod stats;
+mod submission;
 
 pub use asset::{Asset, AssetType, User};
 pub use events::RentalCompleted;
+
+/// The events users are told about (each a [`crate::notifications::Notify`]).
+pub type Notified = (RentalCompleted,);
 pub use outcome::{RejectionReason, ReturnOutcome, ReturnRecord, ReturnState};
 pub use rental::{Rental, RentalStatus};
 pub use scan::{RawReturnEvent, ReturnScan};
 pub use selection::select_rental;
 pub use service::{ReturnDecision, process_return};
 pub use stats::ProjectStats;
+pub use submission::submit_return_scan;
+
+/// The bodies this flow reads from outside (see [`crate::edge`]).
+pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
+    name: "return scan",
+    parse: |v| ReturnScan::from_json(v).map(drop),
+    sample: r#"{"timestamp": "2025-02-10T11:00:00Z", "location_id": "l1",
+        "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="}"#,
+    fields: &["timestamp", "location_id", "user_qr_data", "asset_qr_data"],
+}];

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 pub const MAX_QR_LEN: usize = 1024;
 
 /// A QR payload as scanned: base64 text, so control characters cannot be part of it.
-const QR: TextRule = TextRule::single_line(MAX_QR_LEN).non_empty(FieldCode::Empty);
+const QR: TextRule = TextRule::single_line(MAX_QR_LEN).non_empty(FieldCode::EMPTY);
 
 /// The event as a return bin emits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,11 +40,11 @@ impl ReturnScan {
     pub fn from_json(value: &Value) -> Result<Self, ValidationError> {
         let mut p = Problems::new("return event");
         let o = p.root(value)?;
-        let occurred_at = p.time(&o.field("timestamp"), FieldCode::InvalidTimestamp);
+        let occurred_at = p.time(&o.field("timestamp"), FieldCode::INVALID_TIMESTAMP);
         let location_id = p.parsed(
             &o.field("location_id"),
             |s| LocationId::parse(s),
-            FieldCode::InvalidId,
+            FieldCode::INVALID_ID,
         );
         let user_qr_data = p.text(&o.field("user_qr_data"), &QR);
         let asset_qr_data = p.text(&o.field("asset_qr_data"), &QR);
@@ -166,19 +166,19 @@ mod tests {
     fn rejects_non_objects_and_oversized_qr() {
         assert_eq!(
             ReturnScan::from_json(&json!([1])).unwrap_err().details[0].code,
-            FieldCode::InvalidType
+            FieldCode::INVALID_TYPE
         );
         let mut big = example();
         big["user_qr_data"] = json!("A".repeat(MAX_QR_LEN + 1));
         assert_eq!(
             ReturnScan::from_json(&big).unwrap_err().details[0].code,
-            FieldCode::TooLong
+            FieldCode::TOO_LONG
         );
         let mut bad_loc = example();
         bad_loc["location_id"] = json!("two words");
         assert_eq!(
             ReturnScan::from_json(&bad_loc).unwrap_err().details[0].code,
-            FieldCode::InvalidId
+            FieldCode::INVALID_ID
         );
     }
 

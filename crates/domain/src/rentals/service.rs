@@ -8,11 +8,8 @@ use super::qr::decode_qr;
 use super::scan::ReturnScan;
 use super::selection::select_rental;
 use crate::PortError;
+use crate::contention::{Try, optimistically};
 use crate::ids::{AssetId, UserId};
-
-/// How often a decision is re-made after losing a race for a rental before giving the message
-/// back to the queue.
-pub const MAX_DECISION_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnDecision {
@@ -28,26 +25,23 @@ pub async fn process_return(
     if let Some(existing) = already_decided(store, scan).await? {
         return Ok(existing);
     }
-    for _ in 0..MAX_DECISION_ATTEMPTS {
+    // A try loses when the rental it chose was taken by another return first.
+    optimistically("the user's rentals", (), |()| async move {
         let commit = decide(store, scan).await?;
-        match store.commit_return(&commit).await? {
-            CommitResult::Committed => {
-                return Ok(ReturnDecision {
-                    record: commit.record,
-                    duplicate: false,
-                });
-            }
+        Ok(match store.commit_return(&commit).await? {
+            CommitResult::Committed => Try::Done(ReturnDecision {
+                record: commit.record,
+                duplicate: false,
+            }),
             CommitResult::ReturnAlreadyDecided => {
-                return already_decided(store, scan).await?.ok_or_else(|| {
+                Try::Done(already_decided(store, scan).await?.ok_or_else(|| {
                     PortError::Retryable("return reported decided but not found".into())
-                });
+                })?)
             }
-            CommitResult::RentalTaken => continue,
-        }
-    }
-    Err(PortError::Retryable(format!(
-        "rental contention: no stable decision after {MAX_DECISION_ATTEMPTS} attempts"
-    )))
+            CommitResult::RentalTaken => Try::Lost(()),
+        })
+    })
+    .await
 }
 
 async fn already_decided(

@@ -2,16 +2,13 @@ use super::events::TaskSubmitted;
 use super::ports::{TaskExecutor, TaskStore};
 use super::task::{Settlement, Task, TaskStatus};
 use crate::PortError;
+use crate::contention::{Try, optimistically};
 use crate::events::{Delivery, DomainEvent, EventHandler};
 use crate::ids::TaskId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tracing::{debug, info};
-
-/// How often a state change is re-made on fresh data after another writer moved the task or the
-/// sequence counter first.
-const WRITE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessOutcome {
@@ -28,9 +25,10 @@ pub async fn begin_attempt(
     id: &TaskId,
     at: DateTime<Utc>,
 ) -> Result<Option<Task>, PortError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    let what = format!("task {id} or the sequence counter");
+    optimistically(&what, (), |()| async move {
         let Some(task) = store.get(id).await? else {
-            return Ok(None);
+            return Ok(Try::Done(None));
         };
         let next_sequence = if task.takes_new_number() {
             store.last_sequence().await? + 1
@@ -38,16 +36,14 @@ pub async fn begin_attempt(
             0
         };
         let Some(started) = task.begin(at, next_sequence) else {
-            return Ok(Some(task));
+            return Ok(Try::Done(Some(task)));
         };
-        if store.replace(&task, &started).await? {
-            return Ok(Some(started));
-        }
-        debug!("task or counter moved; reading both again");
-    }
-    Err(PortError::Retryable(format!(
-        "could not start task {id}: it or the sequence counter kept moving"
-    )))
+        Ok(match store.replace(&task, &started).await? {
+            true => Try::Done(Some(started)),
+            false => Try::Lost(()),
+        })
+    })
+    .await
 }
 
 /// Records how `attempt` ended (see [`Task::settle`]); nothing when the task is no longer
@@ -60,30 +56,31 @@ async fn record(
 ) -> Result<(), PortError> {
     let id = &attempt.task_id;
     // The attempt is the state this run wrote; only a lost race needs a fresh read.
-    let mut current = attempt.clone();
-    for _ in 0..WRITE_ATTEMPTS {
-        if current.attempts != attempt.attempts {
-            debug!(
-                attempts = current.attempts,
-                "a later attempt has started; it records its end"
-            );
-            return Ok(());
-        }
-        let Some(settled) = current.settle(settlement) else {
-            debug!("task is no longer processing; nothing to record");
-            return Ok(());
-        };
-        if store.replace(&current, &settled).await? {
-            return Ok(());
-        }
-        let Some(fresh) = store.get(id).await? else {
-            return Ok(());
-        };
-        current = fresh;
-    }
-    Err(PortError::Retryable(format!(
-        "could not record the attempt on task {id}: it kept moving"
-    )))
+    optimistically(
+        &format!("task {id}"),
+        attempt.clone(),
+        |current| async move {
+            if current.attempts != attempt.attempts {
+                debug!(
+                    attempts = current.attempts,
+                    "a later attempt has started; it records its end"
+                );
+                return Ok(Try::Done(()));
+            }
+            let Some(settled) = current.settle(settlement) else {
+                debug!("task is no longer processing; nothing to record");
+                return Ok(Try::Done(()));
+            };
+            if store.replace(&current, &settled).await? {
+                return Ok(Try::Done(()));
+            }
+            Ok(match store.get(id).await? {
+                Some(fresh) => Try::Lost(fresh),
+                None => Try::Done(()),
+            })
+        },
+    )
+    .await
 }
 
 /// Runs one attempt at a task. The task's state tells a retry from a repeat: a completed task is
@@ -325,7 +322,7 @@ mod tests {
         );
 
         let b = submit(&store, 2, "b").await;
-        store.lose_next_races(WRITE_ATTEMPTS);
+        store.lose_next_races(crate::contention::ATTEMPTS as usize);
         let err = process_task(&store, &executor, &b, FIRST, now)
             .await
             .unwrap_err();

@@ -8,7 +8,21 @@ use serde_json::Value;
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_DESCRIPTION_LEN: usize = 2000;
 
-const TITLE: TextRule = TextRule::single_line(MAX_TITLE_LEN).non_empty(FieldCode::EmptyTitle);
+/// The task flow's own field codes.
+impl FieldCode {
+    pub const EMPTY_TITLE: Self = Self::new("empty_title");
+    pub const INVALID_DUE_DATE: Self = Self::new("invalid_due_date");
+    pub const INVALID_PRIORITY: Self = Self::new("invalid_priority");
+}
+
+/// Every field code of this flow, for the API's list of codes.
+pub const CODES: &[FieldCode] = &[
+    FieldCode::EMPTY_TITLE,
+    FieldCode::INVALID_DUE_DATE,
+    FieldCode::INVALID_PRIORITY,
+];
+
+const TITLE: TextRule = TextRule::single_line(MAX_TITLE_LEN).non_empty(FieldCode::EMPTY_TITLE);
 /// A description may be empty and span several lines.
 const DESCRIPTION: TextRule = TextRule::multiline(MAX_DESCRIPTION_LEN);
 
@@ -21,10 +35,10 @@ impl NewTask {
         let priority = p.one_of(
             &o.field("priority"),
             Priority::parse,
-            FieldCode::InvalidPriority,
+            FieldCode::INVALID_PRIORITY,
             "one of low, medium, high",
         );
-        let due_date = p.optional_time(&o.field("due_date"), FieldCode::InvalidDueDate);
+        let due_date = p.optional_time(&o.field("due_date"), FieldCode::INVALID_DUE_DATE);
         p.finish(|| {
             Some(Self {
                 title: title?,

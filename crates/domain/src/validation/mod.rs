@@ -5,119 +5,12 @@
 
 use crate::time::parse_event_time;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use std::ops::RangeInclusive;
 
-macro_rules! field_codes {
-    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
-        /// Every code a field problem can carry; `docs/openapi.json` lists the same (tested).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum FieldCode {
-            $($(#[$doc])* $variant,)*
-        }
+mod problem;
 
-        impl FieldCode {
-            pub const ALL: &'static [FieldCode] = &[$(FieldCode::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(FieldCode::$variant => $code,)*
-                }
-            }
-        }
-    };
-}
-
-field_codes! {
-    /// Absent or null.
-    MissingField => "missing_field",
-    /// Present with the wrong JSON type.
-    InvalidType => "invalid_type",
-    /// An empty value where one is required.
-    Empty => "empty",
-    EmptyName => "empty_name",
-    EmptyTitle => "empty_title",
-    TooLong => "too_long",
-    ControlCharacter => "control_character",
-    InvalidId => "invalid_id",
-    InvalidTimestamp => "invalid_timestamp",
-    InvalidDueDate => "invalid_due_date",
-    InvalidPriority => "invalid_priority",
-    NoMaterials => "no_materials",
-    TooManyMaterials => "too_many_materials",
-    DuplicateMaterial => "duplicate_material",
-    InvalidConcentration => "invalid_concentration",
-    ConcentrationOutOfRange => "concentration_out_of_range",
-    TotalExceeds100 => "total_exceeds_100",
-    NoItems => "no_items",
-    TooManyItems => "too_many_items",
-    DuplicateSku => "duplicate_sku",
-    InvalidQuantity => "invalid_quantity",
-    InvalidStatus => "invalid_status",
-    InvalidStock => "invalid_stock",
-    InvalidThreshold => "invalid_threshold",
-    /// An order line names a SKU the inventory does not hold (`422 unknown_sku`).
-    UnknownSku => "unknown_sku",
-    /// An order line asks for more than the SKU has left (`409 insufficient_stock`).
-    InsufficientStock => "insufficient_stock",
-}
-
-impl Serialize for FieldCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for FieldCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One problem with one field of an incoming payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub code: FieldCode,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// A payload that does not describe a valid domain value. Carries every field problem found,
-/// not only the first, so a client can fix its request in one round trip.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {subject}: {}", summary(.details))]
-pub struct ValidationError {
-    pub subject: &'static str,
-    pub details: Vec<FieldError>,
-}
-
-fn summary(details: &[FieldError]) -> String {
-    details
-        .iter()
-        .map(|d| format!("{} ({})", d.field, d.code))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl ValidationError {
-    pub fn single(subject: &'static str, error: FieldError) -> Self {
-        Self {
-            subject,
-            details: vec![error],
-        }
-    }
-}
+pub use problem::{FieldCode, FieldError, ValidationError};
 
 /// What a free-text field may hold.
 #[derive(Debug, Clone, Copy)]
@@ -241,7 +134,7 @@ impl Problems {
             Some(map) => Ok(Obj { map, at: None }),
             None => Err(ValidationError::single(
                 self.subject,
-                FieldError::new("$", FieldCode::InvalidType, "expected a JSON object"),
+                FieldError::new("$", FieldCode::INVALID_TYPE, "expected a JSON object"),
             )),
         }
     }
@@ -256,7 +149,7 @@ impl Problems {
             None => {
                 self.add(
                     field,
-                    FieldCode::InvalidType,
+                    FieldCode::INVALID_TYPE,
                     format!("{what} is an object"),
                 );
                 None
@@ -269,7 +162,7 @@ impl Problems {
         match field.value {
             None | Some(Value::Null) => {
                 let message = format!("{} is required", field.path());
-                self.add(field, FieldCode::MissingField, message);
+                self.add(field, FieldCode::MISSING_FIELD, message);
                 None
             }
             Some(v) => Some(v),
@@ -282,7 +175,7 @@ impl Problems {
             Value::String(s) => Some(s.trim()),
             _ => {
                 let message = format!("{} must be a string", field.path());
-                self.add(field, FieldCode::InvalidType, message);
+                self.add(field, FieldCode::INVALID_TYPE, message);
                 None
             }
         }
@@ -302,7 +195,7 @@ impl Problems {
         } else if t.chars().count() > rule.max_chars {
             let limit = rule.max_chars;
             (
-                FieldCode::TooLong,
+                FieldCode::TOO_LONG,
                 format!("must be at most {limit} characters"),
             )
         } else if t.chars().any(|c| rule.refuses(c)) {
@@ -312,7 +205,7 @@ impl Problems {
                 ""
             };
             let message = format!("must not contain control characters{allowed}");
-            (FieldCode::ControlCharacter, message)
+            (FieldCode::CONTROL_CHARACTER, message)
         } else {
             return Some(t.to_owned());
         };
@@ -409,7 +302,7 @@ impl Problems {
             Value::Array(items) => items,
             _ => {
                 let message = format!("{} must be an array", field.path());
-                self.add(field, FieldCode::InvalidType, message);
+                self.add(field, FieldCode::INVALID_TYPE, message);
                 return None;
             }
         };
@@ -460,7 +353,7 @@ mod tests {
     #[test]
     fn codes_are_unique_snake_case() {
         let mut seen = std::collections::HashSet::new();
-        for code in FieldCode::ALL {
+        for code in FieldCode::SHARED {
             let s = code.as_str();
             assert!(seen.insert(s), "{s} twice");
             assert!(
@@ -480,23 +373,23 @@ mod tests {
         assert_eq!(p.string(&o.field("absent")), None);
         let items_field = o.field("items");
         let items = p
-            .array(&items_field, 1..=5, FieldCode::Empty, FieldCode::TooLong)
+            .array(&items_field, 1..=5, FieldCode::EMPTY, FieldCode::TOO_LONG)
             .unwrap();
         let first = p.object(&items[0], "an item").unwrap();
         assert_eq!(p.string(&first.field("n")), Some("x".into()));
         assert!(p.object(&items[1], "an item").is_none());
         assert_eq!(
-            p.optional_time(&o.field("t"), FieldCode::InvalidTimestamp),
+            p.optional_time(&o.field("t"), FieldCode::INVALID_TIMESTAMP),
             None
         );
         assert_eq!(
-            p.optional_time(&o.field("none"), FieldCode::InvalidTimestamp),
+            p.optional_time(&o.field("none"), FieldCode::INVALID_TIMESTAMP),
             Some(None)
         );
         let colour = p.one_of(
             &o.field("e"),
             |s| (s == "red").then_some(()),
-            FieldCode::InvalidPriority,
+            FieldCode::INVALID_PRIORITY,
             "red",
         );
         assert_eq!(colour, None);
@@ -528,8 +421,8 @@ mod tests {
             p.array(
                 &o.field("a"),
                 1..=2,
-                FieldCode::NoMaterials,
-                FieldCode::TooManyMaterials
+                FieldCode::NO_MATERIALS,
+                FieldCode::TOO_MANY_MATERIALS
             )
             .is_none()
         );
@@ -537,8 +430,8 @@ mod tests {
             p.array(
                 &o.field("b"),
                 1..=2,
-                FieldCode::NoMaterials,
-                FieldCode::TooManyMaterials
+                FieldCode::NO_MATERIALS,
+                FieldCode::TOO_MANY_MATERIALS
             )
             .is_none()
         );
@@ -549,12 +442,15 @@ mod tests {
             .iter()
             .map(|d| d.code)
             .collect();
-        assert_eq!(codes, [FieldCode::NoMaterials, FieldCode::TooManyMaterials]);
+        assert_eq!(
+            codes,
+            [FieldCode::NO_MATERIALS, FieldCode::TOO_MANY_MATERIALS]
+        );
         let not_an_object = json!([1]);
         let err = Problems::new("thing").root(&not_an_object).unwrap_err();
         assert_eq!(
             (err.details[0].field.as_str(), err.details[0].code),
-            ("$", FieldCode::InvalidType)
+            ("$", FieldCode::INVALID_TYPE)
         );
     }
 }
