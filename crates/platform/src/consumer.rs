@@ -67,6 +67,12 @@ impl Registry {
         self
     }
 
+    /// Runs `handler` for every event of each type of `E`, a tuple of event types (the events a
+    /// flow declares for one purpose, such as those it notifies about).
+    pub fn on_each<E: Events<H>, H>(self, handler: H) -> Self {
+        E::register(self, handler)
+    }
+
     /// The registered event types, each with the channel it is published to.
     pub fn event_types(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.types.iter().map(|(t, r)| (*t, r.channel))
@@ -90,6 +96,30 @@ impl Registry {
         Ok(())
     }
 }
+
+/// A tuple of event types that `H` handles alike.
+pub trait Events<H> {
+    fn register(registry: Registry, handler: H) -> Registry;
+}
+
+macro_rules! events_tuple {
+    ($($e:ident),+) => {
+        impl<H: Clone + 'static, $($e: Event),+> Events<H> for ($($e,)+)
+        where
+            $(H: EventHandler<$e>),+
+        {
+            fn register(registry: Registry, handler: H) -> Registry {
+                $(let registry = registry.on::<$e>(handler.clone());)+
+                registry
+            }
+        }
+    };
+}
+
+events_tuple!(A);
+events_tuple!(A, B);
+events_tuple!(A, B, C);
+events_tuple!(A, B, C, D);
 
 /// An SQS FIFO consumer of domain events: batches in order, partial-batch failures, rejections
 /// recorded, the invocation's deadline respected.

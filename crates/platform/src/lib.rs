@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod sqs;
 pub mod telemetry;
 pub mod topology;
+pub mod wiring;
 
 pub use aws::sdk_error;
 pub use batch::RecordError;

@@ -2,6 +2,7 @@
 
 use crate::aws::sdk_error;
 use domain::PortError;
+use std::collections::{HashMap, HashSet};
 use tracing::instrument;
 
 #[derive(Clone)]
@@ -65,35 +66,15 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
     async fn enqueue(&self, events: &[domain::fitness::AppEvent]) -> Vec<Result<(), PortError>> {
         let mut results: Vec<Option<Result<(), PortError>>> = vec![None; events.len()];
         let groups: Vec<String> = events.iter().map(|e| e.message_group()).collect();
-        let mut failed: std::collections::HashMap<&str, PortError> = Default::default();
-        let mut next = 0;
-        while next < events.len() {
-            let mut chunk = Vec::new();
-            let mut in_chunk = std::collections::HashSet::new();
-            while next < events.len()
-                && chunk.len() < SEND_BATCH
-                && in_chunk.insert(groups[next].as_str())
-            {
-                chunk.push(next);
-                next += 1;
-            }
+        let mut failed: HashMap<&str, PortError> = HashMap::new();
+        for chunk in batches(&groups) {
             let mut entries = Vec::new();
-            for &i in &chunk {
-                let e = &events[i];
+            for i in chunk {
                 let group = groups[i].as_str();
-                if let Some(err) = failed.get(group) {
-                    results[i] = Some(Err(err.clone()));
-                    continue;
-                }
-                let entry = app_event_body(e).and_then(|body| {
-                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_group_id(group)
-                        .message_deduplication_id(e.dedup_id())
-                        .message_body(body)
-                        .build()
-                        .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
-                });
+                let entry = match failed.get(group) {
+                    Some(err) => Err(err.clone()),
+                    None => batch_entry(i, &events[i], group),
+                };
                 match entry {
                     Ok(entry) => entries.push(entry),
                     Err(err) => {
@@ -102,54 +83,103 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
                     }
                 }
             }
-            if entries.is_empty() {
-                continue;
-            }
-            let sent: Vec<usize> = entries.iter().filter_map(|e| e.id().parse().ok()).collect();
-            match self
-                .client
-                .send_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    for ok in out.successful() {
-                        if let Ok(i) = ok.id().parse::<usize>() {
-                            results[i] = Some(Ok(()));
-                        }
-                    }
-                    for f in out.failed() {
-                        if let Ok(i) = f.id().parse::<usize>() {
-                            let message = format!(
-                                "SendMessageBatch entry {}: {}",
-                                f.code(),
-                                f.message().unwrap_or_default()
-                            );
-                            let err = if f.sender_fault() {
-                                PortError::Permanent(message)
-                            } else {
-                                PortError::Retryable(message)
-                            };
-                            failed.insert(groups[i].as_str(), err.clone());
-                            results[i] = Some(Err(err));
-                        }
-                    }
+            for (i, outcome) in self.send_batch(entries).await {
+                if let Err(err) = &outcome {
+                    failed.insert(groups[i].as_str(), err.clone());
                 }
-                Err(e) => {
-                    let err = sdk_error("SendMessageBatch", e);
-                    for i in sent {
-                        failed.insert(groups[i].as_str(), err.clone());
-                        results[i] = Some(Err(err.clone()));
-                    }
-                }
+                results[i] = Some(outcome);
             }
         }
         results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(PortError::Retryable("not answered by SQS".into()))))
             .collect()
+    }
+}
+
+/// Events `0..groups.len()` in order, cut into batches of at most [`SEND_BATCH`] with at most
+/// one event per message group.
+fn batches(groups: &[String]) -> Vec<Vec<usize>> {
+    let mut batches = Vec::new();
+    let mut next = 0;
+    while next < groups.len() {
+        let mut batch = Vec::new();
+        let mut in_batch = HashSet::new();
+        while next < groups.len()
+            && batch.len() < SEND_BATCH
+            && in_batch.insert(groups[next].as_str())
+        {
+            batch.push(next);
+            next += 1;
+        }
+        batches.push(batch);
+    }
+    batches
+}
+
+/// Event `i` as an entry of a batch, its index as the entry's id.
+fn batch_entry(
+    i: usize,
+    event: &domain::fitness::AppEvent,
+    group: &str,
+) -> Result<aws_sdk_sqs::types::SendMessageBatchRequestEntry, PortError> {
+    let body = app_event_body(event)?;
+    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+        .id(i.to_string())
+        .message_group_id(group)
+        .message_deduplication_id(event.dedup_id())
+        .message_body(body)
+        .build()
+        .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
+}
+
+impl FifoSender {
+    /// Sends `entries` in one call: each entry's index and outcome. A refused entry is
+    /// permanent when SQS blames the sender, retryable otherwise; a failed call fails them all.
+    async fn send_batch(
+        &self,
+        entries: Vec<aws_sdk_sqs::types::SendMessageBatchRequestEntry>,
+    ) -> Vec<(usize, Result<(), PortError>)> {
+        if entries.is_empty() {
+            return Vec::new();
+        }
+        let sent: Vec<usize> = entries.iter().filter_map(|e| e.id().parse().ok()).collect();
+        let out = match self
+            .client
+            .send_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let err = sdk_error("SendMessageBatch", e);
+                return sent.into_iter().map(|i| (i, Err(err.clone()))).collect();
+            }
+        };
+        let mut outcomes: Vec<(usize, Result<(), PortError>)> = out
+            .successful()
+            .iter()
+            .filter_map(|ok| ok.id().parse().ok().map(|i| (i, Ok(()))))
+            .collect();
+        for f in out.failed() {
+            let Ok(i) = f.id().parse::<usize>() else {
+                continue;
+            };
+            let message = format!(
+                "SendMessageBatch entry {}: {}",
+                f.code(),
+                f.message().unwrap_or_default()
+            );
+            let err = if f.sender_fault() {
+                PortError::Permanent(message)
+            } else {
+                PortError::Retryable(message)
+            };
+            outcomes.push((i, Err(err)));
+        }
+        outcomes
     }
 }
 
@@ -214,5 +244,18 @@ mod tests {
         assert_eq!(DelayQueue::delay_seconds(Duration::from_millis(15_000)), 15);
         assert_eq!(DelayQueue::delay_seconds(Duration::from_millis(15_001)), 16);
         assert_eq!(DelayQueue::delay_seconds(Duration::from_secs(3_600)), 900);
+    }
+
+    #[test]
+    fn batches_keep_the_order_hold_ten_at_most_and_one_event_per_group() {
+        let groups: Vec<String> = ["a", "b", "a", "c"]
+            .iter()
+            .map(|g| (*g).to_owned())
+            .collect();
+        assert_eq!(batches(&groups), vec![vec![0, 1], vec![2, 3]]);
+        let many: Vec<String> = (0..23).map(|i| format!("u{i}")).collect();
+        let sizes: Vec<usize> = batches(&many).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![10, 10, 3]);
+        assert!(batches(&[]).is_empty());
     }
 }

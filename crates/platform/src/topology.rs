@@ -193,6 +193,10 @@ pub struct Topology {
     pub topics: Vec<TopicSpec>,
     pub subscriptions: Vec<SubscriptionSpec>,
     pub event_sources: Vec<EventSource>,
+    /// The local stack's value of each `config` setting its environment does not give (a
+    /// deployment's come from its environment configuration).
+    #[serde(default)]
+    pub local_settings: BTreeMap<String, String>,
 }
 
 /// Visibility timeouts are six times the consuming function's timeout, as AWS recommends for

@@ -5,11 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use domain::PortError;
-use domain::events::{EventOutbox, Outbound};
+use domain::events::Outbound;
 use domain::ids::{EventId, OrderId, Sku};
 use domain::orders::ports::{Inventory, OrderAnalyticsStore, OrderStore};
 use domain::orders::{
-    AnalyticsDelta, Expect, Order, OrderAnalytics, OrderStatus, StockLevel, StockMove,
+    AnalyticsDelta, Expect, Order, OrderAnalytics, Restock, StockLevel, StockMove,
 };
 use std::collections::BTreeMap;
 use tracing::instrument;
@@ -180,16 +180,15 @@ impl OrderStore for DynamoOrderStore {
         &self,
         prior: &Order,
         next: &Order,
+        restock: &[Restock],
         event: &Outbound,
     ) -> Result<bool, PortError> {
         let mut put = self.order_put(next)?;
         put.condition_expression = Some("version = :v".into());
         put.expression_attribute_values = Some([(":v".to_owned(), n(prior.version))].into());
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        if next.status == OrderStatus::Cancelled {
-            for line in &next.items {
-                items.push(self.restock(&line.sku, line.quantity)?);
-            }
+        for r in restock {
+            items.push(self.restock(&r.sku, r.quantity)?);
         }
         items.push(OutboxRecord::for_event(event)?.transact_put(self.outbox.table()?)?);
         match transact(&self.client, items).await? {
@@ -339,34 +338,5 @@ impl OrderAnalyticsStore for DynamoOrderAnalytics {
             }
         }
         Ok(OrderAnalytics::from_counters(&counters))
-    }
-}
-
-/// Events a handler raises, written to the outbox once per id.
-#[derive(Clone)]
-pub struct DynamoOutbox {
-    client: Client,
-    table: String,
-}
-
-impl DynamoOutbox {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-}
-
-#[async_trait]
-impl EventOutbox for DynamoOutbox {
-    #[instrument(skip_all, fields(events = events.len()))]
-    async fn emit(&self, events: &[Outbound]) -> Result<(), PortError> {
-        for e in events {
-            let put = OutboxRecord::for_event(e)?.transact_put(&self.table)?;
-            // A failed condition: this event id is in the outbox already.
-            transact(&self.client, vec![put]).await?;
-        }
-        Ok(())
     }
 }

@@ -12,6 +12,8 @@
 //! `unknown-type-all#<type>`: a prefix no user's own counts have, so even a user called
 //! `all-users` keeps them apart.
 
+mod view;
+
 use super::{Item, OutboxTable, Transaction, consistent_get, consistent_get_item, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
@@ -21,9 +23,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use chrono::{DateTime, Utc};
 use domain::PortError;
 use domain::events::Outbound;
+use domain::fitness::ProgramId;
 use domain::fitness::ports::{FitnessStore, FitnessView, UserActivity};
 use domain::fitness::{AppEvent, Launch, NudgeState, Session};
-use domain::ids::{EventId, ProgramId, UserId};
+use domain::ids::{EventId, UserId};
 use std::collections::BTreeMap;
 use tracing::instrument;
 
@@ -384,39 +387,5 @@ impl FitnessStore for DynamoFitnessStore {
         }
         self.count_globally(event, &record_key).await?;
         Ok(first)
-    }
-}
-
-#[async_trait]
-impl FitnessView for DynamoFitnessStore {
-    #[instrument(skip(self))]
-    async fn activity(&self, user: &UserId) -> Result<UserActivity, PortError> {
-        let sessions_items = self
-            .query(user.as_str(), "session#", true, ACTIVITY_ITEMS)
-            .await?;
-        let launch_items = self
-            .query(user.as_str(), "launch#", true, ACTIVITY_ITEMS)
-            .await?;
-        let mut sessions: Vec<Session> = sessions_items
-            .into_iter()
-            .map(|i| self.decode(i))
-            .collect::<Result<_, _>>()?;
-        sessions.sort_by_key(|x| x.started_at);
-        let mut launches: Vec<Launch> = launch_items
-            .into_iter()
-            .map(|i| self.decode(i))
-            .collect::<Result<_, _>>()?;
-        launches.sort_by_key(|x| x.launched_at);
-        let unknown_event_types = self.counts(user.as_str(), USER_TYPE_PREFIX).await?;
-        Ok(UserActivity {
-            sessions,
-            launches,
-            unknown_event_types,
-        })
-    }
-
-    #[instrument(skip(self))]
-    async fn unknown_type_counts(&self) -> Result<BTreeMap<String, u64>, PortError> {
-        self.counts(ALL_USERS, ALL_TYPE_PREFIX).await
     }
 }
