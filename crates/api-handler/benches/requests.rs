@@ -1,11 +1,11 @@
 //! Request handling cost without I/O: validation (and fingerprinting), and whole POSTs through the
 //! router with in-memory ports (what the Lambda adds on top of network and DynamoDB time).
-//! `make bench`; targets and results in the README.
+//! `make bench`; targets and results in docs/testing.md.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use api_handler::router;
-use api_handler::wiring::InMemory;
+use api_handler::wiring::Ports;
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -27,7 +27,7 @@ fn formula(variant: u64) -> Value {
 }
 
 fn services() -> api_handler::Services {
-    InMemory::default().services()
+    api_handler::Services::in_memory(&Ports::default())
 }
 
 fn task(n: u64) -> Value {
@@ -104,18 +104,26 @@ fn post_through_router(c: &mut Criterion) {
     });
     // Two lines from a stock that does not run out: the stock read, both deductions, the order
     // and its event.
-    let memory = InMemory::default();
+    let memory = Ports::default();
     for sku in ["ec_sku_burger_classic", "ec_sku_fries_regular"] {
-        memory.orders.put_level(StockLevel {
-            sku: Sku::parse(sku).unwrap(),
-            available: u32::MAX,
-            low_stock_threshold: 20,
-        });
+        memory
+            .port::<domain::orders::memory::InMemoryOrders>()
+            .put_level(StockLevel {
+                sku: Sku::parse(sku).unwrap(),
+                available: u32::MAX,
+                low_stock_threshold: 20,
+            });
     }
-    bench_post(c, &rt, ("/orders", 201, ""), memory.services(), |n| {
-        json!({"customer_id": format!("ec_c{:04}", n % 1000), "items": [
+    bench_post(
+        c,
+        &rt,
+        ("/orders", 201, ""),
+        api_handler::Services::in_memory(&memory),
+        |n| {
+            json!({"customer_id": format!("ec_c{:04}", n % 1000), "items": [
             {"sku": "ec_sku_burger_classic", "quantity": 2}, {"sku": "ec_sku_fries_regular", "quantity": 1}]})
-    });
+        },
+    );
     // A fitness app event in each shape: read, translated (the legacy id hashed from the body)
     // and queued; a new event each time.
     bench_post(c, &rt, ("/v1/event", 202, " (legacy)"), services(), |n| {

@@ -37,8 +37,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// Path parameters; one that cannot be read (not UTF-8 once decoded, say) is a 400 in the API's
-/// error shape, not the framework's plain-text answer.
+/// Path parameters, read into their types (ids deserialize through their own checks); one that
+/// cannot be read (not UTF-8 once decoded, or not a valid id) is a 400 `invalid_id` naming the
+/// parameter, in the API's error shape, not the framework's plain-text answer.
 pub struct PathParams<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for PathParams<T>
@@ -51,19 +52,31 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         use axum::extract::path::ErrorKind;
         use axum::extract::rejection::PathRejection;
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| PathParams(p.0))
-            .map_err(|rejection| {
-                let field = match &rejection {
-                    PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
-                        ErrorKind::InvalidUtf8InPathParam { key }
-                        | ErrorKind::ParseErrorAtKey { key, .. } => key.clone(),
-                        _ => "path".to_owned(),
-                    },
-                    _ => "path".to_owned(),
-                };
-                ApiError::invalid_path_id(&field, rejection.body_text())
-            })
+        let rejection = match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => return Ok(PathParams(p.0)),
+            Err(rejection) => rejection,
+        };
+        let (key, problem) = match &rejection {
+            PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                ErrorKind::InvalidUtf8InPathParam { key } => {
+                    (Some(key.clone()), "is not valid UTF-8".to_owned())
+                }
+                ErrorKind::ParseErrorAtKey { key, .. } => (Some(key.clone()), e.body_text()),
+                // An id's own check: its message says what is wrong.
+                ErrorKind::Message(message) => (None, message.clone()),
+                _ => (None, rejection.body_text()),
+            },
+            _ => (None, rejection.body_text()),
+        };
+        // A route's one parameter names the field when the error does not.
+        let field = match key {
+            Some(key) => key,
+            None => axum::extract::RawPathParams::from_request_parts(parts, state)
+                .await
+                .ok()
+                .and_then(|raw| raw.iter().next().map(|(k, _)| k.to_owned()))
+                .unwrap_or_else(|| "path".to_owned()),
+        };
+        Err(ApiError::invalid_path_id(&field, problem))
     }
 }

@@ -6,7 +6,6 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::orders::OrderError;
 use domain::{FieldError, PortError, ValidationError};
 use serde_json::{Map, Value, json};
 use tracing::error;
@@ -61,7 +60,7 @@ impl ApiError {
             "path parameter",
             FieldError::new(
                 field,
-                domain::FieldCode::InvalidId,
+                domain::FieldCode::INVALID_ID,
                 format!("{field} {problem}"),
             ),
         ))
@@ -114,58 +113,6 @@ impl ApiError {
                 "internal error".into(),
                 vec![],
             ),
-        }
-    }
-}
-
-impl From<OrderError> for ApiError {
-    fn from(e: OrderError) -> Self {
-        use domain::FieldCode;
-        match e {
-            OrderError::UnknownSku(lines) => Self::Refused {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "unknown_sku",
-                message: "the inventory holds no such SKU".into(),
-                details: lines
-                    .into_iter()
-                    .map(|(i, sku)| {
-                        FieldError::new(
-                            format!("items[{i}].sku"),
-                            FieldCode::UnknownSku,
-                            format!("no SKU {sku}"),
-                        )
-                    })
-                    .collect(),
-            },
-            OrderError::InsufficientStock(short) => Self::Refused {
-                status: StatusCode::CONFLICT,
-                code: "insufficient_stock",
-                message: "not enough stock for every line; nothing was taken".into(),
-                details: short
-                    .into_iter()
-                    .map(|s| {
-                        FieldError::new(
-                            format!("items[{}].sku", s.line),
-                            FieldCode::InsufficientStock,
-                            format!(
-                                "{}: {} requested, {} available",
-                                s.sku, s.requested, s.available
-                            ),
-                        )
-                    })
-                    .collect(),
-            },
-            OrderError::NotFound(id) => Self::NotFound {
-                code: "order_not_found",
-                message: format!("no order {id}"),
-            },
-            e @ OrderError::InvalidTransition { .. } => Self::Refused {
-                status: StatusCode::CONFLICT,
-                code: "invalid_transition",
-                message: e.to_string(),
-                details: vec![],
-            },
-            OrderError::Port(e) => Self::Port(e),
         }
     }
 }

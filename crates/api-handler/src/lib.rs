@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod error;
+pub mod flow;
 pub mod idempotency;
 pub mod routes;
 pub mod wiring;

@@ -1,172 +1,53 @@
-//! The one place the API's services are built: from configuration for the function (and for
-//! integration tests against the emulators), in memory for unit tests and benchmarks. A new flow
-//! adds its route state here, once in each.
+//! The one place the API is built: every flow of [`FLOWS`] from configuration for the function
+//! (and for integration tests against the emulators), or in memory for unit tests and
+//! benchmarks, with what every route shares (the idempotency store).
 
-use crate::routes::{
-    fitness::Fitness, formulas::Formulas, orders::Orders, rentals::Rentals, tasks::Tasks,
-};
-use domain::tasks::TaskGroup;
+use crate::flow::Routes;
+use crate::routes::FLOWS;
 use platform::ConfigError;
 use platform::config::Vars;
-use platform::dynamo::{
-    DynamoFitnessStore, DynamoFormulaStore, DynamoOrderAnalytics, DynamoOrderStore,
-    DynamoRentalStore, DynamoStatsView, DynamoTaskStore, RentalTables,
-};
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
-use platform::sqs::FifoSender;
+use platform::wiring::Aws;
 use std::sync::Arc;
 
-/// Everything the routes reach the outside world through, by flow.
+/// The routes of every flow and the store their idempotent POSTs share.
 #[derive(Clone)]
 pub struct Services {
     pub idempotency: Arc<dyn IdempotencyStore>,
-    pub rentals: Rentals,
-    pub formulas: Formulas,
-    pub tasks: Tasks,
-    pub orders: Orders,
-    pub fitness: Fitness,
+    pub routes: Routes,
 }
 
 impl Services {
     /// The AWS adapters, named by `vars` (see `infrastructure/topology.json`, api-handler).
     pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Self, ConfigError> {
-        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
-        let outbox = vars.table("outbox")?;
-        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let aws = Aws::new(sdk, vars);
+        let routes = FLOWS.iter().try_fold(Routes::default(), |routes, flow| {
+            Ok::<_, ConfigError>(routes.merge((flow.from_aws)(&aws)?))
+        })?;
         Ok(Self {
-            fitness: Fitness {
-                queue: Arc::new(FifoSender::new(
-                    sqs.clone(),
-                    vars.queue_url("fitness-events")?,
-                )),
-                view: Arc::new(DynamoFitnessStore::reader(
-                    dynamo.clone(),
-                    vars.table("fitness")?,
-                )),
-                types: Arc::new(domain::fitness::event_types()),
-            },
             idempotency: Arc::new(DynamoIdempotencyStore::new(
-                dynamo.clone(),
+                aws.dynamo.clone(),
                 vars.table("idempotency")?,
             )),
-            rentals: Rentals {
-                store: Arc::new(DynamoRentalStore::new(
-                    dynamo.clone(),
-                    RentalTables::from_vars(vars)?,
-                )),
-                stats: Arc::new(DynamoStatsView::new(
-                    dynamo.clone(),
-                    vars.table("user-stats")?,
-                )),
-                returns: Arc::new(FifoSender::new(
-                    sqs.clone(),
-                    vars.queue_url("rental-returns")?,
-                )),
-            },
-            formulas: Formulas {
-                store: Arc::new(DynamoFormulaStore::new(
-                    dynamo.clone(),
-                    vars.table("formulas")?,
-                    outbox.clone(),
-                )),
-            },
-            tasks: Tasks {
-                store: Arc::new(DynamoTaskStore::new(
-                    dynamo.clone(),
-                    vars.table("tasks")?,
-                    outbox.clone(),
-                )),
-                group: task_group(vars)?,
-            },
-            orders: {
-                let store = Arc::new(DynamoOrderStore::new(
-                    dynamo.clone(),
-                    vars.table("orders")?,
-                    vars.table("inventory")?,
-                    outbox,
-                ));
-                Orders {
-                    store: store.clone(),
-                    inventory: store,
-                    analytics: Arc::new(DynamoOrderAnalytics::reader(
-                        dynamo,
-                        vars.table("order-analytics")?,
-                    )),
-                }
-            },
+            routes,
         })
     }
-}
 
-/// `TASK_MESSAGE_GROUP`, default `tasks`: the one message group of the task stream.
-fn task_group(vars: &Vars) -> Result<TaskGroup, ConfigError> {
-    let raw = vars.parsed_or("TASK_MESSAGE_GROUP", TaskGroup::DEFAULT.to_owned())?;
-    TaskGroup::parse(&raw).ok_or(ConfigError::Invalid {
-        name: "TASK_MESSAGE_GROUP".into(),
-        value: raw,
-        reason: "1-128 printable ASCII characters without spaces".into(),
-    })
-}
-
-#[cfg(any(test, feature = "memory"))]
-pub use memory::InMemory;
-
-#[cfg(any(test, feature = "memory"))]
-mod memory {
-    use super::*;
-    use domain::fitness::memory::{InMemoryAppEventQueue, InMemoryFitness};
-    use domain::formulas::memory::InMemoryFormulaStore;
-    use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOrders};
-    use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore};
-    use domain::tasks::memory::InMemoryTaskStore;
-    use platform::idempotency::memory::InMemoryIdempotencyStore;
-
-    /// Every port in memory, kept by its concrete type so tests can arrange and inspect state.
-    #[derive(Clone, Default)]
-    pub struct InMemory {
-        pub idempotency: Arc<InMemoryIdempotencyStore>,
-        pub rentals: Arc<InMemoryRentalStore>,
-        pub stats: Arc<InMemoryStatsStore>,
-        pub returns: Arc<InMemoryReturnQueue>,
-        pub formulas: Arc<InMemoryFormulaStore>,
-        pub tasks: Arc<InMemoryTaskStore>,
-        pub task_group: TaskGroup,
-        pub orders: Arc<InMemoryOrders>,
-        pub order_analytics: Arc<InMemoryOrderAnalytics>,
-        pub app_events: Arc<InMemoryAppEventQueue>,
-        pub fitness: Arc<InMemoryFitness>,
-    }
-
-    impl InMemory {
-        pub fn services(&self) -> Services {
-            Services {
-                idempotency: self.idempotency.clone(),
-                rentals: Rentals {
-                    store: self.rentals.clone(),
-                    stats: self.stats.clone(),
-                    returns: self.returns.clone(),
-                },
-                formulas: Formulas {
-                    store: self.formulas.clone(),
-                },
-                tasks: Tasks {
-                    store: self.tasks.clone(),
-                    group: self.task_group.clone(),
-                },
-                orders: Orders {
-                    store: self.orders.clone(),
-                    inventory: self.orders.clone(),
-                    analytics: self.order_analytics.clone(),
-                },
-                fitness: Fitness {
-                    queue: self.app_events.clone(),
-                    view: self.fitness.clone(),
-                    types: Arc::new(domain::fitness::event_types()),
-                },
-            }
+    /// Every flow over in-memory ports: a test arranges and inspects state through
+    /// `ports.port::<T>()`, the same instances the routes use.
+    #[cfg(any(test, feature = "memory"))]
+    pub fn in_memory(ports: &Ports) -> Self {
+        Self {
+            idempotency: ports.port::<platform::idempotency::memory::InMemoryIdempotencyStore>(),
+            routes: FLOWS.iter().fold(Routes::default(), |routes, flow| {
+                routes.merge((flow.in_memory)(ports))
+            }),
         }
     }
 }
+
+#[cfg(any(test, feature = "memory"))]
+pub use platform::wiring::Ports;
 
 #[cfg(test)]
 mod tests {

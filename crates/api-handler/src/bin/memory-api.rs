@@ -4,7 +4,7 @@
 //!
 //! `memory-api [ADDR]` (default `127.0.0.1:3900`).
 
-use api_handler::wiring::InMemory;
+use api_handler::wiring::Ports;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -16,7 +16,7 @@ async fn main() -> std::io::Result<()> {
     // Built once and cloned per request, as the function does.
     axum::serve(
         listener,
-        api_handler::router(InMemory::default().services()),
+        api_handler::router(api_handler::Services::in_memory(&Ports::default())),
     )
     .await
 }

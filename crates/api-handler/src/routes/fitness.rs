@@ -1,20 +1,21 @@
 use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
+use crate::flow::{ApiFlow, FlowRoutes, Routes};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use domain::PortError;
 use domain::fitness::ports::{AppEventQueue, FitnessView};
-use domain::fitness::{AppEvent, EventTypes};
+use domain::fitness::{EventTypes, batch_items, ingest_batch, ingest_event};
 use domain::ids::UserId;
-use domain::{FieldCode, PortError, Problems};
+use platform::ConfigError;
+use platform::dynamo::DynamoFitnessStore;
+use platform::sqs::FifoSender;
+use platform::wiring::Aws;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tracing::{info, instrument};
-
-/// The most events `POST /v1/events` takes at once.
-pub const MAX_BATCH: usize = 25;
 
 /// What the fitness routes reach the outside world through.
 #[derive(Clone)]
@@ -25,12 +26,44 @@ pub struct Fitness {
     pub types: Arc<EventTypes>,
 }
 
-pub fn router(state: Fitness) -> Router {
-    Router::new()
-        .route("/v1/event", post(post_event))
-        .route("/v1/events", post(post_events))
-        .route("/v1/users/{user_id}/activity", get(activity))
-        .route("/v1/event-types", get(event_types))
+pub const FLOW: ApiFlow = ApiFlow {
+    name: "fitness",
+    field_codes: &[],
+    from_aws,
+    #[cfg(any(test, feature = "memory"))]
+    in_memory,
+};
+
+fn from_aws(aws: &Aws) -> Result<Routes, ConfigError> {
+    Ok(routes(Fitness {
+        queue: Arc::new(FifoSender::new(
+            aws.sqs.clone(),
+            aws.vars.queue_url("fitness-events")?,
+        )),
+        view: Arc::new(DynamoFitnessStore::reader(
+            aws.dynamo.clone(),
+            aws.vars.table("fitness")?,
+        )),
+        types: Arc::new(domain::fitness::event_types()),
+    }))
+}
+
+#[cfg(any(test, feature = "memory"))]
+fn in_memory(ports: &platform::wiring::Ports) -> Routes {
+    use domain::fitness::memory::{InMemoryAppEventQueue, InMemoryFitness};
+    routes(Fitness {
+        queue: ports.port::<InMemoryAppEventQueue>(),
+        view: ports.port::<InMemoryFitness>(),
+        types: Arc::new(domain::fitness::event_types()),
+    })
+}
+
+pub fn routes(state: Fitness) -> Routes {
+    FlowRoutes::default()
+        .post("/v1/event", post_event)
+        .post("/v1/events", post_events)
+        .get("/v1/users/{user_id}/activity", activity)
+        .get("/v1/event-types", event_types)
         .with_state(Arc::new(state))
 }
 
@@ -41,12 +74,7 @@ pub async fn post_event(
     State(p): State<Arc<Fitness>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let event = AppEvent::from_json(&body, &p.types)?;
-    let queued = p.queue.enqueue(std::slice::from_ref(&event)).await;
-    queued
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| Err(PortError::Retryable("the queue answered nothing".into())))?;
+    let event = ingest_event(&*p.queue, &p.types, &body).await?;
     info!(event_id = %event.event_id, event_type = %event.type_name, "app event queued");
     Ok((
         StatusCode::ACCEPTED,
@@ -63,51 +91,19 @@ pub async fn post_events(
     State(p): State<Arc<Fitness>>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let mut problems = Problems::new("event batch");
-    let root = problems.root(&body)?;
-    let field = root.field("events");
-    let items: Vec<Value> = problems
-        .array(
-            &field,
-            1..=MAX_BATCH,
-            FieldCode::NoItems,
-            FieldCode::TooManyItems,
-        )
-        .map(|items| items.iter().filter_map(|f| f.value.cloned()).collect())
-        .unwrap_or_default();
-    problems.finish(|| Some(()))?;
-    let read: Vec<Result<AppEvent, ApiError>> = items
-        .iter()
-        .map(|v| AppEvent::from_json(v, &p.types).map_err(ApiError::from))
-        .collect();
-    let valid: Vec<AppEvent> = read
-        .iter()
-        .filter_map(|r| r.as_ref().ok().cloned())
-        .collect();
-    let mut queued = p.queue.enqueue(&valid).await.into_iter();
-    let mut all_accepted = true;
-    let results: Vec<Value> = read
+    let items = batch_items(&body)?;
+    let outcomes = ingest_batch(&*p.queue, &p.types, &items).await;
+    let all_accepted = outcomes.iter().all(Result::is_ok);
+    let results: Vec<Value> = outcomes
         .into_iter()
         .enumerate()
-        .map(|(index, r)| {
-            let outcome = r.and_then(|e| {
-                queued
-                    .next()
-                    .unwrap_or_else(|| Err(PortError::Retryable("not queued".into())))
-                    .map(|()| e.event_id)
-                    .map_err(ApiError::from)
-            });
-            match outcome {
-                Ok(event_id) => {
-                    json!({"index": index, "status": 202, "event_id": event_id})
-                }
-                Err(e) => {
-                    all_accepted = false;
-                    let (status, mut body) = e.status_and_body();
-                    body["index"] = json!(index);
-                    body["status"] = json!(status.as_u16());
-                    body
-                }
+        .map(|(index, outcome)| match outcome {
+            Ok(event_id) => json!({"index": index, "status": 202, "event_id": event_id}),
+            Err(refused) => {
+                let (status, mut body) = ApiError::from(refused).status_and_body();
+                body["index"] = json!(index);
+                body["status"] = json!(status.as_u16());
+                body
             }
         })
         .collect();
@@ -123,9 +119,8 @@ pub async fn post_events(
 #[instrument(skip(p))]
 pub async fn activity(
     State(p): State<Arc<Fitness>>,
-    PathParams(user_id): PathParams<String>,
+    PathParams(user): PathParams<UserId>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = UserId::parse(user_id).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
     let a = p.view.activity(&user).await?;
     let mut body = serde_json::to_value(&a).map_err(|e| PortError::Permanent(e.to_string()))?;
     body["user_id"] = json!(user);
@@ -141,4 +136,14 @@ pub async fn event_types(State(p): State<Arc<Fitness>>) -> Result<Json<Value>, A
         "known": p.types.names().collect::<Vec<_>>(),
         "unknown": unknown,
     })))
+}
+
+/// An event this flow did not take in, in the API's error shape.
+impl From<domain::fitness::Refused> for ApiError {
+    fn from(e: domain::fitness::Refused) -> Self {
+        match e {
+            domain::fitness::Refused::Invalid(v) => Self::Validation(v),
+            domain::fitness::Refused::NotQueued(p) => Self::Port(p),
+        }
+    }
 }

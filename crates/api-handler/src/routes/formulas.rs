@@ -1,13 +1,16 @@
 use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
+use crate::flow::{ApiFlow, FlowRoutes, Routes};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::formulas::ports::{FormulaStore, FormulaSubmission};
 use domain::formulas::{Formula, NewFormula, submit_formula};
 use domain::ids::FormulaId;
+use platform::ConfigError;
+use platform::dynamo::DynamoFormulaStore;
+use platform::wiring::Aws;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use tracing::instrument;
@@ -18,10 +21,36 @@ pub struct Formulas {
     pub store: Arc<dyn FormulaStore>,
 }
 
-pub fn router(state: Formulas) -> Router {
-    Router::new()
-        .route("/formulas", post(submit))
-        .route("/formulas/{formula_id}", get(get_formula))
+pub const FLOW: ApiFlow = ApiFlow {
+    name: "formulas",
+    field_codes: domain::formulas::FIELD_CODES,
+    from_aws,
+    #[cfg(any(test, feature = "memory"))]
+    in_memory,
+};
+
+fn from_aws(aws: &Aws) -> Result<Routes, ConfigError> {
+    let store = DynamoFormulaStore::new(
+        aws.dynamo.clone(),
+        aws.vars.table("formulas")?,
+        aws.vars.table("outbox")?,
+    );
+    Ok(routes(Formulas {
+        store: Arc::new(store),
+    }))
+}
+
+#[cfg(any(test, feature = "memory"))]
+fn in_memory(ports: &platform::wiring::Ports) -> Routes {
+    routes(Formulas {
+        store: ports.port::<domain::formulas::memory::InMemoryFormulaStore>(),
+    })
+}
+
+pub fn routes(state: Formulas) -> Routes {
+    FlowRoutes::default()
+        .post("/formulas", submit)
+        .get("/formulas/{formula_id}", get_formula)
         .with_state(Arc::new(state))
 }
 
@@ -55,9 +84,8 @@ pub async fn submit(
 #[instrument(skip(p))]
 pub async fn get_formula(
     State(p): State<Arc<Formulas>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(id): PathParams<FormulaId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = FormulaId::parse(raw).map_err(|e| ApiError::invalid_path_id("formula_id", e))?;
     let formula = p.store.get(&id).await?.ok_or_else(|| ApiError::NotFound {
         code: "formula_not_found",
         message: format!("no formula {id}"),

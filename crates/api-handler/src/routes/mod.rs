@@ -1,6 +1,6 @@
-//! The API: each flow's routes in a module of their own, exporting one `router`, merged here
-//! once with what every route shares (idempotent POSTs, the error shape of unknown routes and
-//! methods, the body limit).
+//! The API: each flow's routes in a module of their own, exporting one [`ApiFlow`], listed once
+//! in [`FLOWS`] and merged here with what every route shares (idempotent POSTs, the error shape
+//! of unknown routes and methods, the body limit).
 
 pub mod fitness;
 pub mod formulas;
@@ -9,20 +9,27 @@ pub mod rentals;
 pub mod tasks;
 
 use crate::error::ApiError;
+use crate::flow::ApiFlow;
 use crate::wiring::Services;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 
+/// Every flow of the API: one line per flow.
+pub const FLOWS: &[ApiFlow] = &[
+    rentals::FLOW,
+    formulas::FLOW,
+    tasks::FLOW,
+    orders::FLOW,
+    fitness::FLOW,
+];
+
 /// Every route of the API. Unknown paths answer 404 and known paths with another method 405,
 /// both with the JSON error body.
 pub fn router(services: Services) -> Router {
-    Router::new()
-        .merge(rentals::router(services.rentals))
-        .merge(formulas::router(services.formulas))
-        .merge(tasks::router(services.tasks))
-        .merge(orders::router(services.orders))
-        .merge(fitness::router(services.fitness))
+    services
+        .routes
+        .into_router()
         // Only matched routes: unknown paths and methods answer 404/405 before any claim.
         .route_layer(axum::middleware::from_fn_with_state(
             services.idempotency,

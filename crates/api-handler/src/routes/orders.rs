@@ -1,18 +1,22 @@
 use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
+use crate::flow::{ApiFlow, FlowRoutes, Routes, next_ulid};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use domain::FieldError;
 use domain::ids::{OrderId, Sku};
 use domain::orders::ports::{Inventory, OrderAnalyticsStore, OrderStore};
 use domain::orders::{
     NewOrder, Order, StockLevel, StockSetting, change_status, place_order, status_from_json,
 };
 use domain::time::format_time;
+use platform::ConfigError;
+use platform::dynamo::{DynamoOrderAnalytics, DynamoOrderStore};
+use platform::wiring::Aws;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tracing::{info, instrument};
 
 /// What the order routes reach the outside world through.
@@ -23,35 +27,52 @@ pub struct Orders {
     pub analytics: Arc<dyn OrderAnalyticsStore>,
 }
 
-pub fn router(state: Orders) -> Router {
-    Router::new()
-        .route("/orders", post(place))
-        .route("/orders/{order_id}", get(get_order))
-        .route("/orders/{order_id}/status", patch(set_status))
-        .route("/inventory/{sku}", get(get_stock).put(put_stock))
-        .route("/analytics/orders", get(analytics))
+pub const FLOW: ApiFlow = ApiFlow {
+    name: "orders",
+    field_codes: domain::orders::FIELD_CODES,
+    from_aws,
+    #[cfg(any(test, feature = "memory"))]
+    in_memory,
+};
+
+fn from_aws(aws: &Aws) -> Result<Routes, ConfigError> {
+    let (dynamo, vars) = (&aws.dynamo, aws.vars);
+    let store = Arc::new(DynamoOrderStore::new(
+        dynamo.clone(),
+        vars.table("orders")?,
+        vars.table("inventory")?,
+        vars.table("outbox")?,
+    ));
+    Ok(routes(Orders {
+        store: store.clone(),
+        inventory: store,
+        analytics: Arc::new(DynamoOrderAnalytics::reader(
+            dynamo.clone(),
+            vars.table("order-analytics")?,
+        )),
+    }))
+}
+
+#[cfg(any(test, feature = "memory"))]
+fn in_memory(ports: &platform::wiring::Ports) -> Routes {
+    use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOrders};
+    let orders = ports.port::<InMemoryOrders>();
+    routes(Orders {
+        store: orders.clone(),
+        inventory: orders,
+        analytics: ports.port::<InMemoryOrderAnalytics>(),
+    })
+}
+
+pub fn routes(state: Orders) -> Routes {
+    FlowRoutes::default()
+        .post("/orders", place)
+        .get("/orders/{order_id}", get_order)
+        .patch("/orders/{order_id}/status", set_status)
+        .get("/inventory/{sku}", get_stock)
+        .put("/inventory/{sku}", put_stock)
+        .get("/analytics/orders", analytics)
         .with_state(Arc::new(state))
-}
-
-/// Ids from one instance increase strictly, even within a millisecond.
-static ORDER_IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
-
-fn next_order_id() -> OrderId {
-    let ulid = ORDER_IDS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .generate()
-        // Only after 2^80 ids in one millisecond; a fresh random id is still unique.
-        .unwrap_or_else(|_| ulid::Ulid::new());
-    OrderId::from_ulid(ulid)
-}
-
-fn order_id(raw: String) -> Result<OrderId, ApiError> {
-    OrderId::parse(raw).map_err(|e| ApiError::invalid_path_id("order_id", e))
-}
-
-fn sku(raw: String) -> Result<Sku, ApiError> {
-    Sku::parse(raw).map_err(|e| ApiError::invalid_path_id("sku", e))
 }
 
 /// `POST /orders`: takes every line from stock with the order, atomically: `201 {"order_id",
@@ -62,7 +83,14 @@ pub async fn place(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewOrder::from_json(&body)?;
-    let order = match place_order(&*p.store, next_order_id(), new, chrono::Utc::now()).await {
+    let order = match place_order(
+        &*p.store,
+        OrderId::from_ulid(next_ulid()),
+        new,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(order) => order,
         Err(e) => {
             let e = ApiError::from(e);
@@ -86,9 +114,8 @@ pub async fn place(
 #[instrument(skip(p))]
 pub async fn get_order(
     State(p): State<Arc<Orders>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(id): PathParams<OrderId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = order_id(raw)?;
     let order = p
         .store
         .get(&id)
@@ -102,10 +129,9 @@ pub async fn get_order(
 #[instrument(skip(p, body))]
 pub async fn set_status(
     State(p): State<Arc<Orders>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(id): PathParams<OrderId>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let id = order_id(raw)?;
     let to = status_from_json(&body)?;
     let (order, changed) = change_status(&*p.store, &id, to, chrono::Utc::now()).await?;
     info!(order_id = %id, status = %order.status, changed, "order status");
@@ -116,9 +142,8 @@ pub async fn set_status(
 #[instrument(skip(p))]
 pub async fn get_stock(
     State(p): State<Arc<Orders>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(sku): PathParams<Sku>,
 ) -> Result<Json<Value>, ApiError> {
-    let sku = sku(raw)?;
     let level = p
         .inventory
         .get(&sku)
@@ -134,10 +159,9 @@ pub async fn get_stock(
 #[instrument(skip(p, body))]
 pub async fn put_stock(
     State(p): State<Arc<Orders>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(sku): PathParams<Sku>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let sku = sku(raw)?;
     let setting = StockSetting::from_json(&body)?;
     let level = StockLevel {
         sku,
@@ -175,4 +199,57 @@ fn stock_json(l: &StockLevel) -> Value {
         "low_stock_threshold": l.low_stock_threshold,
         "low_stock": l.is_low(),
     })
+}
+
+/// The order flow's refusals (`409`, `422` with a detail per line), in the API's error shape.
+impl From<domain::orders::OrderError> for ApiError {
+    fn from(e: domain::orders::OrderError) -> Self {
+        use domain::FieldCode;
+        match e {
+            domain::orders::OrderError::UnknownSku(lines) => Self::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "unknown_sku",
+                message: "the inventory holds no such SKU".into(),
+                details: lines
+                    .into_iter()
+                    .map(|(i, sku)| {
+                        FieldError::new(
+                            format!("items[{i}].sku"),
+                            FieldCode::UNKNOWN_SKU,
+                            format!("no SKU {sku}"),
+                        )
+                    })
+                    .collect(),
+            },
+            domain::orders::OrderError::InsufficientStock(short) => Self::Refused {
+                status: StatusCode::CONFLICT,
+                code: "insufficient_stock",
+                message: "not enough stock for every line; nothing was taken".into(),
+                details: short
+                    .into_iter()
+                    .map(|s| {
+                        FieldError::new(
+                            format!("items[{}].sku", s.line),
+                            FieldCode::INSUFFICIENT_STOCK,
+                            format!(
+                                "{}: {} requested, {} available",
+                                s.sku, s.requested, s.available
+                            ),
+                        )
+                    })
+                    .collect(),
+            },
+            domain::orders::OrderError::NotFound(id) => Self::NotFound {
+                code: "order_not_found",
+                message: format!("no order {id}"),
+            },
+            e @ domain::orders::OrderError::InvalidTransition { .. } => Self::Refused {
+                status: StatusCode::CONFLICT,
+                code: "invalid_transition",
+                message: e.to_string(),
+                details: vec![],
+            },
+            domain::orders::OrderError::Port(e) => Self::Port(e),
+        }
+    }
 }

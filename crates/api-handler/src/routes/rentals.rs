@@ -1,17 +1,21 @@
 use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
+use crate::flow::{ApiFlow, FlowRoutes, Routes};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::ids::{ReturnId, UserId};
 use domain::rentals::ports::{RentalStore, ReturnQueue, StatsView};
 use domain::rentals::stats::UserStats;
-use domain::rentals::{Rental, ReturnRecord, ReturnScan};
+use domain::rentals::{Rental, ReturnScan, submit_return_scan};
+use platform::ConfigError;
+use platform::dynamo::{DynamoRentalStore, DynamoStatsView, RentalTables};
+use platform::sqs::FifoSender;
+use platform::wiring::Aws;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tracing::{instrument, warn};
+use tracing::instrument;
 
 /// What the rental routes reach the outside world through.
 #[derive(Clone)]
@@ -21,12 +25,48 @@ pub struct Rentals {
     pub returns: Arc<dyn ReturnQueue>,
 }
 
-pub fn router(state: Rentals) -> Router {
-    Router::new()
-        .route("/rentals/returns", post(submit_return))
-        .route("/rentals/returns/{return_id}", get(get_return))
-        .route("/users/{user_id}/rentals", get(list_rentals))
-        .route("/users/{user_id}/stats", get(user_stats))
+pub const FLOW: ApiFlow = ApiFlow {
+    name: "rentals",
+    field_codes: &[],
+    from_aws,
+    #[cfg(any(test, feature = "memory"))]
+    in_memory,
+};
+
+fn from_aws(aws: &Aws) -> Result<Routes, ConfigError> {
+    let (dynamo, vars) = (&aws.dynamo, aws.vars);
+    Ok(routes(Rentals {
+        store: Arc::new(DynamoRentalStore::new(
+            dynamo.clone(),
+            RentalTables::from_vars(vars)?,
+        )),
+        stats: Arc::new(DynamoStatsView::new(
+            dynamo.clone(),
+            vars.table("user-stats")?,
+        )),
+        returns: Arc::new(FifoSender::new(
+            aws.sqs.clone(),
+            vars.queue_url("rental-returns")?,
+        )),
+    }))
+}
+
+#[cfg(any(test, feature = "memory"))]
+fn in_memory(ports: &platform::wiring::Ports) -> Routes {
+    use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue, InMemoryStatsStore};
+    routes(Rentals {
+        store: ports.port::<InMemoryRentalStore>(),
+        stats: ports.port::<InMemoryStatsStore>(),
+        returns: ports.port::<InMemoryReturnQueue>(),
+    })
+}
+
+pub fn routes(state: Rentals) -> Routes {
+    FlowRoutes::default()
+        .post("/rentals/returns", submit_return)
+        .get("/rentals/returns/{return_id}", get_return)
+        .get("/users/{user_id}/rentals", list_rentals)
+        .get("/users/{user_id}/stats", user_stats)
         .with_state(Arc::new(state))
 }
 
@@ -39,13 +79,7 @@ pub async fn submit_return(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let scan = ReturnScan::from_json(&body)?;
-    let return_id = scan.return_id();
-    p.returns.enqueue(&scan).await?;
-    // The scan is durably queued: that is the promise of 202. The pending record only lets
-    // readers tell "queued" from "unknown"; failing to write it must not fail the request.
-    if let Err(e) = p.store.record_pending(&ReturnRecord::pending(scan)).await {
-        warn!(error = %e, %return_id, "could not record pending return");
-    }
+    let return_id = submit_return_scan(&*p.returns, &*p.store, scan).await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/rentals/returns/{return_id}"))],
@@ -58,9 +92,8 @@ pub async fn submit_return(
 #[instrument(skip(p))]
 pub async fn get_return(
     State(p): State<Arc<Rentals>>,
-    PathParams(return_id): PathParams<String>,
+    PathParams(id): PathParams<ReturnId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = ReturnId::parse(return_id).map_err(|e| ApiError::invalid_path_id("return_id", e))?;
     let record = p
         .store
         .find_return(&id)
@@ -79,9 +112,8 @@ pub async fn get_return(
 #[instrument(skip(p))]
 pub async fn list_rentals(
     State(p): State<Arc<Rentals>>,
-    PathParams(user_id): PathParams<String>,
+    PathParams(user): PathParams<UserId>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = UserId::parse(user_id).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
     let mut rentals = p.store.rentals_of(&user).await?;
     // Rentals only exist for known users: the user is looked up only when there are none, so
     // the common read is one DynamoDB call.
@@ -97,9 +129,8 @@ pub async fn list_rentals(
 #[instrument(skip(p))]
 pub async fn user_stats(
     State(p): State<Arc<Rentals>>,
-    PathParams(user_id): PathParams<String>,
+    PathParams(user): PathParams<UserId>,
 ) -> Result<Json<UserStats>, ApiError> {
-    let user = UserId::parse(user_id).map_err(|e| ApiError::invalid_path_id("user_id", e))?;
     // Stats only exist for known users: as for rentals, the user is looked up only without them.
     let stats = match p.stats.get(&user).await? {
         Some(stats) => stats,

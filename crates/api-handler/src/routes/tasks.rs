@@ -1,15 +1,19 @@
 use crate::body::{JsonBody, PathParams};
 use crate::error::ApiError;
+use crate::flow::{ApiFlow, FlowRoutes, Routes, next_ulid};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::ids::TaskId;
 use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Task, TaskGroup, submit_task};
+use platform::ConfigError;
+use platform::config::Vars;
+use platform::dynamo::DynamoTaskStore;
+use platform::wiring::Aws;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tracing::{info, instrument};
 
 /// What the task routes reach the outside world through.
@@ -20,24 +24,49 @@ pub struct Tasks {
     pub group: TaskGroup,
 }
 
-pub fn router(state: Tasks) -> Router {
-    Router::new()
-        .route("/tasks", post(submit))
-        .route("/tasks/{task_id}", get(get_task))
-        .with_state(Arc::new(state))
+pub const FLOW: ApiFlow = ApiFlow {
+    name: "tasks",
+    field_codes: domain::tasks::FIELD_CODES,
+    from_aws,
+    #[cfg(any(test, feature = "memory"))]
+    in_memory,
+};
+
+fn from_aws(aws: &Aws) -> Result<Routes, ConfigError> {
+    let store = DynamoTaskStore::new(
+        aws.dynamo.clone(),
+        aws.vars.table("tasks")?,
+        aws.vars.table("outbox")?,
+    );
+    Ok(routes(Tasks {
+        store: Arc::new(store),
+        group: task_group(aws.vars)?,
+    }))
 }
 
-/// Ids from one instance increase strictly, even within a millisecond.
-static TASK_IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+/// `TASK_MESSAGE_GROUP`, default `tasks`: the one message group of the task stream.
+fn task_group(vars: &Vars) -> Result<TaskGroup, ConfigError> {
+    let raw = vars.parsed_or("TASK_MESSAGE_GROUP", TaskGroup::DEFAULT.to_owned())?;
+    TaskGroup::parse(&raw).ok_or(ConfigError::Invalid {
+        name: "TASK_MESSAGE_GROUP".into(),
+        value: raw,
+        reason: "1-128 printable ASCII characters without spaces".into(),
+    })
+}
 
-fn next_task_id() -> TaskId {
-    let ulid = TASK_IDS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .generate()
-        // Only after 2^80 ids in one millisecond; a fresh random id is still unique.
-        .unwrap_or_else(|_| ulid::Ulid::new());
-    TaskId::from_ulid(ulid)
+#[cfg(any(test, feature = "memory"))]
+fn in_memory(ports: &platform::wiring::Ports) -> Routes {
+    routes(Tasks {
+        store: ports.port::<domain::tasks::memory::InMemoryTaskStore>(),
+        group: TaskGroup::clone(&ports.port::<TaskGroup>()),
+    })
+}
+
+pub fn routes(state: Tasks) -> Routes {
+    FlowRoutes::default()
+        .post("/tasks", submit)
+        .get("/tasks/{task_id}", get_task)
+        .with_state(Arc::new(state))
 }
 
 /// `POST /tasks`: validates and sanitizes, then stores the task as `queued` with the event that
@@ -48,7 +77,14 @@ pub async fn submit(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let new = NewTask::from_json(&body)?;
-    let task = submit_task(&*p.store, next_task_id(), new, &p.group, chrono::Utc::now()).await?;
+    let task = submit_task(
+        &*p.store,
+        TaskId::from_ulid(next_ulid()),
+        new,
+        &p.group,
+        chrono::Utc::now(),
+    )
+    .await?;
     info!(task_id = %task.task_id, priority = ?task.priority, "task queued");
     Ok((
         StatusCode::ACCEPTED,
@@ -63,9 +99,8 @@ pub async fn submit(
 #[instrument(skip(p))]
 pub async fn get_task(
     State(p): State<Arc<Tasks>>,
-    PathParams(raw): PathParams<String>,
+    PathParams(id): PathParams<TaskId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = TaskId::parse(raw).map_err(|e| ApiError::invalid_path_id("task_id", e))?;
     let task = p.store.get(&id).await?.ok_or_else(|| ApiError::NotFound {
         code: "task_not_found",
         message: format!("no task {id}"),

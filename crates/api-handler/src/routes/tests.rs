@@ -1,12 +1,17 @@
 //! The router's HTTP contract with in-memory ports: status codes, error bodies, routing.
 
 use super::router;
-use crate::wiring::InMemory;
+use crate::wiring::{Ports, Services};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::PortError;
+use domain::fitness::memory::InMemoryAppEventQueue;
+use domain::formulas::memory::InMemoryFormulaStore;
 use domain::ids::{AssetId, RentalId, UserId};
+use domain::orders::memory::InMemoryOrders;
+use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue};
 use domain::rentals::{AssetType, Rental, RentalStatus, User};
+use domain::tasks::memory::InMemoryTaskStore;
 use domain::time::parse_event_time;
 use http_body_util::BodyExt;
 use platform::idempotency::IdempotencyStore;
@@ -15,14 +20,11 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-type TestServices = InMemory;
+type TestServices = Ports;
 
 fn services() -> Arc<TestServices> {
-    let s = InMemory {
-        task_group: domain::tasks::TaskGroup::parse("tasks-test").unwrap(),
-        ..InMemory::default()
-    };
-    let rentals = &s.rentals;
+    let s = Ports::default().with(domain::tasks::TaskGroup::parse("tasks-test").unwrap());
+    let rentals = s.port::<InMemoryRentalStore>();
     rentals.put_user(User {
         user_id: UserId::parse("tpg_u0001").unwrap(),
         name: "Adam".into(),
@@ -63,7 +65,7 @@ async fn call(
                 .unwrap_or_else(Body::empty),
         )
         .unwrap();
-    let res = router(s.services()).oneshot(req).await.unwrap();
+    let res = router(Services::in_memory(s)).oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (
@@ -86,8 +88,11 @@ async fn a_return_is_queued_once_and_readable_as_pending() {
         (status, again["return_id"].as_str()),
         (StatusCode::ACCEPTED, Some(id.as_str()))
     );
-    assert_eq!(s.returns.queued().len(), 1);
-    assert_eq!(s.returns.queued()[0].message_group(), "user-tpg_u0001");
+    assert_eq!(s.port::<InMemoryReturnQueue>().queued().len(), 1);
+    assert_eq!(
+        s.port::<InMemoryReturnQueue>().queued()[0].message_group(),
+        "user-tpg_u0001"
+    );
     let (status, body) = call(&s, "GET", &format!("/rentals/returns/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"return_id": id, "status": "pending"}));
@@ -115,7 +120,7 @@ async fn malformed_and_invalid_bodies_are_400_with_details() {
         ["timestamp", "location_id", "user_qr_data", "asset_qr_data"]
     );
     assert!(
-        s.returns.queued().is_empty(),
+        s.port::<InMemoryReturnQueue>().queued().is_empty(),
         "nothing is queued for a bad request"
     );
 }
@@ -133,7 +138,7 @@ async fn oversized_bodies_are_413_and_wrong_media_type_415() {
         .header("content-type", "text/plain")
         .body(Body::from(EVENT))
         .unwrap();
-    let res = router(s.services()).oneshot(req).await.unwrap();
+    let res = router(Services::in_memory(&s)).oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -201,13 +206,14 @@ async fn stats_of_a_user_without_returns_are_zero() {
 #[tokio::test]
 async fn storage_trouble_is_503_without_internals() {
     let s = services();
-    s.rentals.fail_next(PortError::Retryable(
-        "ThrottlingException: secret detail".into(),
-    ));
+    s.port::<InMemoryRentalStore>()
+        .fail_next(PortError::Retryable(
+            "ThrottlingException: secret detail".into(),
+        ));
     let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body.to_string().contains("secret"));
-    s.rentals
+    s.port::<InMemoryRentalStore>()
         .fail_next(PortError::Permanent("corrupt item".into()));
     let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
     assert_eq!(
@@ -225,6 +231,25 @@ async fn invalid_path_ids_are_400() {
         (status, body["error"]["details"][0]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_id"))
     );
+    // Every id names its parameter and says what is wrong with it.
+    for (path, field) in [
+        ("/tasks/a%20b", "task_id"),
+        ("/orders/a%09b", "order_id"),
+        ("/inventory/a%20b", "sku"),
+        ("/formulas/a%20b", "formula_id"),
+        ("/rentals/returns/a%20b", "return_id"),
+        ("/v1/users/a%20b/activity", "user_id"),
+    ] {
+        let (status, body) = call(&s, "GET", path, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        let detail = &body["error"]["details"][0];
+        assert_eq!(detail["field"], field, "{path}");
+        assert_eq!(
+            detail["message"],
+            format!("{field} must not contain whitespace or control characters"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -237,7 +262,8 @@ async fn unreadable_path_parameters_are_400_in_the_error_shape() {
     assert_eq!(body["error"]["details"][0]["field"], "user_id");
 }
 
-/// Every field code the domain can emit is in the document's `FieldError.code`, and no other.
+/// Every field code the flows can emit (the shared ones and each flow's own) is in the
+/// document's `FieldError.code`, and no other; no code is declared twice.
 #[test]
 fn the_openapi_field_codes_are_the_domains() {
     let doc: Value = serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
@@ -248,9 +274,64 @@ fn the_openapi_field_codes_are_the_domains() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-    let emitted: std::collections::BTreeSet<&str> =
-        domain::FieldCode::ALL.iter().map(|c| c.as_str()).collect();
+    let all: Vec<&str> = domain::FieldCode::SHARED
+        .iter()
+        .chain(super::FLOWS.iter().flat_map(|f| f.field_codes))
+        .map(|c| c.as_str())
+        .collect();
+    let emitted: std::collections::BTreeSet<&str> = all.iter().copied().collect();
+    assert_eq!(emitted.len(), all.len(), "a code declared twice: {all:?}");
+    for code in &all {
+        assert!(
+            code.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{code} is not snake case"
+        );
+    }
     assert_eq!(documented, emitted);
+}
+
+/// Every route a flow serves is declared in docs/openapi.json under that flow's tag, and every
+/// declared operation is served by the flow it names: the document is the API's one declaration
+/// of routes, which the CDK app and the local gateway build from.
+#[test]
+fn each_flow_serves_exactly_the_operations_docs_openapi_json_declares_for_it() {
+    let doc: Value = serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
+    let mut declared = std::collections::BTreeSet::new();
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            if let Some(tags) = op["tags"].as_array() {
+                let flow = tags.first().and_then(Value::as_str).unwrap_or("");
+                declared.insert((method.to_uppercase(), path.clone(), flow.to_owned()));
+            }
+        }
+    }
+    let ports = Ports::default();
+    let mut served = std::collections::BTreeSet::new();
+    for flow in super::FLOWS {
+        for op in (flow.in_memory)(&ports).operations() {
+            served.insert((op.method.clone(), op.path.to_owned(), flow.name.to_owned()));
+        }
+    }
+    let undeclared: Vec<String> = served
+        .difference(&declared)
+        .map(|(m, p, f)| {
+            format!(
+                "{m} {p} (flow {f}): declare it in docs/openapi.json, paths.\"{p}\".{} with \
+                 \"tags\": [\"{f}\"] and its security scheme",
+                m.to_lowercase()
+            )
+        })
+        .collect();
+    let unserved: Vec<String> = declared
+        .difference(&served)
+        .map(|(m, p, f)| {
+            format!("{m} {p}: docs/openapi.json gives it to flow {f:?}, whose routes lack it")
+        })
+        .collect();
+    assert!(undeclared.is_empty(), "{undeclared:#?}");
+    assert!(unserved.is_empty(), "{unserved:#?}");
+    assert!(served.len() >= 17);
 }
 
 /// docs/openapi.json and the router agree: every documented operation is routed, and every
@@ -312,7 +393,7 @@ async fn post_to_with_key(
         .header("idempotency-key", key)
         .body(Body::from(body.to_owned()))
         .unwrap();
-    let res = router(s.services()).oneshot(req).await.unwrap();
+    let res = router(Services::in_memory(s)).oneshot(req).await.unwrap();
     let (parts, body) = res.into_parts();
     (
         parts.status,
@@ -356,7 +437,7 @@ async fn the_same_key_with_another_body_is_422() {
         "idempotency_key_mismatch"
     );
     assert_eq!(
-        s.returns.queued().len(),
+        s.port::<InMemoryReturnQueue>().queued().len(),
         1,
         "the second request did not run"
     );
@@ -367,7 +448,7 @@ async fn a_key_in_use_by_a_running_request_is_409() {
     let s = services();
     let hash = platform::idempotency::request_hash("POST", "/rentals/returns", EVENT.as_bytes());
     let now = chrono::Utc::now().timestamp_millis();
-    s.idempotency
+    s.port::<InMemoryIdempotencyStore>()
         .claim("POST /rentals/returns k-3", &hash, now)
         .await
         .unwrap();
@@ -378,20 +459,20 @@ async fn a_key_in_use_by_a_running_request_is_409() {
         serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
         "request_in_progress"
     );
-    assert!(s.returns.queued().is_empty());
+    assert!(s.port::<InMemoryReturnQueue>().queued().is_empty());
 }
 
 #[tokio::test]
 async fn a_server_failure_is_not_stored_so_a_retry_runs_again() {
     let s = services();
-    s.returns
+    s.port::<InMemoryReturnQueue>()
         .fail_next(PortError::Retryable("throttled".into()));
     let (status, _, _) = post_with_key(&s, "k-4", EVENT).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let (status, headers, _) = post_with_key(&s, "k-4", EVENT).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert!(headers.get("idempotent-replayed").is_none());
-    assert_eq!(s.returns.queued().len(), 1);
+    assert_eq!(s.port::<InMemoryReturnQueue>().queued().len(), 1);
 }
 
 #[tokio::test]
@@ -404,8 +485,11 @@ async fn a_corrupt_stored_response_is_a_500_not_a_made_up_replay() {
         headers: vec![],
         body: "%% not base64 %%".into(),
     };
-    s.idempotency.claim(key, &hash, 0).await.unwrap();
-    s.idempotency
+    s.port::<InMemoryIdempotencyStore>()
+        .claim(key, &hash, 0)
+        .await
+        .unwrap();
+    s.port::<InMemoryIdempotencyStore>()
         .complete(key, &hash, &corrupt, 0)
         .await
         .unwrap();
@@ -439,7 +523,11 @@ async fn malformed_keys_are_400_and_gets_ignore_the_header() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(
-        router(s.services()).oneshot(req).await.unwrap().status(),
+        router(Services::in_memory(&s))
+            .oneshot(req)
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK
     );
 }
@@ -476,7 +564,7 @@ async fn a_formula_is_accepted_once_and_readable_with_its_status() {
     assert_eq!(dup["formula_id"], id.as_str());
     assert_eq!(dup["error"]["code"], "duplicate_formula");
     assert_eq!(
-        s.formulas.events().len(),
+        s.port::<InMemoryFormulaStore>().events().len(),
         1,
         "nothing published for the duplicate"
     );
@@ -524,7 +612,7 @@ async fn a_task_is_queued_in_the_configured_group_and_readable() {
     assert_eq!(created.as_object().unwrap().len(), 1, "{created}");
     let id = created["task_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("tsk_"));
-    let events = s.tasks.events();
+    let events = s.port::<InMemoryTaskStore>().events();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].aggregate_id, "tasks-test");
     let (status, got) = call(&s, "GET", &format!("/tasks/{id}"), None).await;
@@ -575,7 +663,7 @@ async fn invalid_tasks_are_400_with_a_code_per_problem_and_store_nothing() {
         codes,
         ["control_character", "invalid_priority", "invalid_due_date"]
     );
-    assert!(s.tasks.events().is_empty());
+    assert!(s.port::<InMemoryTaskStore>().events().is_empty());
     let (status, body) = call(&s, "GET", "/tasks/tsk_unknown", None).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -594,20 +682,21 @@ async fn a_retried_task_submission_with_its_key_queues_one_task() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(again, first);
-    assert_eq!(s.tasks.events().len(), 1);
+    assert_eq!(s.port::<InMemoryTaskStore>().events().len(), 1);
     let (_, created) = call(&s, "POST", "/tasks", Some(body)).await;
     let first: Value = serde_json::from_slice(&first).unwrap();
     assert_ne!(created["task_id"], first["task_id"]);
-    assert_eq!(s.tasks.events().len(), 2);
+    assert_eq!(s.port::<InMemoryTaskStore>().events().len(), 2);
 }
 
 fn stocked(sku: &str, available: u32, threshold: u32) -> Arc<TestServices> {
     let s = services();
-    s.orders.put_level(domain::orders::StockLevel {
-        sku: domain::ids::Sku::parse(sku).unwrap(),
-        available,
-        low_stock_threshold: threshold,
-    });
+    s.port::<InMemoryOrders>()
+        .put_level(domain::orders::StockLevel {
+            sku: domain::ids::Sku::parse(sku).unwrap(),
+            available,
+            low_stock_threshold: threshold,
+        });
     s
 }
 
@@ -749,7 +838,7 @@ async fn app_events_of_either_shape_are_queued_once_with_their_id() {
         call(&s, "POST", "/v1/event", Some(unknown)).await.0,
         StatusCode::ACCEPTED
     );
-    let queued = s.app_events.queued();
+    let queued = s.port::<InMemoryAppEventQueue>().queued();
     let types: Vec<&str> = queued.iter().map(|e| e.type_name.as_str()).collect();
     assert_eq!(
         types,
@@ -807,7 +896,7 @@ async fn what_is_not_an_app_event_is_400_and_queues_nothing() {
         (status, answer["error"]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("malformed_json"))
     );
-    assert!(s.app_events.queued().is_empty());
+    assert!(s.port::<InMemoryAppEventQueue>().queued().is_empty());
 }
 
 #[tokio::test]
@@ -819,7 +908,7 @@ async fn a_batch_answers_per_event_and_refuses_an_empty_or_oversized_one() {
     assert_eq!(body["results"][0]["status"], 202);
     assert_eq!(body["results"][1]["status"], 400);
     assert_eq!(body["results"][1]["error"]["code"], "validation_failed");
-    assert_eq!(s.app_events.queued().len(), 1);
+    assert_eq!(s.port::<InMemoryAppEventQueue>().queued().len(), 1);
     let all_good = format!(r#"{{"events": [{LEGACY_START}]}}"#);
     assert_eq!(
         call(&s, "POST", "/v1/events", Some(&all_good)).await.0,
@@ -870,7 +959,11 @@ async fn a_partial_batch_is_not_stored_under_its_key() {
         headers.get("idempotent-replayed").is_none(),
         "run again, not replayed"
     );
-    assert_eq!(s.app_events.queued().len(), 1, "the queued event once");
+    assert_eq!(
+        s.port::<InMemoryAppEventQueue>().queued().len(),
+        1,
+        "the queued event once"
+    );
     let all = format!(r#"{{"events": [{LEGACY_START}]}}"#);
     let (ok, _, _) = post_to_with_key(&s, "/v1/events", "batch-2", &all).await;
     assert_eq!(ok, StatusCode::ACCEPTED);
