@@ -1,5 +1,5 @@
 //! Sends users notifications for domain events from the notifications queue (SNS topic → SQS
-//! FIFO, raw delivery). Each flow registers the events it notifies about in [`registry`]; the
+//! FIFO, raw delivery). Each flow's events to notify about are registered in [`registry`]; the
 //! message itself is the event's [`domain::notifications::Notify`] rule, and
 //! [`SendNotification`] sends it once per event (a marker, and an idempotency key that lets the
 //! service drop the one repeat a crash could cause).
@@ -7,10 +7,7 @@
 // Nested SDK and HTTP futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
-use domain::fitness::{TrainingCongratulated, TrainingNudged};
 use domain::notifications::{EffectLog, NotificationSender, SendNotification};
-use domain::orders::{LowStock, OrderStatusChanged};
-use domain::rentals::RentalCompleted;
 use platform::ConfigError;
 use platform::batch::RejectionSink;
 use platform::config::Vars;
@@ -22,14 +19,13 @@ use std::time::Duration;
 
 pub const SOURCE: &str = "notifications";
 
-/// The events someone is told about: the one registration point of a flow in this function.
+/// The events someone is told about, as each flow declares them (`domain::<flow>::Notified`):
+/// one line per flow.
 pub fn registry(send: SendNotification) -> Registry {
     Registry::new()
-        .on::<RentalCompleted>(send.clone())
-        .on::<OrderStatusChanged>(send.clone())
-        .on::<LowStock>(send.clone())
-        .on::<TrainingCongratulated>(send.clone())
-        .on::<TrainingNudged>(send)
+        .on_each::<domain::rentals::Notified, _>(send.clone())
+        .on_each::<domain::orders::Notified, _>(send.clone())
+        .on_each::<domain::fitness::Notified, _>(send)
 }
 
 pub fn consumer(

@@ -5,7 +5,7 @@ use domain::PortError;
 use domain::ids::TaskId;
 use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 use domain::tasks::ports::TaskStore;
-use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, submit_task};
+use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, TaskSubmitted, submit_task};
 use platform::batch::Budget;
 use std::sync::Mutex;
 
@@ -38,15 +38,12 @@ impl Processor {
 }
 
 fn processor(executor: ScriptedExecutor) -> Processor {
-    let memory = InMemory {
-        executor: Arc::new(executor),
-        ..InMemory::default()
-    };
+    let ports = platform::wiring::Ports::default().with(executor);
     let rejections = Arc::new(Rejections::default());
     Processor {
-        consumer: consumer(memory.ports(), rejections.clone(), 3),
-        tasks: memory.tasks,
-        executor: memory.executor,
+        consumer: consumer(registry_in_memory(&ports), rejections.clone(), 3),
+        tasks: ports.port::<InMemoryTaskStore>(),
+        executor: ports.port::<ScriptedExecutor>(),
         rejections,
     }
 }
