@@ -1,11 +1,12 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType,
-  LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, Period, ResponseType, RestApi,
+  LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, MethodOptions, Period, ResponseType, RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config.js';
+import { Authorization, Route } from './routes.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { StatefulStack } from './stateful-stack.js';
 import { Topology } from './topology.js';
@@ -14,6 +15,8 @@ export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly topology: Topology;
   readonly stateful: StatefulStack;
+  /** The API's routes (`loadRoutes()`: those docs/openapi.json declares). */
+  readonly routes: Route[];
 }
 
 /** API Gateway's own answers (no route, authentication, throttling, size, timeouts), in the API's
@@ -64,17 +67,19 @@ function gatewayErrorTemplate(code: string): string {
   return `{"error": {"code": "${code}", "message": $context.error.messageString, "details": []}}`;
 }
 
-/** The REST API: api-handler behind every route; return bins post with an API key bound to a
- * usage plan, everything else is IAM-signed; the gateway's own errors in the API's shape,
+/** The REST API: api-handler behind every route docs/openapi.json declares, each authorized by
+ * its security scheme (IAM, a return bin's API key bound to a usage plan, the app's user pool); the gateway's own errors in the API's shape,
  * throttling, CORS, access logs.
  * What api-handler may touch is its `uses` in topology.json. */
 export class ApiStack extends Stack {
   readonly api: RestApi;
   readonly handler: ServiceFunction;
+  readonly routes: Route[];
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, topology, stateful } = props;
+    this.routes = props.routes;
 
     this.handler = new ServiceFunction(this, 'api-handler', {
       binary: 'api-handler',
@@ -123,43 +128,24 @@ export class ApiStack extends Stack {
     // answers each problem in the API's error shape with a detail per field (docs/openapi.json).
     // Path parameters need no check: a `{param}` resource never matches an empty segment.
     const lambda = new LambdaIntegration(h.fn);
-    const iam = { authorizationType: AuthorizationType.IAM };
-
-    const returns = this.api.root.addResource('rentals').addResource('returns');
-    returns.addMethod('POST', lambda, { authorizationType: AuthorizationType.NONE, apiKeyRequired: true });
-    returns.addResource('{return_id}').addMethod('GET', lambda, iam);
-    const user = this.api.root.addResource('users').addResource('{user_id}');
-    user.addResource('rentals').addMethod('GET', lambda, iam);
-    user.addResource('stats').addMethod('GET', lambda, iam);
-    const formulas = this.api.root.addResource('formulas');
-    formulas.addMethod('POST', lambda, iam);
-    formulas.addResource('{formula_id}').addMethod('GET', lambda, iam);
-    const tasks = this.api.root.addResource('tasks');
-    tasks.addMethod('POST', lambda, iam);
-    tasks.addResource('{task_id}').addMethod('GET', lambda, iam);
-    // Orders and inventory: IAM-authorized like the other service routes (the ordering front
-    // end calls them with its own role).
-    const orders = this.api.root.addResource('orders');
-    orders.addMethod('POST', lambda, iam);
-    const oneOrder = orders.addResource('{order_id}');
-    oneOrder.addMethod('GET', lambda, iam);
-    oneOrder.addResource('status').addMethod('PATCH', lambda, iam);
-    const stock = this.api.root.addResource('inventory').addResource('{sku}');
-    stock.addMethod('GET', lambda, iam);
-    stock.addMethod('PUT', lambda, iam);
-    this.api.root.addResource('analytics').addResource('orders').addMethod('GET', lambda, iam);
     // The fitness app: a mobile client holds no AWS credentials of its own, so its users sign
     // in to the app's Cognito user pool and send their token; the gateway checks it.
-    const appUsers = new CognitoUserPoolsAuthorizer(this, 'AppUsers', { cognitoUserPools: [stateful.appUsers] });
-    const app = { authorizationType: AuthorizationType.COGNITO, authorizer: appUsers };
-    const v1 = this.api.root.addResource('v1');
-    v1.addResource('event').addMethod('POST', lambda, app);
-    v1.addResource('events').addMethod('POST', lambda, app);
-    v1.addResource('users').addResource('{user_id}').addResource('activity').addMethod('GET', lambda, app);
-    // What unknown types arrive is for the team, not the app: IAM like the other service routes.
-    v1.addResource('event-types').addMethod('GET', lambda, iam);
+    // An authorizer must be attached to a method, so it exists only when a route uses it.
+    let appUsers: CognitoUserPoolsAuthorizer | undefined;
+    const options: Record<Authorization, () => MethodOptions> = {
+      iam: () => ({ authorizationType: AuthorizationType.IAM }),
+      returnBinKey: () => ({ authorizationType: AuthorizationType.NONE, apiKeyRequired: true }),
+      appUsers: () => {
+        appUsers ??= new CognitoUserPoolsAuthorizer(this, 'AppUsers', { cognitoUserPools: [stateful.appUsers] });
+        return { authorizationType: AuthorizationType.COGNITO, authorizer: appUsers };
+      },
+    };
+    // Every route docs/openapi.json declares, with its security scheme.
+    for (const route of props.routes) {
+      this.api.root.resourceForPath(route.path).addMethod(route.method, lambda, options[route.authorization]());
+    }
     // Everything else reaches the router, which answers 404/405 in the API's error shape.
-    this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: iam });
+    this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: options.iam() });
 
     const plan = this.api.addUsagePlan('ReturnBins', {
       description: 'Return bins: one API key each',

@@ -4,6 +4,7 @@ import { EnvironmentConfig } from './config.js';
 import { MonitoringStack } from './monitoring-stack.js';
 import { applyNagSuppressions } from './nag-suppressions.js';
 import { ProcessingStack } from './processing-stack.js';
+import { Route, loadRoutes } from './routes.js';
 import { StatefulStack } from './stateful-stack.js';
 import { Topology } from './topology.js';
 
@@ -16,12 +17,12 @@ export interface SystemStacks {
 
 /** The whole system as four stacks: stateful data and queues apart from the stateless API and
  * processing, with monitoring on top. Account and region come from the deploying credentials. */
-export function buildSystem(app: App, config: EnvironmentConfig, topology: Topology): SystemStacks {
+export function buildSystem(app: App, config: EnvironmentConfig, topology: Topology, routes: Route[] = loadRoutes()): SystemStacks {
   const env: Environment = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const p = config.stackPrefix;
   const tags = { project: 'rentals', environment: config.name };
   const stateful = new StatefulStack(app, `${p}-stateful`, { env, config, topology, tags, terminationProtection: config.protectData });
-  const api = new ApiStack(app, `${p}-api`, { env, config, topology, stateful, tags });
+  const api = new ApiStack(app, `${p}-api`, { env, config, topology, routes, stateful, tags });
   const processing = new ProcessingStack(app, `${p}-processing`, { env, config, topology, stateful, tags });
   const functions = new Map([['api-handler', api.handler], ...processing.functions]);
   const monitoring = new MonitoringStack(app, `${p}-monitoring`, { env, config, stateful, api: api.api, functions, tags });

@@ -97,15 +97,3 @@ export function diagramDocument(templates: Record<string, Template>): string {
     '',
   ].join('\n');
 }
-
-const README_START = '<!-- generated diagram: make diagram -->';
-const README_END = '<!-- end of generated diagram -->';
-
-/** `readme` with the block between the generated-diagram markers replaced by the diagram. */
-export function withReadmeDiagram(readme: string, templates: Record<string, Template>): string {
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error('README.md has no generated-diagram markers');
-  const block = ['', '```mermaid', renderDiagram(templates), '```', ''].join('\n');
-  return readme.slice(0, start + README_START.length) + block + readme.slice(end);
-}

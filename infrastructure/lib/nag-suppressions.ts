@@ -43,11 +43,12 @@ export function applyNagSuppressions({ stateful, api, processing }: SystemStacks
     { id: 'AwsSolutions-COG2', reason: 'MFA is optional (TOTP) for the fitness app\'s consumers; requiring it is a product decision.' },
     { id: 'AwsSolutions-COG8', reason: 'Threat protection (the Plus feature plan) is listed in the production TODOs.' },
   );
+  const authorizations = new Map(api.routes.map((r) => [`${r.method} ${r.path}`, r.authorization]));
   for (const method of api.api.methods) {
-    const bin = method.resource.path === '/rentals/returns' && method.httpMethod === 'POST';
+    const authorization = authorizations.get(`${method.httpMethod} ${method.resource.path}`);
+    const bin = authorization === 'returnBinKey';
     const preflight = method.httpMethod === 'OPTIONS';
-    const cognito = method.resource.path.startsWith('/v1/') && method.resource.path !== '/v1/event-types';
-    if (cognito && !preflight) continue;
+    if (authorization === 'appUsers') continue;
     if (bin || preflight) {
       const reason = bin
         ? 'Return bins authenticate with API keys bound to a usage plan; they hold no IAM credentials.'

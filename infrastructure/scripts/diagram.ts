@@ -1,7 +1,7 @@
-/** Regenerates docs/architecture.md and the README's diagram from the dev templates. */
-import { readFileSync, writeFileSync } from 'node:fs';
+/** Regenerates docs/architecture.md, the diagram of the deployed topology, from the dev templates. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diagramDocument, withReadmeDiagram } from '../lib/diagram.js';
+import { diagramDocument } from '../lib/diagram.js';
 import { WORKSPACE_DIR } from '../lib/topology.js';
 import { synthesize } from '../test/helpers.js';
 
@@ -10,6 +10,3 @@ const json = Object.fromEntries(Object.entries(templates).map(([k, t]) => [k, t.
 const target = join(WORKSPACE_DIR, 'docs', 'architecture.md');
 writeFileSync(target, diagramDocument(json));
 console.log(`wrote ${target}`);
-const readme = join(WORKSPACE_DIR, 'README.md');
-writeFileSync(readme, withReadmeDiagram(readFileSync(readme, 'utf8'), json));
-console.log(`updated the diagram in ${readme}`);

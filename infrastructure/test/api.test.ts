@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIGS } from '../lib/config.js';
+import { loadRoutes } from '../lib/routes.js';
 import { loadTopology } from '../lib/topology.js';
 import { environmentOf, grantsOf, implied, openApi, schemaProblems, synthesize } from './helpers.js';
 
@@ -52,31 +53,50 @@ function method(httpMethod: string, pathPart: string) {
 }
 
 describe('API stack', () => {
-  it('lets return bins post with an API key', () => {
-    const post = method('POST', 'returns');
-    assert.equal(post.AuthorizationType, 'NONE');
-    assert.equal(post.ApiKeyRequired, true);
+  it('declares every method of docs/openapi.json once, each with its security scheme, and nothing else', () => {
+    const resources = t.findResources('AWS::ApiGateway::Resource');
+    /** A resource's full path, from its parents' path parts. */
+    const pathOf = (id: string | undefined): string => {
+      if (id === undefined) return ''; // the root
+      const r = resources[id];
+      assert.ok(r, `resource ${id} of this template`);
+      return `${pathOf(r.Properties.ParentId.Ref)}/${r.Properties.PathPart}`;
+    };
+    const authorizers = Object.keys(t.findResources('AWS::ApiGateway::Authorizer'));
+    assert.equal(authorizers.length, 1);
+    const expected: Record<string, object> = {
+      iam: { AuthorizationType: 'AWS_IAM', ApiKeyRequired: undefined, AuthorizerId: undefined },
+      returnBinKey: { AuthorizationType: 'NONE', ApiKeyRequired: true, AuthorizerId: undefined },
+      appUsers: { AuthorizationType: 'COGNITO_USER_POOLS', ApiKeyRequired: undefined, AuthorizerId: { Ref: authorizers[0] } },
+    };
+    const synthesized = new Map(methods
+      .filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
+      .map((m) => [`${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId?.Ref) || '/'}`, m.Properties]));
+    const routes = loadRoutes();
+    assert.ok(routes.length >= 17, `${routes.length} routes`);
+    for (const route of routes) {
+      const p = synthesized.get(`${route.method} ${route.path}`);
+      assert.ok(p, `${route.method} ${route.path} is a method of the API`);
+      const { AuthorizationType, ApiKeyRequired, AuthorizerId } = p;
+      assert.deepEqual({ AuthorizationType, ApiKeyRequired, AuthorizerId }, expected[route.authorization], `${route.method} ${route.path}`);
+      synthesized.delete(`${route.method} ${route.path}`);
+    }
+    // Only the catch-all is left, IAM-authorized: the router answers it 404/405.
+    assert.deepEqual([...synthesized.keys()].sort(), ['ANY /', 'ANY /{proxy+}']);
+    for (const p of synthesized.values()) assert.equal(p.AuthorizationType, 'AWS_IAM');
   });
 
-  it('requires IAM on every other method except CORS preflight and the fitness app\'s', () => {
-    const app = [method('POST', 'event'), method('POST', 'events'), method('GET', 'activity')];
-    for (const m of methods) {
-      const p = m.Properties;
-      if (p.HttpMethod === 'OPTIONS' || (p.HttpMethod === 'POST' && p.ApiKeyRequired) || app.includes(p)) continue;
-      assert.equal(p.AuthorizationType, 'AWS_IAM', JSON.stringify(p.ResourceId));
-    }
-    assert.equal(method('GET', '{return_id}').AuthorizationType, 'AWS_IAM');
-  });
-
-  it('routes formulas, tasks, orders, inventory and analytics explicitly, IAM-signed', () => {
-    for (const [verb, part] of [
-      ['POST', 'formulas'], ['GET', '{formula_id}'], ['POST', 'tasks'], ['GET', '{task_id}'],
-      ['POST', 'orders'], ['GET', '{order_id}'], ['PATCH', 'status'], ['GET', '{sku}'], ['PUT', '{sku}'],
-    ]) {
-      assert.equal(method(verb, part).AuthorizationType, 'AWS_IAM', `${verb} ${part}`);
-    }
-    const analytics = Object.entries(t.findResources('AWS::ApiGateway::Resource')).find(([, r]) => r.Properties.PathPart === 'analytics')?.[0];
-    assert.ok(analytics, 'an analytics resource');
+  it('builds its routes from the declaration it is given, and refuses a route without a flow or scheme', () => {
+    const doc = (security: unknown, tags: unknown = ['extra']) => ({ paths: { '/extra/{id}': { get: { operationId: 'getExtra', tags, security } } } });
+    assert.deepEqual(loadRoutes(doc([{ returnBinKey: [] }])), [
+      { method: 'GET', path: '/extra/{id}', operationId: 'getExtra', flow: 'extra', authorization: 'returnBinKey' },
+    ]);
+    assert.throws(() => loadRoutes(doc(undefined)), /GET \/extra\/\{id\} needs exactly one security scheme/);
+    assert.throws(() => loadRoutes(doc([{ oauth: [] }])), /needs exactly one security scheme of iam, returnBinKey, appUsers/);
+    assert.throws(() => loadRoutes(doc([{ iam: [] }], [])), /needs exactly one tag, its flow/);
+    const extra = synthesize('dev', topology, loadRoutes(doc([{ iam: [] }]))).templates.api;
+    const parts = Object.values(extra.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
+    assert.deepEqual(parts, ['extra', '{id}', '{proxy+}']);
   });
 
   it('validates no body at the gateway: every body reaches the router, the one validator', () => {
@@ -93,17 +113,10 @@ describe('API stack', () => {
     t.resourceCountIs('AWS::ApiGateway::Model', 0);
   });
 
-  it("lets the fitness app's signed-in users post events and read their activity through the user pool", () => {
-    const authorizers = Object.entries(t.findResources('AWS::ApiGateway::Authorizer'));
+  it("authorizes the fitness app's signed-in users with the app's user pool", () => {
+    const authorizers = Object.values(t.findResources('AWS::ApiGateway::Authorizer'));
     assert.equal(authorizers.length, 1);
-    const [authorizerId, authorizer] = authorizers[0];
-    assert.equal(authorizer.Properties.Type, 'COGNITO_USER_POOLS');
-    for (const [verb, part] of [['POST', 'event'], ['POST', 'events'], ['GET', 'activity']]) {
-      const m = method(verb, part);
-      assert.equal(m.AuthorizationType, 'COGNITO_USER_POOLS', part);
-      assert.deepEqual(m.AuthorizerId, { Ref: authorizerId }, part);
-    }
-    assert.equal(method('GET', 'event-types').AuthorizationType, 'AWS_IAM');
+    assert.equal(authorizers[0].Properties.Type, 'COGNITO_USER_POOLS');
     s.templates.stateful.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
 

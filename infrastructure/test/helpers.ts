@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSystem, SystemStacks } from '../lib/app.js';
 import { configFor, EnvironmentName } from '../lib/config.js';
+import { loadRoutes, Route } from '../lib/routes.js';
 import { loadTopology, Topology, WORKSPACE_DIR } from '../lib/topology.js';
 
 export interface Synthesized {
@@ -14,9 +15,9 @@ export interface Synthesized {
 }
 
 /** The whole system for `env`, synthesized without bundling: tests never build Rust. */
-export function synthesize(env: EnvironmentName = 'dev', topology: Topology = loadTopology()): Synthesized {
+export function synthesize(env: EnvironmentName = 'dev', topology: Topology = loadTopology(), routes: Route[] = loadRoutes()): Synthesized {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
-  const stacks = buildSystem(app, configFor(env), topology);
+  const stacks = buildSystem(app, configFor(env), topology, routes);
   return {
     app,
     stacks,
