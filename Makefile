@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 DEVSTACK := target/debug/devstack
-DEMO_EVENTS := $(sort $(wildcard events/rental-return/event_0*.json)) $(sort $(wildcard events/demo/*.json))
 # The fitness nudge window `make demo` starts the stack with, so its live nudge arrives while it waits.
 DEMO_NUDGE_AFTER_SECONDS ?= 15
 FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
@@ -89,11 +88,11 @@ reset: build
 # What sits in every dead-letter queue (the local stack's, or with STACK_PREFIX=Rentals-<env>
 # and credentials an AWS environment's); `make redrive QUEUE=fitness-events` moves one back.
 dlq: build
-	$(DEVSTACK) dlq
+	target/debug/ops dlq
 
 redrive: build
 	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<queue of topology.json>" >&2; exit 2; }
-	$(DEVSTACK) redrive $(QUEUE)
+	target/debug/ops redrive $(QUEUE)
 
 report: build
 	$(DEVSTACK) report
@@ -102,11 +101,7 @@ demo: emulators build
 	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) DEVSTACK_PREBUILT=1 scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
-	$(DEVSTACK) replay $(DEMO_EVENTS) && \
-	$(DEVSTACK) formulas $(sort $(wildcard events/demo-formulas/*.json)) && \
-	$(DEVSTACK) tasks $(sort $(wildcard events/demo-tasks/*.json)) && \
-	$(DEVSTACK) orders events/demo-orders/scenario.json && \
-	$(DEVSTACK) fitness $(sort $(wildcard events/demo-fitness/*.json)) && \
+	$(DEVSTACK) demo all && \
 	$(DEVSTACK) report
 
 # Formatting and the workflows; `make test` gets clippy's verdict from its build.

@@ -68,7 +68,7 @@ for fault in $faults; do
   [[ -z $deployer ]] || { kill "$deployer" 2>/dev/null; wait "$deployer" 2>/dev/null || true; }
   sink=$(sed -n 's/^NOTIFY_URL=//p' .devstack/env)
   curl -fsS "$sink/chaos" >"$out/$fault.chaos.json" 2>/dev/null || echo '{}' >"$out/$fault.chaos.json"
-  target/debug/devstack dlq >"$out/$fault.dlq.txt" 2>&1 || true
+  target/debug/ops dlq >"$out/$fault.dlq.txt" 2>&1 || true
   scripts/stack.sh down >/dev/null
   grep -E '^  (ok  |FAIL)' "$out/$fault.log" || true
   [[ $run == 0 ]] || { status=1; echo "chaos: $fault FAILED (see $out/$fault.log)"; }

@@ -60,12 +60,8 @@ impl LocalStack {
         };
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
-            if let Ok(text) = std::fs::read_to_string(stack.dir.join("env")) {
-                stack.env = text
-                    .lines()
-                    .filter_map(|l| l.split_once('='))
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .collect();
+            if let Ok(env) = devstack::stackenv::StackEnv::read_file(&stack.dir.join("env")) {
+                stack.env = env.vars().clone();
                 return stack;
             }
             if let Ok(Some(status)) = stack.serve.try_wait() {

@@ -544,9 +544,7 @@ async fn dead_letters_are_listed_and_moved_back_with_their_group_and_dedup_id() 
         .await
         .unwrap();
 
-    let report = devstack::dlq::report(&sqs, &stack.topology, &prefix)
-        .await
-        .unwrap();
+    let report = ops::report(&sqs, &stack.topology, &prefix).await.unwrap();
     let of = |q: &str| report.iter().find(|d| d.queue == q).unwrap().clone();
     assert_eq!(of("fitness-events").count, 3);
     assert!(of("fitness-events").sample.unwrap().starts_with("poison"));
@@ -554,7 +552,7 @@ async fn dead_letters_are_listed_and_moved_back_with_their_group_and_dedup_id() 
     assert_eq!(of("fitness-nudges").count, 1);
     assert_eq!(of("tasks").count, 0);
 
-    let moved = devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "fitness-events")
+    let moved = ops::redrive(&sqs, &stack.topology, &prefix, "fitness-events")
         .await
         .unwrap();
     assert_eq!(moved, 3);
@@ -597,17 +595,15 @@ async fn dead_letters_are_listed_and_moved_back_with_their_group_and_dedup_id() 
         ]
     );
     assert_eq!(
-        devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "fitness-nudges")
+        ops::redrive(&sqs, &stack.topology, &prefix, "fitness-nudges")
             .await
             .unwrap(),
         1
     );
-    let after = devstack::dlq::report(&sqs, &stack.topology, &prefix)
-        .await
-        .unwrap();
+    let after = ops::report(&sqs, &stack.topology, &prefix).await.unwrap();
     assert!(after.iter().all(|d| d.count == 0), "{after:?}");
     assert!(
-        devstack::dlq::redrive(&sqs, &stack.topology, &prefix, "no-such-queue")
+        ops::redrive(&sqs, &stack.topology, &prefix, "no-such-queue")
             .await
             .is_err()
     );

@@ -34,7 +34,10 @@ fn json(path: &Path) -> Value {
 
 #[test]
 fn return_events_are_well_formed_scans() {
-    for f in files("rental-return").into_iter().chain(files("demo")) {
+    for f in files("rental-return")
+        .into_iter()
+        .chain(files("demo-rentals"))
+    {
         let v = json(&f);
         if v.get("Records").is_some() {
             let batch: SqsEvent = serde_json::from_value(v).unwrap();
@@ -73,7 +76,7 @@ impl EffectLog for Nowhere {
 
 /// Every consumer's registry, by the function (and events folder) it belongs to.
 fn registries() -> [(&'static str, platform::consumer::Registry); 2] {
-    let processor = queue_processor::registry(queue_processor::InMemory::default().ports());
+    let processor = queue_processor::registry_in_memory(&platform::wiring::Ports::default());
     let notifier = notifier::registry(SendNotification {
         sender: Arc::new(Nowhere),
         markers: Arc::new(Nowhere),

@@ -9,6 +9,7 @@
 //! (waiting for a free function instance included) `504`.
 
 use crate::bridge::Invoker;
+use crate::routes::{Matched, Routes};
 use aws_lambda_events::event::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use axum::Router;
 use axum::body::Bytes;
@@ -39,6 +40,8 @@ pub struct Gateway<I> {
     requests: AtomicU64,
     timeout: Duration,
     throttle: Option<Throttle>,
+    /// The declared routes, to name each request's resource as API Gateway does.
+    routes: Routes,
 }
 
 /// Stage throttling as API Gateway applies it: a token bucket holding up to `burst` requests,
@@ -101,6 +104,10 @@ impl<I: Invoker + 'static> Gateway<I> {
             requests: AtomicU64::new(0),
             timeout,
             throttle,
+            routes: Routes::declared().unwrap_or_else(|e| {
+                warn!(error = %e, "no declared routes: every request goes to /{{proxy+}}");
+                Routes::parse(&serde_json::Value::Null).unwrap_or_else(|_| unreachable!())
+            }),
         })
     }
 
@@ -141,7 +148,8 @@ async fn proxy<I: Invoker + 'static>(
         );
     }
     let n = gw.requests.fetch_add(1, Ordering::Relaxed);
-    let event = proxy_event(&parts, &body, n);
+    let matched = gw.routes.find(parts.method.as_str(), parts.uri.path());
+    let event = proxy_event(&parts, &body, n, matched);
     let payload = match serde_json::to_value(&event) {
         Ok(p) => p,
         Err(e) => {
@@ -188,12 +196,30 @@ fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn proxy_event(parts: &axum::http::request::Parts, body: &Bytes, n: u64) -> ApiGatewayProxyRequest {
+/// The proxy event API Gateway sends for the request: the resource its declared route names, or
+/// the `{proxy+}` catch-all's with the whole path as `proxy`.
+fn proxy_event(
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+    n: u64,
+    matched: Option<Matched<'_>>,
+) -> ApiGatewayProxyRequest {
     let mut e = ApiGatewayProxyRequest::default();
     let path = parts.uri.path().to_owned();
+    let resource = match matched {
+        Some(m) => {
+            e.path_parameters.extend(m.path_parameters);
+            m.route.resource.clone()
+        }
+        None => {
+            e.path_parameters
+                .insert("proxy".into(), path.trim_start_matches('/').to_owned());
+            "/{proxy+}".to_owned()
+        }
+    };
     e.http_method = parts.method.clone();
     e.path = Some(path.clone());
-    e.resource = Some("/{proxy+}".into());
+    e.resource = Some(resource.clone());
     e.headers = parts.headers.clone();
     e.multi_value_headers = parts.headers.clone();
     if let Some(query) = parts.uri.query() {
@@ -205,11 +231,9 @@ fn proxy_event(parts: &axum::http::request::Parts, body: &Bytes, n: u64) -> ApiG
         e.query_string_parameters = params.clone().into();
         e.multi_value_query_string_parameters = params.into();
     }
-    e.path_parameters
-        .insert("proxy".into(), path.trim_start_matches('/').to_owned());
     e.request_context.stage = Some("local".into());
     e.request_context.request_id = Some(format!("local-{n}"));
-    e.request_context.resource_path = Some("/{proxy+}".into());
+    e.request_context.resource_path = Some(resource);
     e.request_context.http_method = parts.method.clone();
     e.request_context.path = Some(format!("/local{path}"));
     e.request_context.account_id = Some("000000000000".into());
@@ -332,7 +356,12 @@ mod tests {
             json!(["1", "2"])
         );
         assert_eq!(event["queryStringParameters"]["flag"], "");
-        assert_eq!(parsed.path_parameters["proxy"], "tasks");
+        assert_eq!(
+            parsed.resource.as_deref(),
+            Some("/tasks"),
+            "the declared route"
+        );
+        assert!(parsed.path_parameters.is_empty());
         assert_eq!(parsed.request_context.stage.as_deref(), Some("local"));
         assert_eq!(parsed.request_context.path.as_deref(), Some("/local/tasks"));
     }
@@ -349,6 +378,36 @@ mod tests {
         let event = seen.lock().unwrap()[0].clone();
         assert_eq!(event["isBase64Encoded"], true);
         assert_eq!(event["body"], "/wD+");
+    }
+
+    /// Like API Gateway: a declared route's resource and parameters, and the catch-all's for a
+    /// request no route declares (the router answers that one 404 or 405).
+    #[tokio::test]
+    async fn the_event_names_the_declared_resource_or_the_catch_all() {
+        let (gw, seen) = gateway(Ok(json!({"statusCode": 200})));
+        for uri in ["/v1/users/ec_u1/activity", "/v1/users/ec_u1"] {
+            let request = axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            send(gw.clone(), request).await;
+        }
+        let events: Vec<ApiGatewayProxyRequest> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_value(e.clone()).unwrap())
+            .collect();
+        assert_eq!(
+            events[0].resource.as_deref(),
+            Some("/v1/users/{user_id}/activity")
+        );
+        assert_eq!(
+            events[0].request_context.resource_path.as_deref(),
+            Some("/v1/users/{user_id}/activity")
+        );
+        assert_eq!(events[0].path_parameters["user_id"], "ec_u1");
+        assert_eq!(events[1].resource.as_deref(), Some("/{proxy+}"));
+        assert_eq!(events[1].path_parameters["proxy"], "v1/users/ec_u1");
     }
 
     fn code(body: &[u8]) -> Value {

@@ -12,16 +12,18 @@
 pub mod bridge;
 pub mod ceilings;
 pub mod chaos;
-pub mod dlq;
 pub mod emulator;
 pub mod faults;
 pub mod footprint;
 pub mod gateway;
 pub mod provision;
 pub mod report;
+pub mod routes;
 pub mod runtime;
 pub mod seed;
+pub mod serve;
 pub mod sink;
+pub mod stackenv;
 /// The topology (`infrastructure/topology.json`), as the functions read it.
 pub use platform::topology;
 
@@ -70,21 +72,6 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The endpoints a running stack's `.devstack/env` names.
-    pub fn from_vars(vars: &std::collections::BTreeMap<String, String>) -> Result<Self> {
-        let get = |key: &str| {
-            vars.get(key).cloned().ok_or_else(|| {
-                DevError::Setup(format!(
-                    "the stack's env file has no {key}: restart it (make down up)"
-                ))
-            })
-        };
-        Ok(Self {
-            messaging: get("AWS_ENDPOINT_URL_SQS")?,
-            dynamodb: get("AWS_ENDPOINT_URL_DYNAMODB")?,
-        })
-    }
-
     /// The variables that route an SDK to these endpoints, one per service, as AWS's SDKs read
     /// them (a service with none would go to AWS itself, which no local credential reaches).
     pub fn env(&self) -> [(&'static str, &str); 4] {

@@ -1,10 +1,10 @@
-//! `devstack fitness FILE...`: posts app events (either shape) to the running API in order,
+//! `devstack demo fitness FILE...`: posts app events (either shape) to the running API in order,
 //! then sends a live `app_launch` (time: now) and waits for its nudge, which the durable timer
 //! sends `FITNESS_NUDGE_AFTER_SECONDS` after the launch (`make demo` starts the stack with a
 //! short window); prints every fitness notification received, the users' activity and the
 //! unknown-type counts.
 
-use crate::read_env;
+use devstack::stackenv::StackEnv;
 use devstack::{DevError, Result};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 /// The user of the live launch.
 const LIVE_USER: &str = "demo-live";
 
-pub async fn fitness(files: &[String]) -> Result<()> {
-    let env = read_env()?;
-    let api = crate::env_value(&env, "API_URL")?;
-    let notify = crate::env_value(&env, "NOTIFY_URL")?;
-    let window: u64 = crate::env_value(&env, "FITNESS_NUDGE_AFTER_SECONDS")?
+pub async fn run(files: &[String]) -> Result<()> {
+    let env = StackEnv::read()?;
+    let api = env.get("API_URL")?;
+    let notify = env.get("NOTIFY_URL")?;
+    let window: u64 = env
+        .get("FITNESS_NUDGE_AFTER_SECONDS")?
         .parse()
         .map_err(|e| DevError::Setup(format!("FITNESS_NUDGE_AFTER_SECONDS: {e}")))?;
     let http = reqwest::Client::new();
@@ -39,37 +40,9 @@ pub async fn fitness(files: &[String]) -> Result<()> {
     let answer = post(&http, &api, &launch).await?;
     println!("  live app_launch of {LIVE_USER} (now) → {answer}; its nudge is due in {window} s");
     users.insert(LIVE_USER.to_owned());
-
     let started = Instant::now();
-    let deadline = Duration::from_secs(window + 60);
-    let notifications = loop {
-        let all: Vec<Value> = http
-            .get(format!("{notify}/v1/notify"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let fitness: Vec<Value> = all
-            .into_iter()
-            .filter(|r| {
-                r["body"]["kind"]
-                    .as_str()
-                    .is_some_and(|k| k.starts_with("training_"))
-            })
-            .collect();
-        let live = fitness.iter().any(|r| r["body"]["user_id"] == LIVE_USER);
-        if live && fitness.len() >= 3 {
-            break fitness;
-        }
-        if started.elapsed() > deadline {
-            return Err(DevError::Setup(format!(
-                "fitness: expected the sample stream's 2 notifications and the live nudge within {} s, got {}: {fitness:?}",
-                deadline.as_secs(),
-                fitness.len()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let notifications =
+        await_notifications(&http, &notify, Duration::from_secs(window + 60)).await?;
     println!(
         "  notifications ({}, the live nudge {:.1} s after its launch was posted):",
         notifications.len(),
@@ -87,46 +60,7 @@ pub async fn fitness(files: &[String]) -> Result<()> {
     }
     println!("  activity:");
     for user in &users {
-        let a: Value = http
-            .get(format!("{api}/v1/users/{user}/activity"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let sessions: Vec<String> = a["sessions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| {
-                format!(
-                    "{} {}{}",
-                    s["training_program_id"].as_str().unwrap_or("?"),
-                    s["state"].as_str().unwrap_or("?"),
-                    s["minutes"]
-                        .as_i64()
-                        .map(|m| format!(" {m} min"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        let launches: Vec<String> = a["launches"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                format!(
-                    "{} {}",
-                    l["launched_at"].as_str().unwrap_or("?"),
-                    l["nudge"].as_str().unwrap_or("?")
-                )
-            })
-            .collect();
-        println!(
-            "    {user:<10} sessions [{}]  launches [{}]  unknown types {}",
-            sessions.join(", "),
-            launches.join(", "),
-            a["unknown_event_types"]
-        );
+        print_activity(&http, &api, user).await?;
     }
     let types: Value = http
         .get(format!("{api}/v1/event-types"))
@@ -135,6 +69,80 @@ pub async fn fitness(files: &[String]) -> Result<()> {
         .json()
         .await?;
     println!("  event types: {types}");
+    Ok(())
+}
+
+/// The fitness notifications, once the sample stream's two and the live nudge are in.
+async fn await_notifications(
+    http: &reqwest::Client,
+    notify: &str,
+    deadline: Duration,
+) -> Result<Vec<Value>> {
+    let started = Instant::now();
+    loop {
+        let all: Vec<Value> = http
+            .get(format!("{notify}/v1/notify"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let fitness: Vec<Value> = all
+            .into_iter()
+            .filter(|r| {
+                r["body"]["kind"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("training_"))
+            })
+            .collect();
+        let live = fitness.iter().any(|r| r["body"]["user_id"] == LIVE_USER);
+        if live && fitness.len() >= 3 {
+            return Ok(fitness);
+        }
+        if started.elapsed() > deadline {
+            return Err(DevError::Setup(format!(
+                "fitness: expected the sample stream's 2 notifications and the live nudge within {} s, got {}: {fitness:?}",
+                deadline.as_secs(),
+                fitness.len()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// One line per user: sessions, launches with their nudge, unknown-type counts.
+async fn print_activity(http: &reqwest::Client, api: &str, user: &str) -> Result<()> {
+    let a: Value = http
+        .get(format!("{api}/v1/users/{user}/activity"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let list = |key: &str, line: &dyn Fn(&Value) -> String| -> String {
+        let items: Vec<String> = a[key].as_array().into_iter().flatten().map(line).collect();
+        items.join(", ")
+    };
+    let sessions = list("sessions", &|s| {
+        format!(
+            "{} {}{}",
+            s["training_program_id"].as_str().unwrap_or("?"),
+            s["state"].as_str().unwrap_or("?"),
+            s["minutes"]
+                .as_i64()
+                .map(|m| format!(" {m} min"))
+                .unwrap_or_default()
+        )
+    });
+    let launches = list("launches", &|l| {
+        format!(
+            "{} {}",
+            l["launched_at"].as_str().unwrap_or("?"),
+            l["nudge"].as_str().unwrap_or("?")
+        )
+    });
+    println!(
+        "    {user:<10} sessions [{sessions}]  launches [{launches}]  unknown types {}",
+        a["unknown_event_types"]
+    );
     Ok(())
 }
 

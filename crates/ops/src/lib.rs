@@ -1,15 +1,28 @@
-//! Operating the dead-letter queues: what sits in each (`devstack dlq`, `make dlq`) and moving
-//! one queue's dead letters back to its source (`devstack redrive QUEUE`, `make redrive`).
+//! Operating a deployed environment (or the local stack): what sits in each dead-letter queue
+//! (`ops dlq`, `make dlq`) and moving one queue's dead letters back to its source
+//! (`ops redrive QUEUE`, `make redrive`).
 //!
 //! Queues are found by name: `<prefix><queue>[-dlq][.fifo]`, the names both the local stack
 //! (`local-`) and the CDK stacks (`<stackPrefix>-`, e.g. `Rentals-dev-`) give them, so the same
 //! commands work locally and, with credentials, against an AWS environment.
 
-use crate::topology::{QueueSpec, Topology};
-use crate::{DevError, Result};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use platform::sdk_error;
+use platform::topology::{QueueSpec, Topology};
 use std::time::Duration;
+
+/// What an operator command could not do, in words that say what to check.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OpsError(pub String);
+
+impl From<domain::PortError> for OpsError {
+    fn from(e: domain::PortError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+pub type Result<T, E = OpsError> = std::result::Result<T, E>;
 
 /// How many dead letters one receive looks at for the oldest and the sample.
 const SAMPLED: i32 = 10;
@@ -25,9 +38,9 @@ async fn url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String> {
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| DevError::Setup(format!("queue {name}: {}", sdk_error("GetQueueUrl", e))))?
+        .map_err(|e| OpsError(format!("queue {name}: {}", sdk_error("GetQueueUrl", e))))?
         .queue_url
-        .ok_or_else(|| DevError::Setup(format!("queue {name} has no URL")))
+        .ok_or_else(|| OpsError(format!("queue {name} has no URL")))
 }
 
 /// What one dead-letter queue holds.
@@ -111,9 +124,7 @@ pub async fn redrive(
     prefix: &str,
     queue: &str,
 ) -> Result<usize> {
-    let spec = topology
-        .queue(queue)
-        .map_err(|e| DevError::Setup(e.to_string()))?;
+    let spec = topology.queue(queue).map_err(|e| OpsError(e.to_string()))?;
     let dlq = url(sqs, &queue_name(prefix, spec, true)).await?;
     let source = url(sqs, &queue_name(prefix, spec, false)).await?;
     let mut moved = 0;
@@ -143,7 +154,7 @@ pub async fn redrive(
                 .set_message_attributes(m.message_attributes().cloned());
             if spec.fifo {
                 let group = attr(MessageSystemAttributeName::MessageGroupId).ok_or_else(|| {
-                    DevError::Setup(format!("a dead letter of {queue} has no message group"))
+                    OpsError(format!("a dead letter of {queue} has no message group"))
                 })?;
                 send = send
                     .message_group_id(group)

@@ -1,0 +1,34 @@
+//! `devstack demo formulas FILE...`: posts formulas and waits until each accepted one is
+//! processed.
+
+use super::{api_url, error_line, poll, post_file};
+use devstack::Result;
+
+/// Posts each formula file in order, then waits until every accepted formula is processed.
+pub async fn run(files: &[String]) -> Result<()> {
+    let api = api_url()?;
+    let http = reqwest::Client::new();
+    let mut accepted = Vec::new();
+    println!("== Submitting {} formulas through {api} ==", files.len());
+    for file in files {
+        let (name, status, answer) = post_file(&http, &format!("{api}/formulas"), file).await?;
+        let detail = match (answer["formula_id"].as_str(), answer.get("error")) {
+            (Some(id), None) => {
+                accepted.push(id.to_owned());
+                format!("accepted {id}")
+            }
+            (Some(id), Some(_)) => format!("{}: existing {id}", error_line(&answer)),
+            (None, Some(_)) => error_line(&answer),
+            _ => answer.to_string(),
+        };
+        println!("  {name:<34} HTTP {status}  {detail}");
+    }
+    for id in &accepted {
+        let f = poll(&http, &format!("{api}/formulas/{id}"), |f| {
+            f["status"] == "processed"
+        })
+        .await?;
+        println!("  {id} {}", f["status"].as_str().unwrap_or("?"));
+    }
+    Ok(())
+}
