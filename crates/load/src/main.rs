@@ -7,14 +7,14 @@
 //! was lost to transport, a timeout or a 5xx, or an invariant does not hold.
 
 mod auth;
-mod fitness;
-mod flows;
+mod harness;
 mod hops;
-mod invariants;
-mod orders;
 mod pace;
 mod record;
 mod report;
+mod scenario;
+mod scenarios;
+mod stack;
 
 use clap::Parser;
 use goose::config::GooseConfiguration;
@@ -68,12 +68,10 @@ fn api_url(cli: &Cli) -> Result<String, String> {
     if let Ok(url) = std::env::var("API_URL") {
         return Ok(url);
     }
-    let env = std::fs::read_to_string(".devstack/env")
-        .map_err(|_| "no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API".to_owned())?;
-    env.lines()
-        .find_map(|l| l.strip_prefix("API_URL="))
-        .map(str::to_owned)
-        .ok_or_else(|| ".devstack/env has no API_URL: restart the stack".to_owned())
+    stack::value("API_URL").ok_or_else(|| {
+        "no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API"
+            .to_owned()
+    })
 }
 
 /// Whether the API runs on this machine, so that its processes can be read.
@@ -90,6 +88,64 @@ fn is_local(api: &str) -> bool {
 
 async fn run(cli: Cli) -> Result<bool, String> {
     let api = api_url(&cli)?;
+    let h = Arc::new(harness(&cli, &api)?);
+    let chosen = scenario::chosen(&cli.scenario)?;
+    let dir = cli.out.join(&cli.scenario);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let users = cli.goose.users.unwrap_or(500);
+
+    let local = is_local(&api);
+    let faults_url = local.then(injected_faults_url).flatten();
+    let faults_before = match &faults_url {
+        Some(url) => fault_counts(url).await,
+        None => None,
+    };
+    let before = local.then(hops::Snapshot::take);
+    attack(&cli, &api, &h, &chosen, &dir).await?;
+
+    let samples = h.recorder.samples();
+    let cpu = before
+        .map(|before| {
+            hops::split(
+                &before,
+                &hops::Snapshot::take(),
+                samples.len(),
+                hops::TICKS_PER_SECOND,
+            )
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "load: {} requests sent; {} accepted items to check (for up to {} s)",
+        samples.len(),
+        chosen.iter().map(|s| s.accepted()).sum::<usize>(),
+        cli.settle_secs
+    );
+    let checks = if cli.skip_invariants {
+        vec![]
+    } else {
+        check(&h, &chosen, Duration::from_secs(cli.settle_secs)).await?
+    };
+    let mut summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
+    summary.hops = cpu;
+    summary.error_budget = cli.error_budget;
+    summary.offered = h.pacer.as_ref().map(|p| report::Offered {
+        per_user: p.per_user(),
+        requests_per_second: p.per_user() * users as f64,
+        late: p.late(),
+    });
+    if let (Some(url), Some(before)) = (&faults_url, faults_before) {
+        summary.injected_faults = fault_counts(url)
+            .await
+            .map(|after| fault_delta(&before, &after));
+    }
+    write_reports(&cli, &api, &dir, &summary, &samples)?;
+    print_summary(&summary, &dir);
+    Ok(summary.passed())
+}
+
+/// The run's harness: the API, its authentication (`--api-key`, `--sigv4`), the open model's
+/// pacer (`--rate`).
+fn harness(cli: &Cli, api: &str) -> Result<harness::Harness, String> {
     let auth = auth::Auth {
         api_key: cli.api_key.clone(),
         sigv4: if cli.sigv4 {
@@ -105,30 +161,29 @@ async fn run(cli: Cli) -> Result<bool, String> {
                 .ok_or_else(|| format!("--rate {rate}: a positive number of requests a second"))?,
         ),
     };
-    let ctx = Arc::new(flows::Ctx::new(api.clone(), auth, pacer));
-    let dir = cli.out.join(&cli.scenario);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let users = cli.goose.users.unwrap_or(500);
+    Ok(harness::Harness::new(api.to_owned(), auth, pacer))
+}
 
+/// The goose attack of the chosen scenarios (each weighted when there are several), after each
+/// one's setup.
+async fn attack(
+    cli: &Cli,
+    api: &str,
+    h: &Arc<harness::Harness>,
+    chosen: &[Arc<dyn scenario::Scenario>],
+    dir: &std::path::Path,
+) -> Result<(), String> {
     let mut attack =
         GooseAttack::initialize_with_config(cli.goose.clone()).map_err(|e| e.to_string())?;
-    for scenario in flows::scenarios(&cli.scenario, &ctx)? {
-        attack = attack.register_scenario(scenario);
-    }
-    if matches!(cli.scenario.as_str(), "orders" | "mixed") {
-        orders::setup(&ctx).await?;
+    for s in chosen {
+        let weight = if chosen.len() > 1 { s.weight() } else { 1 };
+        attack = attack.register_scenario(scenario::goose(s.clone(), weight, h)?);
+        s.setup(h).await?;
     }
     let report = dir.join("goose.html");
-    let local = is_local(&api);
-    let faults_url = local.then(injected_faults_url).flatten();
-    let faults_before = match &faults_url {
-        Some(url) => fault_counts(url).await,
-        None => None,
-    };
-    let before = local.then(hops::Snapshot::take);
     let goose_error = |e: GooseError| e.to_string();
     attack
-        .set_default(GooseDefault::Host, api.as_str())
+        .set_default(GooseDefault::Host, api)
         .map_err(goose_error)?
         .set_default(GooseDefault::Users, 500)
         .map_err(goose_error)?
@@ -143,60 +198,59 @@ async fn run(cli: Cli) -> Result<bool, String> {
         .execute()
         .await
         .map_err(goose_error)?;
+    Ok(())
+}
 
-    let samples = ctx.recorder.samples();
-    let cpu = before
-        .map(|before| {
-            hops::split(
-                &before,
-                &hops::Snapshot::take(),
-                samples.len(),
-                hops::TICKS_PER_SECOND,
-            )
-        })
-        .unwrap_or_default();
-    eprintln!(
-        "load: {} requests sent; {} accepted items to check (for up to {} s)",
-        samples.len(),
-        ctx.recorder.accepted().len(),
-        cli.settle_secs
-    );
-    let checks = if cli.skip_invariants {
-        vec![]
-    } else {
-        invariants::check(&ctx, Duration::from_secs(cli.settle_secs)).await
-    };
-    let mut summary = report::Summary::new(&cli.scenario, &api, users, &samples, checks);
-    summary.hops = cpu;
-    summary.error_budget = cli.error_budget;
-    summary.offered = ctx.pacer.as_ref().map(|p| report::Offered {
-        per_user: p.per_user(),
-        requests_per_second: p.per_user() * users as f64,
-        late: p.late(),
-    });
-    if let (Some(url), Some(before)) = (&faults_url, faults_before) {
-        summary.injected_faults = fault_counts(url).await.map(|after| {
-            let d = |k: &str| {
-                after[k]
-                    .as_u64()
-                    .unwrap_or(0)
-                    .saturating_sub(before[k].as_u64().unwrap_or(0))
-            };
-            serde_json::json!({"conflicts": d("conflicts"), "throttles": d("throttles"),
-                               "server_errors": d("server_errors"), "lost_answers": d("lost_answers"),
-                               "forwarded": d("forwarded")})
-        });
+/// Every chosen scenario's checks, read through the API.
+async fn check(
+    h: &harness::Harness,
+    chosen: &[Arc<dyn scenario::Scenario>],
+    settle: Duration,
+) -> Result<Vec<harness::Check>, String> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut checks = Vec::new();
+    for s in chosen {
+        checks.extend(s.check(h, &http, settle).await);
     }
+    Ok(checks)
+}
+
+/// What the fault injector injected between two of its counts.
+fn fault_delta(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let d = |k: &str| {
+        after[k]
+            .as_u64()
+            .unwrap_or(0)
+            .saturating_sub(before[k].as_u64().unwrap_or(0))
+    };
+    serde_json::json!({"conflicts": d("conflicts"), "throttles": d("throttles"),
+                       "server_errors": d("server_errors"), "lost_answers": d("lost_answers"),
+                       "forwarded": d("forwarded")})
+}
+
+fn write_reports(
+    cli: &Cli,
+    api: &str,
+    dir: &std::path::Path,
+    summary: &report::Summary,
+    samples: &[record::Sample],
+) -> Result<(), String> {
     let title = format!("{} against {api}: latency per second", cli.scenario);
     let write = |name: &str, text: String| {
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
     };
-    write("latency.svg", report::chart(&title, &samples))?;
+    write("latency.svg", report::chart(&title, samples))?;
     write(
         "report.json",
-        serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?,
+        serde_json::to_string_pretty(summary).map_err(|e| e.to_string())?,
     )?;
-    write("summary.txt", format!("{}\n", summary.line()))?;
+    write("summary.txt", format!("{}\n", summary.line()))
+}
+
+fn print_summary(summary: &report::Summary, dir: &std::path::Path) {
     for check in &summary.invariants {
         let verdict = if check.passed() { "ok  " } else { "FAIL" };
         println!("  {verdict} {} ({} checked)", check.name, check.checked);
@@ -215,17 +269,11 @@ async fn run(cli: Cli) -> Result<bool, String> {
     }
     println!("{}", summary.line());
     println!("report: {}", dir.display());
-    Ok(summary.passed())
 }
 
 /// The local stack's fault injector, when it runs (`DEVSTACK_DYNAMODB_FAULTS`).
 fn injected_faults_url() -> Option<String> {
-    std::fs::read_to_string(".devstack/env")
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("DEVSTACK_FAULTS_URL="))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+    stack::value("DEVSTACK_FAULTS_URL")
 }
 
 async fn fault_counts(url: &str) -> Option<serde_json::Value> {

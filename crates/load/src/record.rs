@@ -1,5 +1,5 @@
 //! What every request of a run gave: its latency and how it ended, by the second it ended in,
-//! and the ids of what the API accepted (for the invariants).
+//! (what each scenario accepted it keeps itself, for its checks).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,34 +30,9 @@ pub struct Sample {
     pub status: u16,
 }
 
-/// Something the API accepted, to be checked afterwards.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Accepted {
-    Return(String),
-    Formula(String),
-    /// A task, with the client that submitted it and its place among that client's tasks: a
-    /// client sends its next task only after the last was accepted, so those must be processed
-    /// in that order.
-    Task {
-        id: String,
-        client: usize,
-        nth: u64,
-    },
-    /// A placed order and its lines (SKU, units).
-    Order {
-        id: String,
-        lines: Vec<(String, u32)>,
-    },
-    /// A placement whose outcome is unknown (no answer, or a 5xx): it may hold these units.
-    MaybeOrder {
-        lines: Vec<(String, u32)>,
-    },
-}
-
 pub struct Recorder {
     started: Instant,
     samples: Mutex<Vec<Sample>>,
-    accepted: Mutex<Vec<Accepted>>,
 }
 
 impl Default for Recorder {
@@ -65,7 +40,6 @@ impl Default for Recorder {
         Self {
             started: Instant::now(),
             samples: Mutex::new(Vec::new()),
-            accepted: Mutex::new(Vec::new()),
         }
     }
 }
@@ -91,17 +65,7 @@ impl Recorder {
         }
     }
 
-    pub fn accept(&self, what: Accepted) {
-        if let Ok(mut accepted) = self.accepted.lock() {
-            accepted.push(what);
-        }
-    }
-
     pub fn samples(&self) -> Vec<Sample> {
         self.samples.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    pub fn accepted(&self) -> Vec<Accepted> {
-        self.accepted.lock().map(|a| a.clone()).unwrap_or_default()
     }
 }

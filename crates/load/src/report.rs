@@ -1,7 +1,7 @@
 //! The run in figures: throughput, latency percentiles, errors by kind, and latency percentiles
 //! second by second as an SVG chart.
 
-use crate::invariants::Check;
+use crate::harness::Check;
 use crate::record::{Outcome, Sample};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -202,107 +202,140 @@ pub fn per_second(samples: &[Sample]) -> Vec<(u64, usize, [f64; 3])> {
 /// Latency percentiles over time and throughput, as an SVG a browser shows.
 pub fn chart(title: &str, samples: &[Sample]) -> String {
     let series = per_second(samples);
-    let (w, h, left, right, top, bottom) = (900.0, 420.0, 70.0, 70.0, 40.0, 50.0);
-    let (plot_w, plot_h) = (w - left - right, h - top - bottom);
-    let last = series.last().map_or(1, |s| s.0.max(1)) as f64;
-    let max_ms = series
-        .iter()
-        .map(|s| s.2[2])
-        .fold(1.0_f64, f64::max)
-        .max(1.0);
-    let max_rps = series.iter().map(|s| s.1).max().unwrap_or(1).max(1) as f64;
-    let x = |t: f64| left + t / last * plot_w;
-    let y = |v: f64, max: f64| top + plot_h - v / max * plot_h;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{left}" y="22" font-size="14">{}</text>
-<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="black"/>
-<line x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="black"/>
-<text x="{}" y="{}" text-anchor="middle">seconds</text>
-<text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">latency (ms)</text>
-<text x="{}" y="{}" transform="rotate(90 {} {})" text-anchor="middle" fill="#999">requests/s</text>
-"##,
-        escape(title),
-        top + plot_h,
-        left + plot_w,
-        top + plot_h,
-        top + plot_h,
-        left + plot_w / 2.0,
-        h - 12.0,
-        top + plot_h / 2.0,
-        top + plot_h / 2.0,
-        w - 16.0,
-        top + plot_h / 2.0,
-        w - 16.0,
-        top + plot_h / 2.0,
-    );
-    for i in 0..=4 {
-        let v = max_ms * f64::from(i) / 4.0;
-        let r = max_rps * f64::from(i) / 4.0;
-        let _ = writeln!(
-            svg,
-            r##"<text x="{}" y="{}" text-anchor="end">{v:.0}</text><text x="{}" y="{}" fill="#999">{r:.0}</text><line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#eee"/>"##,
-            left - 6.0,
-            y(v, max_ms) + 4.0,
-            left + plot_w + 6.0,
-            y(v, max_ms) + 4.0,
-            y(v, max_ms),
-            left + plot_w,
-            y(v, max_ms),
-        );
-    }
-    let tick = (last / 6.0).ceil().max(1.0);
-    let mut t = 0.0;
-    while t <= last {
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">{t:.0}</text>"#,
-            x(t),
-            top + plot_h + 16.0
-        );
-        t += tick;
-    }
-    let line = |points: Vec<(f64, f64)>, colour: &str, dash: &str| {
-        let pts: Vec<String> = points
-            .iter()
-            .map(|(a, b)| format!("{a:.1},{b:.1}"))
-            .collect();
-        format!(
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}" points="{}"/>"#,
-            pts.join(" ")
-        )
-    };
+    let plot = Plot::new(&series);
+    let mut svg = plot.frame(title);
+    plot.grid(&mut svg);
     let rps: Vec<(f64, f64)> = series
         .iter()
-        .map(|s| (x(s.0 as f64), y(s.1 as f64, max_rps)))
+        .map(|s| (plot.x(s.0 as f64), plot.y(s.1 as f64, plot.max_rps)))
         .collect();
-    let _ = writeln!(svg, "{}", line(rps, "#bbb", "4 3"));
+    let _ = writeln!(svg, "{}", polyline(&rps, "#bbb", "4 3"));
     for (i, (name, colour)) in [("p50", "#2a7"), ("p95", "#e90"), ("p99", "#d33")]
         .iter()
         .enumerate()
     {
-        let points = series
+        let points: Vec<(f64, f64)> = series
             .iter()
-            .map(|s| (x(s.0 as f64), y(s.2[i], max_ms)))
+            .map(|s| (plot.x(s.0 as f64), plot.y(s.2[i], plot.max_ms)))
             .collect();
-        let _ = writeln!(svg, "{}", line(points, colour, ""));
+        let _ = writeln!(svg, "{}", polyline(&points, colour, ""));
         let _ = writeln!(
             svg,
             r#"<text x="{}" y="{}" fill="{colour}">{name}</text>"#,
-            left + 10.0 + 50.0 * i as f64,
-            top + 14.0
+            LEFT + 10.0 + 50.0 * i as f64,
+            TOP + 14.0
         );
     }
     let _ = writeln!(
         svg,
         r##"<text x="{}" y="{}" fill="#999">req/s</text></svg>"##,
-        left + 160.0,
-        top + 14.0
+        LEFT + 160.0,
+        TOP + 14.0
     );
     svg
+}
+
+/// The chart's size and margins, in pixels.
+const W: f64 = 900.0;
+const H: f64 = 420.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 70.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+
+/// The chart's scales: seconds across, latency (left) and requests a second (right) up.
+struct Plot {
+    last: f64,
+    max_ms: f64,
+    max_rps: f64,
+    plot_w: f64,
+    plot_h: f64,
+}
+
+impl Plot {
+    fn new(series: &[(u64, usize, [f64; 3])]) -> Self {
+        let max_ms = series.iter().map(|s| s.2[2]).fold(1.0_f64, f64::max);
+        Self {
+            last: series.last().map_or(1, |s| s.0.max(1)) as f64,
+            max_ms: max_ms.max(1.0),
+            max_rps: series.iter().map(|s| s.1).max().unwrap_or(1).max(1) as f64,
+            plot_w: W - LEFT - RIGHT,
+            plot_h: H - TOP - BOTTOM,
+        }
+    }
+
+    fn x(&self, t: f64) -> f64 {
+        LEFT + t / self.last * self.plot_w
+    }
+
+    fn y(&self, v: f64, max: f64) -> f64 {
+        TOP + self.plot_h - v / max * self.plot_h
+    }
+
+    /// The document's head: title, axes and their labels.
+    fn frame(&self, title: &str) -> String {
+        let (bottom, right, middle) = (
+            TOP + self.plot_h,
+            LEFT + self.plot_w,
+            TOP + self.plot_h / 2.0,
+        );
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{LEFT}" y="22" font-size="14">{}</text>
+<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="black"/>
+<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="black"/>
+<text x="{}" y="{}" text-anchor="middle">seconds</text>
+<text x="14" y="{middle}" transform="rotate(-90 14 {middle})" text-anchor="middle">latency (ms)</text>
+<text x="{}" y="{middle}" transform="rotate(90 {} {middle})" text-anchor="middle" fill="#999">requests/s</text>
+"##,
+            escape(title),
+            LEFT + self.plot_w / 2.0,
+            H - 12.0,
+            W - 16.0,
+            W - 16.0,
+        )
+    }
+
+    /// Five latency and rate levels across, and the seconds below.
+    fn grid(&self, svg: &mut String) {
+        for i in 0..=4 {
+            let v = self.max_ms * f64::from(i) / 4.0;
+            let r = self.max_rps * f64::from(i) / 4.0;
+            let at = self.y(v, self.max_ms);
+            let _ = writeln!(
+                svg,
+                r##"<text x="{}" y="{}" text-anchor="end">{v:.0}</text><text x="{}" y="{}" fill="#999">{r:.0}</text><line x1="{LEFT}" y1="{at}" x2="{}" y2="{at}" stroke="#eee"/>"##,
+                LEFT - 6.0,
+                at + 4.0,
+                LEFT + self.plot_w + 6.0,
+                at + 4.0,
+                LEFT + self.plot_w,
+            );
+        }
+        let tick = (self.last / 6.0).ceil().max(1.0);
+        let mut t = 0.0;
+        while t <= self.last {
+            let _ = writeln!(
+                svg,
+                r#"<text x="{}" y="{}" text-anchor="middle">{t:.0}</text>"#,
+                self.x(t),
+                TOP + self.plot_h + 16.0
+            );
+            t += tick;
+        }
+    }
+}
+
+fn polyline(points: &[(f64, f64)], colour: &str, dash: &str) -> String {
+    let pts: Vec<String> = points
+        .iter()
+        .map(|(a, b)| format!("{a:.1},{b:.1}"))
+        .collect();
+    format!(
+        r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}" points="{}"/>"#,
+        pts.join(" ")
+    )
 }
 
 fn escape(text: &str) -> String {

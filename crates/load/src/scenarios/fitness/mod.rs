@@ -1,0 +1,363 @@
+//! The fitness scenario: each client is one app user going through visits, one event per step,
+//! with event times on a clock of its own that only moves forward (a user's events arrive in
+//! order):
+//!
+//! - 40 %: launch, start within the window, finish after 29:59, 30:00, 30:01, 30:59, 36:18 or
+//!   45:00 (a congratulation for the ones over 30:00, with their whole minutes);
+//! - 15 %: launch, start within the window, cancel (nothing);
+//! - 25 %: launch, then nothing for the window and a few seconds of wall clock (the timer
+//!   sends the nudge);
+//! - 20 %: launch, and the next visit's launch past the window (the later event settles the
+//!   nudge at once).
+//!
+//! A third of the events are sent in the legacy shape; an event without a `202` is sent again
+//! (up to 5 times), as the app does. Afterwards, from the local notification
+//! sink: the congratulations and nudges received are exactly the ones the generated stream
+//! calls for (users with an unanswered event are left out: its effect is unknown), none is
+//! received twice, and no timer nudge came before its window ended; and how late the timer
+//! nudges came after it (p50, p99).
+
+mod checks;
+
+use crate::harness::{Check, Harness, call, notify_url};
+use crate::scenario::Scenario;
+use checks::{Tally, Wait};
+use chrono::{DateTime, Duration as Span, Utc};
+use goose::prelude::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The window of the stack under load: the running local stack's (`.devstack/env`), else
+/// `FITNESS_NUDGE_AFTER_SECONDS` from the environment (a deployed API's), else the default.
+pub fn window() -> Span {
+    let secs = crate::stack::value("FITNESS_NUDGE_AFTER_SECONDS")
+        .or_else(|| std::env::var("FITNESS_NUDGE_AFTER_SECONDS").ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(600);
+    Span::seconds(secs)
+}
+
+/// What one user's accepted events call for.
+#[derive(Debug, Clone, Default)]
+struct Expected {
+    /// (started_at, minutes) of each congratulation.
+    congratulations: BTreeSet<(DateTime<Utc>, i64)>,
+    /// launched_at of each nudge.
+    nudges: BTreeSet<DateTime<Utc>>,
+    /// A launch accepted whose start has not been: nudged unless its start is accepted.
+    open_launch: Option<DateTime<Utc>>,
+    /// An event went unanswered or failed: what it did is unknown.
+    uncertain: bool,
+}
+
+pub struct Fitness {
+    /// The nudge window of the stack under load.
+    window: Span,
+    /// What each app user's accepted events call for.
+    users: Mutex<BTreeMap<String, Expected>>,
+}
+
+impl Fitness {
+    pub fn new(window: Span) -> Self {
+        Self {
+            window,
+            users: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn update(&self, user: &str, f: impl FnOnce(&mut Expected)) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        f(users.entry(user.to_owned()).or_default());
+    }
+
+    async fn play(&self, user: &mut GooseUser, h: &Harness) -> TransactionResult {
+        let mut me = user
+            .get_session_data::<AppUser>()
+            .cloned()
+            .unwrap_or_default();
+        if me.quiet_until.is_some_and(|t| Instant::now() < t) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            user.set_session_data(me);
+            return Ok(());
+        }
+        let name = format!("fit_{}_{}", h.run, user.weighted_users_index);
+        if me.plan.is_empty() {
+            plan_visit(&mut me, &name, &h.run, self.window);
+        }
+        let Some(next) = me.plan.pop_front() else {
+            return Ok(());
+        };
+        // An unanswered event is sent again, as the app does (after Retry-After): the same
+        // event id, or the same legacy body, so it has one effect however often it arrives.
+        let mut answer = None;
+        for attempt in 0..SEND_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            answer = call(
+                user,
+                h,
+                GooseMethod::Post,
+                "/v1/event",
+                "POST /v1/event",
+                Some(&next.body),
+                &[202],
+            )
+            .await?;
+            if answer.is_some() {
+                break;
+            }
+        }
+        match answer {
+            Some(_) => self.update(&name, |e| match next.effect {
+                Effect::OpenLaunch(at) => e.open_launch = Some(at),
+                Effect::Nudge(at) => {
+                    e.nudges.insert(at);
+                }
+                Effect::Start => e.open_launch = None,
+                Effect::Congratulate(at, minutes) => {
+                    e.congratulations.insert((at, minutes));
+                }
+                Effect::None => {}
+            }),
+            None => self.update(&name, |e| e.uncertain = true),
+        }
+        me.quiet_until = next.then_idle.map(|d| Instant::now() + d);
+        user.set_session_data(me);
+        Ok(())
+    }
+}
+
+/// What an accepted event means for the user's notifications.
+#[derive(Debug, Clone)]
+enum Effect {
+    /// A launch whose start follows within the window (if it is accepted).
+    OpenLaunch(DateTime<Utc>),
+    /// A launch nothing will cancel.
+    Nudge(DateTime<Utc>),
+    /// The start that closes the open launch.
+    Start,
+    /// A finish that earns a congratulation.
+    Congratulate(DateTime<Utc>, i64),
+    None,
+}
+
+#[derive(Debug, Clone)]
+struct Planned {
+    body: Value,
+    effect: Effect,
+    /// Wall clock to stay quiet for after this event.
+    then_idle: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AppUser {
+    clock: Option<DateTime<Utc>>,
+    plan: VecDeque<Planned>,
+    quiet_until: Option<Instant>,
+    n: u64,
+}
+
+/// How often a client sends an event that got no `202`.
+const SEND_ATTEMPTS: u32 = 5;
+
+const DURATIONS: [(i64, i64); 6] = [(29, 59), (30, 0), (30, 1), (30, 59), (36, 18), (45, 0)];
+
+fn body(
+    me: &mut AppUser,
+    user: &str,
+    kind: &str,
+    at: DateTime<Utc>,
+    program: Option<&str>,
+    run: &str,
+) -> Value {
+    me.n += 1;
+    if fastrand::u32(0..3) == 0 {
+        let mut b = json!({"user_id": user, "device_id": "load", "type": kind,
+                           "time_stamp": at.format("%Y-%m-%d %H:%M:%S").to_string()});
+        if let Some(p) = program {
+            b["training_program_id"] = json!(p);
+        }
+        b
+    } else {
+        let payload = program.map_or(json!({}), |p| json!({"training_program_id": p}));
+        json!({"schema_version": 2, "event_id": format!("load-{run}-{user}-{}", me.n),
+               "user_id": user, "type": kind, "time": at.to_rfc3339(), "payload": payload})
+    }
+}
+
+/// The next visit's events, from `at` on (whole seconds, so both shapes write the same time).
+fn plan_visit(me: &mut AppUser, user: &str, run: &str, window: Span) {
+    let now = Utc::now();
+    let floor = |t: DateTime<Utc>| DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t);
+    let at = floor(me.clock.map_or(now, |c| c.max(now)));
+    let program = format!("{}", 1000 + fastrand::u32(0..50));
+    let roll = fastrand::u32(0..100);
+    let launch = body(me, user, "app_launch", at, None, run);
+    if roll < 55 {
+        let margin = (window.num_seconds() / 2).max(1);
+        let started = at + Span::seconds(fastrand::i64(0..=margin));
+        me.plan.push_back(Planned {
+            body: launch,
+            effect: Effect::OpenLaunch(at),
+            then_idle: None,
+        });
+        let start = body(
+            me,
+            user,
+            "training_program_started",
+            started,
+            Some(&program),
+            run,
+        );
+        me.plan.push_back(Planned {
+            body: start,
+            effect: Effect::Start,
+            then_idle: None,
+        });
+        let (end, effect, ended) = if roll < 40 {
+            let (m, s) = DURATIONS[fastrand::usize(..DURATIONS.len())];
+            let ended = started + Span::minutes(m) + Span::seconds(s);
+            let effect = if (m, s) > (30, 0) {
+                Effect::Congratulate(started, m)
+            } else {
+                Effect::None
+            };
+            ("training_program_finished", effect, ended)
+        } else {
+            (
+                "training_program_cancelled",
+                Effect::None,
+                started + Span::minutes(5),
+            )
+        };
+        let end = body(me, user, end, ended, Some(&program), run);
+        me.plan.push_back(Planned {
+            body: end,
+            effect,
+            then_idle: None,
+        });
+        me.clock = Some(ended + Span::seconds(1));
+    } else {
+        // The next launch comes after this one's window, whichever way it is settled.
+        let idle =
+            (roll < 80).then(|| Duration::from_secs(window.num_seconds().unsigned_abs() + 3));
+        me.plan.push_back(Planned {
+            body: launch,
+            effect: Effect::Nudge(at),
+            then_idle: idle,
+        });
+        me.clock = Some(at + window + Span::seconds(1));
+    }
+}
+
+fn parse(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[async_trait::async_trait]
+impl Scenario for Fitness {
+    fn name(&self) -> &'static str {
+        "fitness"
+    }
+
+    fn weight(&self) -> usize {
+        2
+    }
+
+    fn step_name(&self) -> &'static str {
+        "an app user's next event"
+    }
+
+    async fn step(&self, user: &mut GooseUser, h: &Harness) -> TransactionResult {
+        self.play(user, h).await
+    }
+
+    fn accepted(&self) -> usize {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The invariants of the run's app events (none when it sent none), from the local sink.
+    async fn check(&self, h: &Harness, http: &reqwest::Client, settle: Duration) -> Vec<Check> {
+        let users = self.expected();
+        if users.is_empty() {
+            return Vec::new();
+        }
+        let Some(notify) = notify_url() else {
+            eprintln!("load: no notification sink to read; fitness notifications not checked");
+            return Vec::new();
+        };
+        let certain: BTreeMap<&String, &Expected> =
+            users.iter().filter(|(_, e)| !e.uncertain).collect();
+        let expected_total: usize = certain
+            .values()
+            .map(|e| e.congratulations.len() + e.nudges.len())
+            .sum();
+        let wait = Wait {
+            prefix: format!("fit_{}_", h.run),
+            expected: expected_total,
+            // Every timer set during the attack is due a window (and a bit) after the attack.
+            hold: Duration::from_secs(self.window.num_seconds().unsigned_abs() + 10),
+            settle,
+        };
+        let received = match wait.received(http, &notify, &certain).await {
+            Ok(received) => received,
+            Err(e) => {
+                return vec![Check {
+                    name: "fitness notifications read from the sink".into(),
+                    checked: 0,
+                    failures: vec![e],
+                }];
+            }
+        };
+        let tally = Tally::of(&received);
+        let late = tally.lateness();
+        eprintln!("load: {late}");
+        let uncertain = users.len() - certain.len();
+        vec![
+            Check {
+                name: format!(
+                    "notifications = what the rules predict for the stream ({expected_total} expected; {uncertain} users with an unanswered event left out)"
+                ),
+                checked: certain.len(),
+                failures: tally.mismatches(&certain),
+            },
+            Check {
+                name: "no fitness notification twice".into(),
+                checked: received.len(),
+                failures: tally.duplicates,
+            },
+            Check {
+                name: format!("no timer nudge before its window ended ({late})"),
+                checked: tally.lateness_ms.len(),
+                failures: tally.early,
+            },
+        ]
+    }
+}
+
+impl Fitness {
+    /// What each user's accepted events call for, once the run is over: a launch whose start
+    /// was never sent (the run ended) is nudged by its timer.
+    fn expected(&self) -> BTreeMap<String, Expected> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for e in users.values_mut() {
+            if let Some(at) = e.open_launch.take() {
+                e.nudges.insert(at);
+            }
+        }
+        users
+    }
+}

@@ -1,0 +1,55 @@
+//! One scenario per flow (see [`crate::scenario::Scenario`]), listed once in [`all`].
+
+pub mod fitness;
+pub mod formulas;
+pub mod orders;
+pub mod reads;
+pub mod returns;
+pub mod tasks;
+
+use crate::scenario::Scenario;
+use std::sync::{Arc, Mutex};
+
+/// Every flow's scenario, in the order a `mixed` run lists them: one line per flow.
+pub fn all() -> Vec<Arc<dyn Scenario>> {
+    vec![
+        Arc::new(reads::Reads),
+        Arc::new(returns::Returns::default()),
+        Arc::new(tasks::Tasks::default()),
+        Arc::new(formulas::Formulas::default()),
+        Arc::new(orders::Orders::default()),
+        Arc::new(fitness::Fitness::new(fitness::window())),
+    ]
+}
+
+/// What the API accepted from a scenario, for its checks.
+pub struct Accepted<T>(Mutex<Vec<T>>);
+
+impl<T> Default for Accepted<T> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl<T: Clone> Accepted<T> {
+    pub fn push(&self, item: T) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(item);
+    }
+
+    pub fn all(&self) -> Vec<T> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// The reference users (`data/topanga/`), as `make seed` loads them.
+pub const USERS: &[&str] = &[
+    "tpg_u0001",
+    "tpg_u0002",
+    "tpg_u0003",
+    "tpg_u0004",
+    "tpg_u0005",
+];
