@@ -101,7 +101,7 @@ demo: emulators build
 	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) DEVSTACK_PREBUILT=1 scripts/stack.sh up
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
-	$(DEVSTACK) demo all && \
+	target/debug/demo all && \
 	$(DEVSTACK) report
 
 # Formatting and the workflows; `make test` gets clippy's verdict from its build.

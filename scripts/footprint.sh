@@ -2,7 +2,7 @@
 # `make footprint`: every function's release binary started as Lambda starts it and fed its
 # sample event 1000 times against the local stack (started for the run unless it is up, and
 # seeded); cold start, resident memory and zip size per function. Arguments go to
-# `devstack footprint` (the number of invocations).
+# `measure footprint` (the number of invocations).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=
@@ -12,4 +12,4 @@ if [[ ! -f .devstack/env ]]; then
 fi
 trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT
 target/debug/devstack seed >/dev/null
-target/debug/devstack footprint "$@"
+target/debug/measure footprint "$@"

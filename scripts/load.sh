@@ -3,7 +3,7 @@
 # which it starts for the run and stops afterwards unless it was up already. Arguments after the
 # scenario go to the load generator (`target/debug/load --help`). On the local stack, the
 # emulators' and the function path's own ceilings are measured after the run
-# (`devstack ceilings`, LOAD_CEILINGS=0 to skip), so that the run can be read against them.
+# (`measure ceilings`, LOAD_CEILINGS=0 to skip), so that the run can be read against them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-mixed}
@@ -20,6 +20,6 @@ trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT
 status=0
 target/debug/load "$scenario" "$@" || status=$?
 if [[ -z ${API_URL:-} && ${LOAD_CEILINGS:-1} != 0 ]]; then
-  target/debug/devstack ceilings "${LOAD_CEILING_CLIENTS:-500}" "${LOAD_CEILING_SECS:-10}"
+  target/debug/measure ceilings "${LOAD_CEILING_CLIENTS:-500}" "${LOAD_CEILING_SECS:-10}"
 fi
 exit "$status"

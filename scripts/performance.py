@@ -3,7 +3,7 @@
 
 Reads what the measuring commands left under target/:
   target/load/<scenario>/report.json + latency.svg   make load (one per scenario run)
-  target/load/ceilings/report.json                   devstack ceilings (run by make load)
+  target/load/ceilings/report.json                   measure ceilings (run by make load)
   target/load/router/report.json                     make load-router
   target/footprint/report.json                       make footprint
 Charts are copied to docs/performance/<scenario>.svg. Everything in docs/performance.md after
@@ -128,9 +128,9 @@ def ceilings_section(out, runs):
     r = load(path)
     out.append("## The emulators' own ceilings\n")
     if not r:
-        out.append("No run yet: `make load` measures them after its scenario (`devstack ceilings`).\n")
+        out.append("No run yet: `make load` measures them after its scenario (`measure ceilings`).\n")
         return
-    out.append(f"`target/debug/devstack ceilings` (run by `make load` after its scenario), {modified(path)}:\n")
+    out.append(f"`target/debug/measure ceilings` (run by `make load` after its scenario), {modified(path)}:\n")
     out.append("| call | clients | calls/s | p50 | p99 | errors |\n|---|---|---|---|---|---|")
     for c in r["ceilings"]:
         out.append(

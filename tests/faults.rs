@@ -116,7 +116,7 @@ async fn returns_under_conflicts_and_throttling_have_each_of_their_effects_once(
         assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
         ids.push(answer["return_id"].as_str().unwrap().to_owned());
     }
-    // The fault-free outcome of the example events (tests/rental_returns.rs): four completed
+    // The fault-free outcome of the example events (tests/flows/rentals.rs): four completed
     // returns, each told to its user once and counted once.
     let sink = stack.sink.clone();
     stack

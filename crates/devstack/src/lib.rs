@@ -10,11 +10,9 @@
 #![recursion_limit = "256"]
 
 pub mod bridge;
-pub mod ceilings;
 pub mod chaos;
 pub mod emulator;
 pub mod faults;
-pub mod footprint;
 pub mod gateway;
 pub mod provision;
 pub mod report;
@@ -114,4 +112,18 @@ pub async fn sdk_config(endpoints: &Endpoints) -> aws_config::SdkConfig {
         .into_builder()
         .service_config(ServiceEndpoints(endpoints.clone()))
         .build()
+}
+
+/// Runs `f` against the running stack (`make up`): its SDK configuration, its resources, its
+/// env file.
+pub async fn with_stack<F, Fut>(f: F) -> Result<()>
+where
+    F: FnOnce(aws_config::SdkConfig, Resources, stackenv::StackEnv) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let env = stackenv::StackEnv::read()?;
+    let sdk = sdk_config(&env.endpoints()?).await;
+    // Provisioning is idempotent: here it only looks the resources up.
+    let resources = provision(&sdk, &Topology::system()?, serve::PREFIX).await?;
+    f(sdk, resources, env).await
 }

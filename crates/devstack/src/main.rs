@@ -1,10 +1,8 @@
-//! `devstack`: the local stack (serve, seed, reset, report), each flow's demo step, and the
-//! stand-ins' own measurements. See the README's "Local stack".
+//! `devstack`: the local stack (serve, seed, reset, report). See the README's "Local stack".
 
 #![recursion_limit = "256"]
 
 mod commands;
-mod demo;
 
 use clap::{Parser, Subcommand};
 use devstack::stackenv::state_dir;
@@ -33,25 +31,6 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// A flow's demo step against the running API (`all`: every flow's, with its samples).
-    Demo {
-        /// A flow (rentals, formulas, tasks, orders, fitness) or `all`.
-        flow: String,
-        /// The files to post; the flow's samples (`events/demo-<flow>/`) when none are given.
-        files: Vec<String>,
-    },
-    /// Every function's release binary, its memory and time per invocation.
-    Footprint {
-        #[arg(default_value_t = 1000)]
-        invocations: usize,
-    },
-    /// The stand-ins' own ceilings at CLIENTS concurrent callers for SECONDS each.
-    Ceilings {
-        #[arg(default_value_t = 500)]
-        clients: usize,
-        #[arg(default_value_t = 10)]
-        seconds: u64,
-    },
 }
 
 #[tokio::main]
@@ -63,10 +42,6 @@ async fn main() {
         Command::Seed => commands::seed().await,
         Command::Reset => commands::reset().await,
         Command::Report { all } => commands::report(all).await,
-        Command::Demo { flow, files } if flow == "all" && files.is_empty() => demo::all().await,
-        Command::Demo { flow, files } => demo::run(&flow, files).await,
-        Command::Footprint { invocations } => commands::footprint(invocations).await,
-        Command::Ceilings { clients, seconds } => commands::ceilings(clients, seconds).await,
     };
     if let Err(e) = result {
         // The whole error (an SDK's can run to pages) goes to the log; the terminal gets a line.

@@ -29,5 +29,10 @@ pub const EDGE: &[&[edge::Parser]] = &[
     orders::EDGE,
 ];
 
+/// The events someone is told about, each flow's [`notifications::Notify`] events as it
+/// declares them (`<flow>::Notified`): one entry per flow that notifies. The notifier sends
+/// each of them.
+pub type Notified = (rentals::Notified, orders::Notified, fitness::Notified);
+
 pub use error::PortError;
 pub use validation::{FieldCode, FieldError, Problems, TextRule, ValidationError};

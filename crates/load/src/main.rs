@@ -6,15 +6,7 @@
 //! (and goose's own HTML report) under `target/load/<scenario>/`. Exits non-zero when a request
 //! was lost to transport, a timeout or a 5xx, or an invariant does not hold.
 
-mod auth;
-mod harness;
-mod hops;
-mod pace;
-mod record;
-mod report;
-mod scenario;
-mod scenarios;
-mod stack;
+use load::{auth, harness, hops, pace, record, report, scenario, stack};
 
 use clap::Parser;
 use goose::config::GooseConfiguration;

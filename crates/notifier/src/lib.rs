@@ -1,8 +1,8 @@
 //! Sends users notifications for domain events from the notifications queue (SNS topic → SQS
-//! FIFO, raw delivery). Each flow's events to notify about are registered in [`registry`]; the
-//! message itself is the event's [`domain::notifications::Notify`] rule, and
-//! [`SendNotification`] sends it once per event (a marker, and an idempotency key that lets the
-//! service drop the one repeat a crash could cause).
+//! FIFO, raw delivery). Every flow's events to notify about ([`domain::Notified`]) are
+//! registered in [`registry`]; the message itself is the event's
+//! [`domain::notifications::Notify`] rule, and [`SendNotification`] sends it once per event (a
+//! marker, and an idempotency key that lets the service drop the one repeat a crash could cause).
 
 // Nested SDK and HTTP futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
@@ -19,13 +19,9 @@ use std::time::Duration;
 
 pub const SOURCE: &str = "notifications";
 
-/// The events someone is told about, as each flow declares them (`domain::<flow>::Notified`):
-/// one line per flow.
+/// The events someone is told about: every flow's `Notified` events, as the domain lists them.
 pub fn registry(send: SendNotification) -> Registry {
-    Registry::new()
-        .on_each::<domain::rentals::Notified, _>(send.clone())
-        .on_each::<domain::orders::Notified, _>(send.clone())
-        .on_each::<domain::fitness::Notified, _>(send)
+    Registry::new().on_groups::<domain::Notified, _>(send)
 }
 
 pub fn consumer(

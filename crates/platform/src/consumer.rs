@@ -73,6 +73,12 @@ impl Registry {
         E::register(self, handler)
     }
 
+    /// Runs `handler` for every event of each group of `G`, a tuple of [`Events`] tuples (each
+    /// flow's events for one purpose, the domain's list of them).
+    pub fn on_groups<G: EventGroups<H>, H>(self, handler: H) -> Self {
+        G::register(self, handler)
+    }
+
     /// The registered event types, each with the channel it is published to.
     pub fn event_types(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.types.iter().map(|(t, r)| (*t, r.channel))
@@ -120,6 +126,31 @@ events_tuple!(A);
 events_tuple!(A, B);
 events_tuple!(A, B, C);
 events_tuple!(A, B, C, D);
+
+/// A tuple of [`Events`] tuples that `H` handles alike: every flow's events for one purpose.
+pub trait EventGroups<H> {
+    fn register(registry: Registry, handler: H) -> Registry;
+}
+
+macro_rules! groups_tuple {
+    ($($g:ident),+) => {
+        impl<H: Clone, $($g: Events<H>),+> EventGroups<H> for ($($g,)+) {
+            fn register(registry: Registry, handler: H) -> Registry {
+                $(let registry = $g::register(registry, handler.clone());)+
+                registry
+            }
+        }
+    };
+}
+
+groups_tuple!(A);
+groups_tuple!(A, B);
+groups_tuple!(A, B, C);
+groups_tuple!(A, B, C, D);
+groups_tuple!(A, B, C, D, E);
+groups_tuple!(A, B, C, D, E, F);
+groups_tuple!(A, B, C, D, E, F, G);
+groups_tuple!(A, B, C, D, E, F, G, I);
 
 /// An SQS FIFO consumer of domain events: batches in order, partial-batch failures, rejections
 /// recorded, the invocation's deadline respected.

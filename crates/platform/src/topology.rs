@@ -353,14 +353,13 @@ mod tests {
         let rentals = t.table("rentals").unwrap();
         assert_eq!(
             rentals.indexes[0].name,
-            crate::dynamo::RENTALS_BY_USER_INDEX
+            crate::dynamo::rental_store::RENTALS_BY_USER_INDEX
         );
         let reader = &t.function("rental-return").unwrap().uses;
-        assert!(
-            reader
-                .tables
-                .contains_key(&format!("rentals/{}", crate::dynamo::RENTALS_BY_USER_INDEX))
-        );
+        assert!(reader.tables.contains_key(&format!(
+            "rentals/{}",
+            crate::dynamo::rental_store::RENTALS_BY_USER_INDEX
+        )));
     }
 
     #[test]

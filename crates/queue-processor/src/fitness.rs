@@ -6,7 +6,7 @@ use domain::fitness::{AppEvent, ConsumeAppEvents, FireNudge, Fitness, NudgeCheck
 use platform::ConfigError;
 use platform::config::Vars;
 use platform::consumer::Registry;
-use platform::dynamo::DynamoFitnessStore;
+use platform::dynamo::fitness_store::DynamoFitnessStore;
 use platform::sqs::DelayQueue;
 use platform::wiring::Aws;
 use std::sync::Arc;

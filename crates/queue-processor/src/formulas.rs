@@ -4,7 +4,7 @@ use crate::flow::ConsumerFlow;
 use domain::formulas::{FormulaSubmitted, ProcessFormula};
 use platform::ConfigError;
 use platform::consumer::Registry;
-use platform::dynamo::DynamoFormulaStore;
+use platform::dynamo::formula_store::DynamoFormulaStore;
 use platform::wiring::Aws;
 use std::sync::Arc;
 

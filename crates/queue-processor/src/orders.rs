@@ -4,7 +4,8 @@ use crate::flow::ConsumerFlow;
 use domain::orders::{CountOrders, OrderStatusChanged, RaiseLowStock};
 use platform::ConfigError;
 use platform::consumer::Registry;
-use platform::dynamo::{DynamoOrderAnalytics, DynamoOutbox};
+use platform::dynamo::DynamoOutbox;
+use platform::dynamo::order_store::DynamoOrderAnalytics;
 use platform::wiring::Aws;
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@ use crate::flow::ConsumerFlow;
 use domain::rentals::{ProjectStats, RentalCompleted};
 use platform::ConfigError;
 use platform::consumer::Registry;
-use platform::dynamo::DynamoStatsProjection;
+use platform::dynamo::stats_store::DynamoStatsProjection;
 use platform::wiring::Aws;
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use domain::tasks::ports::TaskExecutor;
 use domain::tasks::{RunTask, TaskSubmitted};
 use platform::ConfigError;
 use platform::consumer::Registry;
-use platform::dynamo::DynamoTaskStore;
+use platform::dynamo::task_store::DynamoTaskStore;
 use platform::wiring::Aws;
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use domain::fitness::ports::{AppEventQueue, FitnessView};
 use domain::fitness::{EventTypes, batch_items, ingest_batch, ingest_event};
 use domain::ids::UserId;
 use platform::ConfigError;
-use platform::dynamo::DynamoFitnessStore;
+use platform::dynamo::fitness_store::DynamoFitnessStore;
 use platform::sqs::FifoSender;
 use platform::wiring::Aws;
 use serde_json::{Value, json};

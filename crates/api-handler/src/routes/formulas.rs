@@ -9,7 +9,7 @@ use domain::formulas::ports::{FormulaStore, FormulaSubmission};
 use domain::formulas::{Formula, NewFormula, submit_formula};
 use domain::ids::FormulaId;
 use platform::ConfigError;
-use platform::dynamo::DynamoFormulaStore;
+use platform::dynamo::formula_store::DynamoFormulaStore;
 use platform::wiring::Aws;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use domain::orders::{
 };
 use domain::time::format_time;
 use platform::ConfigError;
-use platform::dynamo::{DynamoOrderAnalytics, DynamoOrderStore};
+use platform::dynamo::order_store::{DynamoOrderAnalytics, DynamoOrderStore};
 use platform::wiring::Aws;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Task, TaskGroup, submit_task};
 use platform::ConfigError;
 use platform::config::Vars;
-use platform::dynamo::DynamoTaskStore;
+use platform::dynamo::task_store::DynamoTaskStore;
 use platform::wiring::Aws;
 use serde_json::{Value, json};
 use std::sync::Arc;

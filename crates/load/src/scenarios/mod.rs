@@ -1,4 +1,5 @@
-//! One scenario per flow (see [`crate::scenario::Scenario`]), listed once in [`all`].
+//! Each flow's clients: its load scenario (see [`crate::scenario::Scenario`]) and its demo
+//! step, listed once in [`all`] and [`DEMOS`].
 
 pub mod fitness;
 pub mod formulas;
@@ -7,6 +8,7 @@ pub mod reads;
 pub mod returns;
 pub mod tasks;
 
+use crate::demo::Demo;
 use crate::scenario::Scenario;
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +23,30 @@ pub fn all() -> Vec<Arc<dyn Scenario>> {
         Arc::new(fitness::Fitness::new(fitness::window())),
     ]
 }
+
+/// Every flow's demo step, in the order `make demo` runs them: one line per flow.
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        flow: "rentals",
+        run: |files| Box::pin(async move { returns::demo::run(&files).await }),
+    },
+    Demo {
+        flow: "formulas",
+        run: |files| Box::pin(async move { formulas::demo::run(&files).await }),
+    },
+    Demo {
+        flow: "tasks",
+        run: |files| Box::pin(async move { tasks::demo::run(&files).await }),
+    },
+    Demo {
+        flow: "orders",
+        run: |files| Box::pin(async move { orders::demo::run(&files).await }),
+    },
+    Demo {
+        flow: "fitness",
+        run: |files| Box::pin(async move { fitness::demo::run(&files).await }),
+    },
+];
 
 /// What the API accepted from a scenario, for its checks.
 pub struct Accepted<T>(Mutex<Vec<T>>);
@@ -42,6 +68,10 @@ impl<T: Clone> Accepted<T> {
 
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

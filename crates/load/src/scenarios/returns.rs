@@ -1,6 +1,8 @@
 //! Returns: a bin posting scans, each a new return (at a time of this run's own), decided
 //! completed or rejected; afterwards every accepted return is decided.
 
+pub mod demo;
+
 use super::{Accepted, USERS};
 use crate::harness::{Check, Harness, settle_all, submit};
 use crate::scenario::Scenario;

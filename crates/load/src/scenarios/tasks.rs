@@ -2,6 +2,8 @@
 //! accepted task is completed, each with a number of its own, a client's tasks numbered in the
 //! order the client had them accepted, and the stream's consumption rate.
 
+pub mod demo;
+
 use super::Accepted;
 use crate::harness::{Check, Harness, settle_all, submit};
 use crate::scenario::Scenario;

@@ -1,25 +1,20 @@
 //! DynamoDB adapters. Items are the domain types marshalled with `serde_dynamo`; every write
 //! that must not happen twice is conditional.
 
-mod fitness_store;
-mod formula_store;
 mod markers;
-mod order_store;
 mod outbox;
 mod rejections;
-mod rental_store;
-mod stats_store;
-mod task_store;
 
-pub use fitness_store::{ALL_USERS, DynamoFitnessStore};
-pub use formula_store::DynamoFormulaStore;
 pub use markers::ProcessedMarkers;
-pub use order_store::{DynamoOrderAnalytics, DynamoOrderStore};
 pub use outbox::DynamoOutbox;
 pub use rejections::{Rejection, RejectionLog};
-pub use rental_store::{DynamoRentalStore, RENTALS_BY_USER_INDEX, RentalTables};
-pub use stats_store::{DynamoStatsProjection, DynamoStatsView};
-pub use task_store::{DynamoTaskStore, SEQUENCE_KEY};
+
+/// The flows' stores, each a file under `stores/` (found there: a flow adds its file and
+/// nothing else), reached as `platform::dynamo::<name>::…`.
+mod stores {
+    automod::dir!(pub "src/dynamo/stores");
+}
+pub use stores::*;
 
 use crate::aws::data_error;
 use aws_sdk_dynamodb::types::AttributeValue;

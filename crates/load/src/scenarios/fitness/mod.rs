@@ -18,6 +18,7 @@
 //! nudges came after it (p50, p99).
 
 mod checks;
+pub mod demo;
 
 use crate::harness::{Check, Harness, call, notify_url};
 use crate::scenario::Scenario;

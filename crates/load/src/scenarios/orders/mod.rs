@@ -10,6 +10,7 @@
 
 use super::Accepted;
 mod checks;
+pub mod demo;
 
 use crate::harness::{Check, Harness, call, get_json, notify_url};
 use crate::scenario::Scenario;

@@ -1,4 +1,4 @@
-//! `devstack demo orders FILE`: plays an order scenario against the running API (each step an order
+//! `demo orders FILE`: plays an order scenario against the running API (each step an order
 //! and the statuses it then moves through), then waits for its tracking notifications, the
 //! low-stock alerts and the analytics to catch up, and shows them.
 

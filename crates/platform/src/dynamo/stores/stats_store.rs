@@ -1,4 +1,4 @@
-use super::{Transaction, marker_put, n, s, transact};
+use crate::dynamo::{Transaction, marker_put, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;

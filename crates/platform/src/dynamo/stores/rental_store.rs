@@ -1,4 +1,4 @@
-use super::{Item, attr, field_attr, s, transact};
+use crate::dynamo::{Item, attr, field_attr, s, transact};
 use crate::ConfigError;
 use crate::aws::{data_error, sdk_error};
 use crate::config::Vars;
@@ -170,7 +170,7 @@ impl RentalStore for DynamoRentalStore {
     async fn record_pending(&self, record: &ReturnRecord) -> Result<bool, PortError> {
         let item: Item =
             serde_dynamo::to_item(record).map_err(|e| data_error("return record", e))?;
-        super::put_if(
+        crate::dynamo::put_if(
             self.client
                 .put_item()
                 .table_name(&self.tables.returns)

@@ -1,7 +1,7 @@
-//! `devstack demo tasks FILE...`: posts tasks, waits until each has settled and checks they ran
+//! `demo tasks FILE...`: posts tasks, waits until each has settled and checks they ran
 //! in submission order.
 
-use super::{api_url, error_line, poll, post_file};
+use crate::demo::{api_url, error_line, poll, post_file};
 use devstack::Result;
 
 /// Posts each task file in order, waits until every accepted task has settled, and lists them

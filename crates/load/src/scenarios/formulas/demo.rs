@@ -1,7 +1,7 @@
-//! `devstack demo formulas FILE...`: posts formulas and waits until each accepted one is
+//! `demo formulas FILE...`: posts formulas and waits until each accepted one is
 //! processed.
 
-use super::{api_url, error_line, poll, post_file};
+use crate::demo::{api_url, error_line, poll, post_file};
 use devstack::Result;
 
 /// Posts each formula file in order, then waits until every accepted formula is processed.

@@ -1,4 +1,4 @@
-//! `devstack ceilings`: what the emulators and the function path can do on their own, measured
+//! `measure ceilings`: what the emulators and the function path can do on their own, measured
 //! against the running stack with the project's own clients, so that a load run through the
 //! gateway can be read against them:
 //! - DynamoDB Local: the rentals-by-user query the reads route makes, through the project's own
@@ -10,7 +10,7 @@
 //!
 //! Each runs `clients` callers (the SQS ones 16 senders) in a closed loop for a fixed time.
 
-use crate::{DevError, Result};
+use devstack::{DevError, Result};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ where
 /// The ceilings against the running stack.
 pub async fn measure(
     sdk: &aws_config::SdkConfig,
-    resources: &crate::Resources,
+    resources: &devstack::Resources,
     messaging: &str,
     invoke_api: &str,
     read_event: serde_json::Value,
@@ -97,7 +97,7 @@ pub async fn measure(
 ) -> Result<Vec<Ceiling>> {
     use domain::ids::UserId;
     use domain::rentals::ports::RentalStore;
-    use platform::dynamo::{DynamoRentalStore, RentalTables};
+    use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
 
     let tables = RentalTables {
         users: resources.table("users")?.to_owned(),

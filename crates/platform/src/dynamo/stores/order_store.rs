@@ -1,4 +1,4 @@
-use super::{Item, OutboxTable, Transaction, consistent_get, marker_put, n, s, transact};
+use crate::dynamo::{Item, OutboxTable, Transaction, consistent_get, marker_put, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;

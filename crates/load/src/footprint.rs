@@ -1,14 +1,14 @@
-//! `devstack footprint`: each function's release binary started as Lambda starts it, against a
+//! `measure footprint`: each function's release binary started as Lambda starts it, against a
 //! Lambda Runtime API of our own, and fed its sample event (`events/<function>/`) against the
 //! running local stack. Measured per function: cold start (process spawn to the first answer),
 //! resident memory after N invocations, and the size of its release zip when `make zips` has
 //! built one.
 //!
-//! The instance runs under devstack's own Runtime API ([`crate::runtime`]), as in the stack.
+//! The instance runs under devstack's own Runtime API ([`devstack::runtime`]), as in the stack.
 
-use crate::runtime::{Outcome, RuntimeApi, spawn_instance};
-use crate::{DevError, Result};
 use axum::body::Bytes;
+use devstack::runtime::{Outcome, RuntimeApi, spawn_instance};
+use devstack::{DevError, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -14,7 +14,7 @@
 
 mod view;
 
-use super::{Item, OutboxTable, Transaction, consistent_get, consistent_get_item, n, s, transact};
+use crate::dynamo::{Item, OutboxTable, Transaction, consistent_get, consistent_get_item, n, s, transact};
 use crate::aws::{data_error, sdk_error};
 use crate::outbox::OutboxRecord;
 use async_trait::async_trait;
@@ -110,7 +110,7 @@ impl DynamoFitnessStore {
 
     /// Puts `item` unless its key exists: `false` when it does.
     async fn put_new(&self, item: Item) -> Result<bool, PortError> {
-        super::put_if(
+        crate::dynamo::put_if(
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -327,7 +327,7 @@ impl FitnessStore for DynamoFitnessStore {
         let put = self
             .put(self.item(next, &next.user_id, launch_key(&next.launch_id))?)
             .condition_expression("nudge = :pending")
-            .expression_attribute_values(":pending", super::attr(&NudgeState::Pending)?)
+            .expression_attribute_values(":pending", crate::dynamo::attr(&NudgeState::Pending)?)
             .build()
             .map_err(|e| data_error("Put", e))?;
         let delete = Delete::builder()

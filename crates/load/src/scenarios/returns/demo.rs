@@ -1,7 +1,7 @@
-//! `devstack demo rentals FILE...`: replays return scans through the API, each waited for until
+//! `demo rentals FILE...`: replays return scans through the API, each waited for until
 //! it is decided, then waits for the notifications of the completed ones.
 
-use super::post_file;
+use crate::demo::post_file;
 use devstack::DevError;
 use devstack::Result;
 use devstack::emulator::workspace_root;

@@ -1,48 +1,45 @@
-//! `devstack demo <flow> FILE...`: each flow's demo step in a file of its own, posting the
-//! flow's sample requests to the running API and showing what became of them. What they share:
-//! posting a file, polling a resource, an error in one line, the stack's URLs.
+//! `demo <flow> [FILE...]` and `demo all`: each flow's demo step (its scenario's `demo` module,
+//! listed with the scenarios in [`crate::scenarios::DEMOS`]) posts the flow's sample requests to
+//! the running API and shows what became of them. What the steps share: posting a file, polling
+//! a resource, an error in one line, the stack's URLs.
 
-pub mod fitness;
-pub mod formulas;
-pub mod orders;
-pub mod rentals;
-pub mod tasks;
-
+use crate::scenarios::DEMOS;
 use devstack::emulator::workspace_root;
 use devstack::stackenv::StackEnv;
 use devstack::{DevError, Result};
+use futures::future::BoxFuture;
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Every flow's demo step, in the order `make demo` runs them: one line per flow.
-pub const FLOWS: &[&str] = &["rentals", "formulas", "tasks", "orders", "fitness"];
+/// A flow's demo step: its name on the command line and its run over the files to post.
+pub struct Demo {
+    pub flow: &'static str,
+    pub run: fn(Vec<String>) -> BoxFuture<'static, Result<()>>,
+}
 
 /// Runs `flow`'s step with `files`, or with its samples (`events/demo-<flow>/*.json`, in name
 /// order) when none are given.
 pub async fn run(flow: &str, files: Vec<String>) -> Result<()> {
+    let Some(demo) = DEMOS.iter().find(|d| d.flow == flow) else {
+        let known: Vec<&str> = DEMOS.iter().map(|d| d.flow).collect();
+        return Err(DevError::Setup(format!(
+            "no demo for {flow:?}; the flows' demos: {}",
+            known.join(", ")
+        )));
+    };
     let files = if files.is_empty() {
         samples(flow)?
     } else {
         files
     };
-    match flow {
-        "rentals" => rentals::run(&files).await,
-        "formulas" => formulas::run(&files).await,
-        "tasks" => tasks::run(&files).await,
-        "orders" => orders::run(&files).await,
-        "fitness" => fitness::run(&files).await,
-        other => Err(DevError::Setup(format!(
-            "no demo for {other:?}; the flows' demos: {}",
-            FLOWS.join(", ")
-        ))),
-    }
+    (demo.run)(files).await
 }
 
-/// Every flow's step with its samples.
+/// Every flow's step with its samples, in the order [`DEMOS`] lists them.
 pub async fn all() -> Result<()> {
-    for flow in FLOWS {
-        run(flow, Vec::new()).await?;
+    for demo in DEMOS {
+        run(demo.flow, Vec::new()).await?;
     }
     Ok(())
 }
@@ -124,4 +121,49 @@ pub async fn poll(
 
 pub fn api_url() -> Result<String> {
     StackEnv::read()?.get("API_URL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_flow_s_samples_have_a_demo_step_and_every_step_its_samples() {
+        let events = workspace_root().join("events");
+        let folders: BTreeSet<String> = std::fs::read_dir(&events)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|name| name.strip_prefix("demo-").map(str::to_owned))
+            .collect();
+        let steps: BTreeSet<String> = DEMOS.iter().map(|d| d.flow.to_owned()).collect();
+        assert_eq!(
+            folders, steps,
+            "each events/demo-<flow>/ needs its step in DEMOS (crates/load/src/scenarios/mod.rs), \
+             and each step its samples"
+        );
+        for flow in &steps {
+            assert!(
+                !samples(flow).unwrap().is_empty(),
+                "events/demo-{flow}/ has no .json sample"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_flow_is_refused_with_the_known_ones() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(run("nope", Vec::new()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("no demo for \"nope\""), "{error}");
+        assert!(
+            error.contains("rentals, formulas, tasks, orders, fitness"),
+            "{error}"
+        );
+    }
 }

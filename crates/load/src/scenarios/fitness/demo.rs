@@ -1,4 +1,4 @@
-//! `devstack demo fitness FILE...`: posts app events (either shape) to the running API in order,
+//! `demo fitness FILE...`: posts app events (either shape) to the running API in order,
 //! then sends a live `app_launch` (time: now) and waits for its nudge, which the durable timer
 //! sends `FITNESS_NUDGE_AFTER_SECONDS` after the launch (`make demo` starts the stack with a
 //! short window); prints every fitness notification received, the users' activity and the
