@@ -19,10 +19,11 @@ use domain::tasks::memory::ScriptedExecutor;
 use platform::batch::Budget;
 use platform::config::Vars;
 use platform::consumer::Consumer;
-use platform::dynamo::{
-    DynamoFormulaStore, DynamoRentalStore, DynamoStatsView, DynamoTaskStore, RejectionLog,
-    RentalTables,
-};
+use platform::dynamo::RejectionLog;
+use platform::dynamo::formula_store::DynamoFormulaStore;
+use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
+use platform::dynamo::stats_store::DynamoStatsView;
+use platform::dynamo::task_store::DynamoTaskStore;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -550,4 +551,97 @@ pub async fn begin_all_at_once(
         assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
     }
     numbers
+}
+
+/// DynamoDB Local alone, without a messaging emulator: some of the topology's tables, freshly
+/// created (empty) under a prefix of the caller's own. For tests of the DynamoDB adapters by
+/// themselves (the port contracts under `ports/`).
+pub struct DynamoTables {
+    pub client: aws_sdk_dynamodb::Client,
+    pub resources: Resources,
+}
+
+impl DynamoTables {
+    /// The tables named `logical` in `infrastructure/topology.json`.
+    pub async fn start(logical: &[&str]) -> Self {
+        let dynamodb = dynamodb_local().await;
+        // Nothing here talks to SQS or SNS: their endpoint is one where nothing answers.
+        let endpoints = Endpoints {
+            messaging: "http://127.0.0.1:9".into(),
+            dynamodb: dynamodb.endpoint.clone(),
+        };
+        let sdk = devstack::sdk_config(&endpoints).await;
+        let mut topology = Topology::system().unwrap();
+        topology
+            .tables
+            .retain(|t| logical.contains(&t.logical.as_str()));
+        assert_eq!(
+            topology.tables.len(),
+            logical.len(),
+            "the topology has a table of each name in {logical:?}"
+        );
+        topology.queues.clear();
+        topology.topics.clear();
+        topology.subscriptions.clear();
+        let prefix = format!("p{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let resources = devstack::provision(&sdk, &topology, &prefix).await.unwrap();
+        Self {
+            client: aws_sdk_dynamodb::Client::new(&sdk),
+            resources,
+        }
+    }
+
+    pub fn table(&self, logical: &str) -> String {
+        self.resources.table(logical).unwrap().to_owned()
+    }
+
+    /// Every row of the outbox table as the relay would publish it: its destination and the
+    /// event, ordered by event id.
+    pub async fn outbox(&self) -> Vec<(String, domain::events::DomainEvent)> {
+        let items: Vec<platform::dynamo::Item> = self
+            .client
+            .scan()
+            .table_name(self.table("outbox"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .unwrap();
+        let mut rows: Vec<(String, domain::events::DomainEvent)> = items
+            .into_iter()
+            .map(|item| {
+                let row: platform::outbox::OutboxRecord = serde_dynamo::from_item(item).unwrap();
+                (row.destination, serde_json::from_str(&row.body).unwrap())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.1.event_id.cmp(&b.1.event_id));
+        rows
+    }
+}
+
+/// The tests of port contracts: for each rule (an async fn taking the port's harness by
+/// reference), one test per adapter, `<rule>::in_memory` and `<rule>::dynamodb_local`, each on
+/// a harness from its constructor (an async fn of the calling module). Attributes before a rule
+/// apply to both of its tests.
+#[macro_export]
+macro_rules! contract_tests {
+    (in_memory: $memory:ident, dynamodb_local: $dynamo:ident; $($(#[$meta:meta])* $rule:ident),+ $(,)?) => {
+        $(
+            mod $rule {
+                $(#[$meta])*
+                #[tokio::test]
+                async fn in_memory() {
+                    super::$rule(&super::$memory().await).await;
+                }
+
+                $(#[$meta])*
+                #[tokio::test]
+                async fn dynamodb_local() {
+                    super::$rule(&super::$dynamo().await).await;
+                }
+            }
+        )+
+    };
 }
