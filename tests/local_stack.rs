@@ -1,6 +1,7 @@
 //! The whole local stack (`devstack serve`: the emulators, every function's instances under
-//! devstack's Runtime API, the bridge and the API front) under load, as a user runs it: it must
-//! never wedge.
+//! devstack's Runtime API, the bridge and the API front) as a user runs it: under load it must
+//! never wedge, and the clients a user runs against it (`devstack reset`, `demo all`, every
+//! load scenario with its invariants) pass. The binaries are those of this test's own build.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+const NUDGE_AFTER_SECONDS: u64 = 5;
+
 /// A stack of the test's own: its own ports and state folder, beside any `make up` stack.
 struct LocalStack {
     serve: Child,
@@ -16,8 +19,18 @@ struct LocalStack {
     env: BTreeMap<String, String>,
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+/// A binary of the workspace, from the build this test belongs to (`target/debug`, or another
+/// target dir's, such as `make coverage`'s): the test runs as `<dir>/deps/<test>`.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join(name);
+    assert!(
+        binary.exists(),
+        "{} is missing: `cargo build --workspace --all-targets` first",
+        binary.display()
+    );
+    binary
 }
 
 fn free_port() -> u16 {
@@ -27,21 +40,20 @@ fn free_port() -> u16 {
 impl LocalStack {
     async fn start() -> Self {
         use std::os::unix::process::CommandExt;
-        let binary = workspace().join("target/debug/devstack");
-        assert!(
-            binary.exists(),
-            "{} is missing: `cargo build --workspace --bins` first",
-            binary.display()
-        );
         let dir = std::env::temp_dir().join(format!("devstack-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut command = Command::new(binary);
+        let mut command = Command::new(binary("devstack"));
         without_test_environment(&mut command);
         let serve = command
             .arg("serve")
             .env("DEVSTACK_DIR", &dir)
+            // A short nudge window, so that the fitness demo's live nudge comes in seconds.
+            .env(
+                "FITNESS_NUDGE_AFTER_SECONDS",
+                NUDGE_AFTER_SECONDS.to_string(),
+            )
             .env("DEVSTACK_MESSAGING_PORT", free_port().to_string())
             .env("DEVSTACK_DYNAMODB_PORT", free_port().to_string())
             .env("DEVSTACK_LAMBDA_PORT", free_port().to_string())
@@ -77,6 +89,32 @@ impl LocalStack {
 
     fn api(&self) -> &str {
         &self.env["API_URL"]
+    }
+
+    /// Runs a client of the workspace against this stack, as a user runs it beside `make up`'s
+    /// (the stack's env file from `DEVSTACK_DIR`); its output, or a panic with it.
+    fn run(&self, name: &str, args: &[&str]) -> String {
+        let mut command = Command::new(binary(name));
+        without_test_environment(&mut command);
+        let output = command
+            .args(args)
+            .env("DEVSTACK_DIR", &self.dir)
+            .env_remove("API_URL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "`{name} {}` failed ({}):\n{text}",
+            args.join(" "),
+            output.status
+        );
+        text
     }
 }
 
@@ -200,6 +238,47 @@ async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
     assert!(sent.elapsed() < Duration::from_secs(2));
 
     orders_are_counted_as_emf(&stack).await;
+    the_clients_pass_against_it(&stack);
+}
+
+/// After the load (same stack, reset to its reference data): every flow's demo step, and every
+/// load scenario briefly with its invariants checked after.
+fn the_clients_pass_against_it(stack: &LocalStack) {
+    stack.run("devstack", &["reset"]);
+    let demo = stack.run("demo", &["all"]);
+    for step in [
+        "Submitting",
+        "processed in submission order: yes",
+        "training_nudge",
+    ] {
+        assert!(
+            demo.contains(step),
+            "{step:?} is not in the demo's output:\n{demo}"
+        );
+    }
+    let out = stack.dir.join("load");
+    let load = stack.run(
+        "load",
+        &[
+            "mixed",
+            "--users",
+            "6",
+            "--run-time",
+            "6",
+            "--settle-secs",
+            "90",
+            "--out",
+            &out.display().to_string(),
+        ],
+    );
+    let summary = std::fs::read_to_string(out.join("mixed/summary.txt")).unwrap();
+    assert!(summary.contains("held — PASS"), "{summary}\n{load}");
+    for scenario in ["reads", "returns", "tasks", "formulas", "orders", "fitness"] {
+        assert!(
+            load.contains(&format!("host for {scenario} configured")),
+            "the {scenario} scenario did not run:\n{load}"
+        );
+    }
 }
 
 /// The metrics the functions wrote to their logs (stdout, as in Lambda): the EMF documents

@@ -12,7 +12,7 @@ use crate::sink::Sink;
 use crate::stackenv::{StackEnv, state_dir};
 use crate::{DevError, Endpoints, Result, Topology, gateway, provision, sdk_config, seed};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::info;
@@ -208,8 +208,18 @@ fn public_env(
     env
 }
 
+/// Where the functions' binaries are: beside this one, since one `cargo build` puts every binary
+/// of the workspace in one folder (`target/debug`, or the folder of another target dir, such as
+/// `make coverage`'s instrumented build); `target/debug` when this one's path is unknown.
+fn functions_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| workspace_root().join("target/debug"))
+}
+
 /// Each function runs as many invocations at once as the topology gives it: a pool of its own
-/// instances (the optimized build in target/debug, started on demand up to that many) behind a
+/// instances (the optimized build beside this binary, started on demand up to that many) behind a
 /// Runtime API of this crate's, and one Invoke API (the `LAMBDA_RUNTIME_URL`) that holds each
 /// function to its limit.
 async fn start_functions(
@@ -221,8 +231,7 @@ async fn start_functions(
     let api_concurrency = number("DEVSTACK_API_CONCURRENCY", API_CONCURRENCY)?;
     let limits = limits(topology, api_concurrency);
     let env: Vec<(String, String)> = functions_env.clone().into_iter().collect();
-    let lambda =
-        LocalLambda::start(&limits, &workspace_root().join("target/debug"), &env, logs).await?;
+    let lambda = LocalLambda::start(&limits, &functions_dir(), &env, logs).await?;
     warm_up(&lambda, topology).await?;
     let invoker = Arc::new(Limited::new(lambda, &limits));
     let invoke_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.lambda)).await?;
