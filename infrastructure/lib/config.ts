@@ -26,9 +26,10 @@ export interface EnvironmentConfig {
   readonly nudgeLatenessAlarmP99: Duration;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
-  /** `FITNESS_NUDGE_AFTER_SECONDS`: how long after an app launch a program start cancels the
-   * nudge (event time), and how long the launch's timer runs (wall clock). */
-  readonly fitnessNudgeAfterSeconds: number;
+  /** The flows' settings by variable name: every `config` variable of topology.json other than
+   * `NOTIFY_URL` (a function asking for one this lacks fails synthesis, naming it). Each flow's
+   * page says what its settings mean (the fitness nudge window: docs/flows/fitness.md). */
+  readonly settings: Readonly<Record<string, string>>;
   /** Optional e-mail subscribed to the alarm topic. */
   readonly alarmEmail?: string;
 }
@@ -37,7 +38,7 @@ const common = {
   apiLatencyAlarmP99: Duration.seconds(1),
   notificationsFailedAlarm: 5,
   nudgeLatenessAlarmP99: Duration.minutes(2),
-  fitnessNudgeAfterSeconds: 600,
+  settings: { FITNESS_NUDGE_AFTER_SECONDS: '600' },
 };
 
 export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {

@@ -13,13 +13,11 @@ export interface UsableResources {
   topic(name: string): ITopic;
 }
 
-/** The values of the `config` variables topology.json may ask for. The local stack supplies the
- * same names from its own services, so a name missing here is a function this app cannot run. */
+/** The values of the `config` variables topology.json may ask for: the notification service's
+ * URL and the flows' settings. The local stack supplies the same names from its own services and
+ * topology.json's `local_settings`, so a name missing here is a function this app cannot run. */
 export function configVariables(config: EnvironmentConfig): Record<string, string> {
-  return {
-    NOTIFY_URL: config.notifyUrl,
-    FITNESS_NUDGE_AFTER_SECONDS: String(config.fitnessNudgeAfterSeconds),
-  };
+  return { ...config.settings, NOTIFY_URL: config.notifyUrl };
 }
 
 /** The environment `uses` implies: each table's (an index's table's), queue's and topic's `env`

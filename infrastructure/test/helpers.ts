@@ -106,10 +106,7 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
     assert.ok(found, `topology.json defines ${n}`);
     return found;
   };
-  const supplied: Record<string, string> = {
-    NOTIFY_URL: configFor(env).notifyUrl,
-    FITNESS_NUDGE_AFTER_SECONDS: String(configFor(env).fitnessNudgeAfterSeconds),
-  };
+  const supplied: Record<string, string> = { ...configFor(env).settings, NOTIFY_URL: configFor(env).notifyUrl };
   const environment: Record<string, string> = {};
   const dynamodb: string[] = [];
   for (const [key, actions] of Object.entries(uses.tables ?? {})) {

@@ -195,7 +195,7 @@ async fn sample_stream_gives_its_two_notifications(stack: &TestStack, faults: im
 async fn a_real_time_nudge_fires_once_after_its_window_and_a_start_within_it_cancels() {
     const WINDOW: u64 = 4;
     let stack = TestStack::start().await;
-    let functions = stack.functions_nudging_after(WINDOW);
+    let functions = nudging_after(&stack, WINDOW);
     let now = Utc::now();
     post(&stack, &v2("idle-1", "idle", "app_launch", now, json!({}))).await;
     post(&stack, &v2("busy-1", "busy", "app_launch", now, json!({}))).await;
@@ -245,7 +245,7 @@ async fn a_real_time_nudge_fires_once_after_its_window_and_a_start_within_it_can
 async fn a_crash_between_the_timer_firing_and_the_notification_gives_one_nudge() {
     const WINDOW: u64 = 2;
     let stack = TestStack::start().await;
-    let functions = stack.functions_nudging_after(WINDOW);
+    let functions = nudging_after(&stack, WINDOW);
     post(
         &stack,
         &v2("l-1", "crash", "app_launch", Utc::now(), json!({})),
@@ -404,4 +404,9 @@ async fn bad_events_are_refused_with_field_codes_and_a_batch_answers_per_event()
             activity(&stack, "b1").await["launches"][0]["nudge"] == "cancelled"
         })
         .await;
+}
+
+/// The functions with a nudge window of `secs` (wall clock and event time).
+fn nudging_after(stack: &TestStack, secs: u64) -> std::sync::Arc<integration_tests::Functions> {
+    stack.functions_setting(&[("FITNESS_NUDGE_AFTER_SECONDS", &secs.to_string())])
 }

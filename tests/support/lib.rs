@@ -30,9 +30,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The fitness nudge window the functions get unless a test asks for another: the default.
-pub const NUDGE_AFTER_SECS: u64 = domain::fitness::DEFAULT_NUDGE_AFTER_SECONDS;
-
 /// Visibility timeout of every queue in tests: short, so redelivery is observable quickly.
 pub const TEST_VISIBILITY_SECS: u32 = 1;
 
@@ -150,19 +147,23 @@ impl TestStack {
     }
 
     /// The configuration the functions get on this stack, as the local stack writes it: every
-    /// resource's variable, the notification service at `notify_url` (short timeouts and
-    /// back-off, so tests of failures are quick).
+    /// resource's variable, the flows' settings at their `local_settings` values, the
+    /// notification service at `notify_url` (short timeouts and back-off, so tests of failures
+    /// are quick).
     pub fn vars_notifying(&self, notify_url: &str) -> Vars {
-        self.vars_with(notify_url, NUDGE_AFTER_SECS)
+        self.vars_with(notify_url, &[])
     }
 
-    /// [`Self::vars_notifying`] with the fitness nudge window `nudge_after_secs`.
-    pub fn vars_with(&self, notify_url: &str, nudge_after_secs: u64) -> Vars {
+    /// [`Self::vars_notifying`] with `settings` (a flow's settings, by variable name) instead of
+    /// their local values.
+    pub fn vars_with(&self, notify_url: &str, settings: &[(&str, &str)]) -> Vars {
         let mut env: BTreeMap<String, String> = self.resources.env.clone();
-        let window = nudge_after_secs.to_string();
+        env.extend(Topology::system().unwrap().local_settings);
+        for (k, v) in settings {
+            env.insert((*k).into(), (*v).into());
+        }
         for (k, v) in [
             ("NOTIFY_URL", notify_url),
-            ("FITNESS_NUDGE_AFTER_SECONDS", window.as_str()),
             ("NOTIFY_TIMEOUT_MS", "2000"),
             ("NOTIFY_MAX_ATTEMPTS", "3"),
             ("NOTIFY_BACKOFF_MS", "10"),
@@ -210,9 +211,10 @@ impl TestStack {
         self.functions_with(self.vars_notifying(notify_url))
     }
 
-    /// The functions with a fitness nudge window of `secs` (wall clock and event time).
-    pub fn functions_nudging_after(&self, secs: u64) -> Arc<Functions> {
-        self.functions_with(self.vars_with(&self.notify_url, secs))
+    /// The functions with `settings` (a flow's settings, by variable name) instead of their
+    /// local values.
+    pub fn functions_setting(&self, settings: &[(&str, &str)]) -> Arc<Functions> {
+        self.functions_with(self.vars_with(&self.notify_url, settings))
     }
 
     fn functions_with(&self, vars: Vars) -> Arc<Functions> {
