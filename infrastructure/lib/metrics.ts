@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { INFRASTRUCTURE_DIR } from './topology.js';
+import { Topology, loadTopology } from './topology.js';
 
 /** The units the functions record in: counters and histograms (crates/platform/src/metrics.rs). */
 export const METRIC_UNITS = ['Count', 'Milliseconds'] as const;
@@ -19,8 +17,8 @@ export interface MetricSpec {
   function: string;
 }
 
-/** `metrics.json`: the metrics of crates/platform/src/metrics.rs (a Rust test keeps the two
- * equal), for the dashboard and the alarms. */
+/** The metrics topology.json declares (each function's `metrics`, and those every function
+ * writes), for the dashboard and the alarms. */
 export interface MetricCatalogue {
   namespace: string;
   /** The dimension every metric carries: the Lambda function's name. */
@@ -28,16 +26,23 @@ export interface MetricCatalogue {
   metrics: MetricSpec[];
 }
 
-/** metrics.json, parsed and checked: a unit the dashboard cannot draw or a metric named twice
- * throws, naming the metric. */
-export function loadMetrics(): MetricCatalogue {
-  const catalogue = JSON.parse(readFileSync(join(INFRASTRUCTURE_DIR, 'metrics.json'), 'utf8')) as MetricCatalogue;
+/** The catalogue of `topology` (topology.json unless given), checked: a unit the dashboard cannot
+ * draw or a metric named twice throws, naming the metric. */
+export function loadMetrics(topology: Topology = loadTopology()): MetricCatalogue {
+  const catalogue: MetricCatalogue = {
+    namespace: topology.metrics.namespace,
+    function_dimension: topology.metrics.function_dimension,
+    metrics: [
+      ...topology.metrics.every_function.map((m) => ({ ...m, function: EVERY_FUNCTION }) as MetricSpec),
+      ...topology.functions.flatMap((f) => (f.metrics ?? []).map((m) => ({ ...m, function: f.name }) as MetricSpec)),
+    ],
+  };
   const seen = new Set<string>();
   for (const m of catalogue.metrics) {
     if (!(METRIC_UNITS as readonly string[]).includes(m.unit)) {
-      throw new Error(`metrics.json: ${m.name} has unit "${m.unit}" (known: ${METRIC_UNITS.join(', ')})`);
+      throw new Error(`topology.json: ${m.name} has unit "${m.unit}" (known: ${METRIC_UNITS.join(', ')})`);
     }
-    if (seen.has(m.name)) throw new Error(`metrics.json: ${m.name} is listed twice`);
+    if (seen.has(m.name)) throw new Error(`topology.json: ${m.name} is listed twice`);
     seen.add(m.name);
   }
   return catalogue;
@@ -46,7 +51,7 @@ export function loadMetrics(): MetricCatalogue {
 /** Metric `name` of the catalogue; throws when it has none. */
 export function metricSpec(c: MetricCatalogue, name: string): MetricSpec {
   const m = c.metrics.find((x) => x.name === name);
-  if (!m) throw new Error(`metrics.json has no metric ${name}`);
+  if (!m) throw new Error(`topology.json declares no metric ${name}`);
   return m;
 }
 
@@ -55,7 +60,7 @@ export function metricSpec(c: MetricCatalogue, name: string): MetricSpec {
 export function emitters(m: MetricSpec, functions: string[]): string[] {
   if (m.function === EVERY_FUNCTION) return functions;
   if (!functions.includes(m.function)) {
-    throw new Error(`metrics.json: ${m.name} is emitted by ${m.function}, which is not a function (${functions.join(', ')})`);
+    throw new Error(`topology.json: ${m.name} is emitted by ${m.function}, which is not a function (${functions.join(', ')})`);
   }
   return [m.function];
 }

@@ -21,7 +21,7 @@ export interface MonitoringStackProps extends StackProps {
   readonly stateful: StatefulStack;
   readonly api: RestApi;
   readonly functions: Map<string, ServiceFunction>;
-  /** The functions' own metrics; metrics.json unless given. */
+  /** The functions' own metrics; topology.json's unless given. */
   readonly metrics?: MetricCatalogue;
 }
 
@@ -31,7 +31,7 @@ const PERIOD = Duration.minutes(5);
 
 /** Alarms on every dead-letter queue, function errors and throttles, API 5xx and latency,
  * failing and late notifications, all sent to one alarm topic (encrypted with its own key,
- * which CloudWatch may use); a dashboard of the same and of every metric of metrics.json. */
+ * which CloudWatch may use); a dashboard of the same and of every metric topology.json declares. */
 export class MonitoringStack extends Stack {
   readonly alarmTopic: Topic;
   readonly alarmTopicKey: Key;
@@ -172,7 +172,7 @@ export function catalogueWidgets(
 ): IWidget[] {
   const { namespace, function_dimension: dimension } = catalogue;
   const header = new TextWidget({
-    markdown: `## Business and health metrics\n\nEmbedded metric format, namespace \`${namespace}\`, from the functions' logs: the metrics of \`infrastructure/metrics.json\` (docs/operations.md says what each counts).`,
+    markdown: `## Business and health metrics\n\nEmbedded metric format, namespace \`${namespace}\`, from the functions' logs: the metrics \`infrastructure/topology.json\` declares (docs/operations.md says what each counts).`,
     width: 24,
     height: 2,
   });
@@ -221,13 +221,13 @@ export function catalogueMetric(
   labels: Record<string, string> = {},
 ): Metric {
   const m = metricSpec(catalogue, name);
-  if (m.function === EVERY_FUNCTION) throw new Error(`metrics.json: ${name} is emitted by every function; name one`);
+  if (m.function === EVERY_FUNCTION) throw new Error(`topology.json: ${name} is emitted by every function; name one`);
   const [emitter] = emitters(m, [...functions.keys()]);
   const f = functions.get(emitter);
   if (!f) throw new Error(`no function ${emitter}`);
   const given = Object.keys(labels).sort().join(',');
   if (given !== [...m.labels].sort().join(',')) {
-    throw new Error(`metrics.json: ${name} has labels [${m.labels.join(', ')}], not [${given}]`);
+    throw new Error(`topology.json: ${name} has labels [${m.labels.join(', ')}], not [${given}]`);
   }
   return new Metric({
     namespace: catalogue.namespace,

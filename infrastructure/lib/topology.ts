@@ -14,10 +14,20 @@ export interface FunctionUses {
   config?: string[];
 }
 
+/** A metric a function writes (embedded metric format), declared by the flow that writes it. */
+export interface DeclaredMetric {
+  name: string;
+  unit: string;
+  /** Dimensions besides the function's, in the order the documents list them. */
+  labels: string[];
+}
+
 export interface FunctionSpec {
   name: string;
   timeout_seconds: number;
   memory_mb: number;
+  /** The metrics it writes besides those every function writes. */
+  metrics?: DeclaredMetric[];
   uses?: FunctionUses;
 }
 
@@ -56,6 +66,8 @@ export interface TopicSpec {
 /** `topology.json`: the resources both this app and the local stack build. */
 export interface Topology {
   max_receive_count: number;
+  /** The functions' metrics' namespace and dimension, and those every function writes. */
+  metrics: { namespace: string; function_dimension: string; every_function: DeclaredMetric[] };
   functions: FunctionSpec[];
   tables: TableSpec[];
   queues: QueueSpec[];

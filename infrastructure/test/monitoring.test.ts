@@ -39,7 +39,7 @@ describe('monitoring stack', () => {
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('draws every metric of metrics.json on the dashboard, in its own section', () => {
+  it('draws every metric topology.json declares on the dashboard, in its own section', () => {
     const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
     for (const m of catalogue.metrics) assert.ok(body.includes(m.name), `${m.name} on the dashboard`);
 

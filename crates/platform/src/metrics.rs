@@ -5,8 +5,10 @@
 //! [`run_http`], which flush after every invocation; without a recorder (unit and integration
 //! tests calling handlers in-process) the calls below cost next to nothing and write nothing.
 //!
-//! Every metric is named once here ([`CATALOGUE`]); `infrastructure/metrics.json` lists the
-//! same for the CDK dashboard and alarms, and a test keeps the two equal.
+//! Every metric is declared in `infrastructure/topology.json` (a function's `metrics`, and the
+//! top-level `metrics.every_function`), by the flow that writes it; the CDK dashboard and alarms
+//! read the same list. The backbone's metrics are written here; a flow's are named and written
+//! by its own code (a test there checks its declaration).
 
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
 use metrics_cloudwatch_embedded::Collector;
@@ -16,61 +18,18 @@ pub const NAMESPACE: &str = "Rentals";
 /// The dimension every metric carries, the Lambda function's name (unique per environment).
 pub const FUNCTION_DIMENSION: &str = "FunctionName";
 
-/// One metric: its name, unit, labels (dimensions besides `FunctionName`) and the function
-/// that emits it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetricSpec {
-    pub name: &'static str,
-    pub unit: &'static str,
-    pub labels: &'static [&'static str],
-    pub function: &'static str,
-}
-
-const fn spec(
-    name: &'static str,
-    unit: &'static str,
-    labels: &'static [&'static str],
-    function: &'static str,
-) -> MetricSpec {
-    MetricSpec {
-        name,
-        unit,
-        labels,
-        function,
-    }
-}
-
-pub const RETURNS_COMPLETED: &str = "ReturnsCompleted";
-pub const RETURNS_REJECTED: &str = "ReturnsRejected";
 pub const NOTIFICATIONS_SENT: &str = "NotificationsSent";
+/// No labels: the alarm's metric (the logs and rejections say which and why).
 pub const NOTIFICATIONS_FAILED: &str = "NotificationsFailed";
 pub const NOTIFICATION_LATENCY: &str = "NotificationLatency";
+/// A notification that was due at a time (its data's `due_at`, the fitness nudge's): how long
+/// after that it was sent.
 pub const NOTIFICATION_LATENESS: &str = "NotificationLateness";
-pub const ORDERS_PLACED: &str = "OrdersPlaced";
-pub const ORDERS_REFUSED: &str = "OrdersRefused";
+/// Every consumer, by source (queue or stream): records rejected permanently (recorded for
+/// review), retried (a failure and every record after it, reported back) and untried (too little
+/// time left, reported back).
 pub const BATCH_FAILURES: &str = "BatchFailures";
 pub const COLD_STARTS: &str = "ColdStart";
-
-pub const CATALOGUE: &[MetricSpec] = &[
-    spec(RETURNS_COMPLETED, "Count", &[], "rental-return"),
-    spec(RETURNS_REJECTED, "Count", &["reason"], "rental-return"),
-    spec(NOTIFICATIONS_SENT, "Count", &["kind"], "notifier"),
-    // No labels: the alarm's metric (the logs and rejections say which and why).
-    spec(NOTIFICATIONS_FAILED, "Count", &[], "notifier"),
-    spec(NOTIFICATION_LATENCY, "Milliseconds", &[], "notifier"),
-    // A notification that was due at a time (its data's `due_at`, the fitness nudge's): how long
-    // after that it was sent.
-    spec(NOTIFICATION_LATENESS, "Milliseconds", &["kind"], "notifier"),
-    spec(ORDERS_PLACED, "Count", &[], "api-handler"),
-    spec(ORDERS_REFUSED, "Count", &["reason"], "api-handler"),
-    // Stock alerts are the notifications of kind `low_stock` (NotificationsSent), counted once
-    // each as the notifier sends them.
-    // Every consumer, by source (queue or stream): records rejected permanently (recorded for
-    // review), retried (a failure and every record after it, reported back) and untried (too
-    // little time left, reported back).
-    spec(BATCH_FAILURES, "Count", &["source", "kind"], "*"),
-    spec(COLD_STARTS, "Count", &[], "*"),
-];
 
 /// The recorder of this process, installed on first use: namespace, `FunctionName`, a
 /// `ColdStart` count on the first invocation, the request id as a property of each document.
@@ -106,25 +65,23 @@ where
     }
 }
 
+/// Every metric topology.json declares, with its unit (a function describes the others' too:
+/// harmless, and the one list).
 fn describe() {
-    for m in CATALOGUE {
-        match m.unit {
-            "Milliseconds" => describe_histogram!(m.name, Unit::Milliseconds, m.name),
-            _ => describe_counter!(m.name, Unit::Count, m.name),
+    let Ok(topology) = crate::topology::Topology::system() else {
+        return;
+    };
+    for m in topology.metrics_written() {
+        let name = m.name.clone();
+        match m.unit.as_str() {
+            "Milliseconds" => describe_histogram!(name, Unit::Milliseconds, m.name.clone()),
+            _ => describe_counter!(name, Unit::Count, m.name.clone()),
         }
     }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// A return decided for the first time (a duplicate scan counts nothing).
-pub fn return_decided(rejection: Option<&'static str>) {
-    match rejection {
-        None => counter!(RETURNS_COMPLETED).increment(1),
-        Some(reason) => counter!(RETURNS_REJECTED, "reason" => reason).increment(1),
-    }
 }
 
 /// A notification of `kind` delivered after `latency` (every attempt included), `lateness`
@@ -143,13 +100,13 @@ pub fn notification_failed() {
     counter!(NOTIFICATIONS_FAILED).increment(1);
 }
 
-pub fn order_placed() {
-    counter!(ORDERS_PLACED).increment(1);
-}
-
-/// `reason`: the error code of the refusal (`unknown_sku`, `insufficient_stock`).
-pub fn order_refused(reason: &'static str) {
-    counter!(ORDERS_REFUSED, "reason" => reason).increment(1);
+/// One more of a flow's counter `name` (declared in topology.json with `labels`' names).
+pub fn count(name: &'static str, labels: &[(&'static str, &'static str)]) {
+    let labels: Vec<metrics::Label> = labels
+        .iter()
+        .map(|(k, v)| metrics::Label::from_static_parts(k, v))
+        .collect();
+    counter!(name, labels).increment(1);
 }
 
 /// Records of a batch from `source` that did not succeed: `rejected`, `retried` or `untried`.
@@ -163,14 +120,15 @@ pub fn batch_failures(source: &str, kind: &'static str, count: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topology::{MetricSpec, Topology};
     use serde_json::Value;
 
     #[test]
     fn documents_are_emf_with_namespace_function_and_labels() {
         let c = collector().unwrap();
-        return_decided(None);
-        return_decided(Some("invalid_qr"));
-        return_decided(Some("invalid_qr"));
+        count("TestCounted", &[("reason", "invalid_qr")]);
+        count("TestCounted", &[("reason", "invalid_qr")]);
+        count("TestPlain", &[]);
         notification_sent(
             "training_nudge",
             Duration::from_millis(42),
@@ -190,18 +148,19 @@ mod tests {
                 .find(|d| d.get(metric).is_some())
                 .unwrap_or_else(|| panic!("{metric} in {docs:?}"))
         };
-        let rejected = find(RETURNS_REJECTED);
-        assert_eq!(rejected[RETURNS_REJECTED], 2);
-        assert_eq!(rejected["reason"], "invalid_qr");
-        assert_eq!(rejected[FUNCTION_DIMENSION], "local");
-        let directive = &rejected["_aws"]["CloudWatchMetrics"][0];
+        let counted = find("TestCounted");
+        assert_eq!(counted["TestCounted"], 2);
+        assert_eq!(counted["reason"], "invalid_qr");
+        assert_eq!(counted[FUNCTION_DIMENSION], "local");
+        let directive = &counted["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], NAMESPACE);
         assert_eq!(
             directive["Dimensions"][0],
             serde_json::json!([FUNCTION_DIMENSION, "reason"])
         );
-        assert!(rejected["_aws"]["Timestamp"].as_u64().unwrap() > 0);
-        assert_eq!(find(RETURNS_COMPLETED)[RETURNS_COMPLETED], 1);
+        assert!(counted["_aws"]["Timestamp"].as_u64().unwrap() > 0);
+        assert_eq!(find("TestPlain")["TestPlain"], 1);
+        assert_eq!(find(NOTIFICATIONS_SENT)["kind"], "training_nudge");
         assert_eq!(
             find(NOTIFICATION_LATENCY)[NOTIFICATION_LATENCY],
             serde_json::json!([42.0])
@@ -221,30 +180,56 @@ mod tests {
         // Nothing left over: a second flush writes nothing new.
         let mut again = Vec::new();
         c.flush(&mut again).unwrap();
-        assert!(!String::from_utf8(again).unwrap().contains(RETURNS_REJECTED));
+        assert!(!String::from_utf8(again).unwrap().contains("TestCounted"));
+    }
+
+    fn spec(name: &str, unit: &str, labels: &[&str]) -> MetricSpec {
+        MetricSpec {
+            name: name.into(),
+            unit: unit.into(),
+            labels: labels.iter().map(|l| (*l).into()).collect(),
+        }
     }
 
     #[test]
-    fn the_catalogue_is_the_one_the_dashboard_and_alarms_read() {
-        let doc: Value =
-            serde_json::from_str(include_str!("../../../infrastructure/metrics.json")).unwrap();
-        assert_eq!(doc["namespace"], NAMESPACE);
-        assert_eq!(doc["function_dimension"], FUNCTION_DIMENSION);
-        let listed: Vec<Value> = CATALOGUE
-            .iter()
-            .map(|m| {
-                serde_json::json!({"name": m.name, "unit": m.unit, "labels": m.labels,
-                    "function": m.function})
-            })
-            .collect();
-        assert_eq!(doc["metrics"], Value::Array(listed));
+    fn the_backbone_s_metrics_are_declared_as_written() {
+        let topology = Topology::system().unwrap();
+        assert_eq!(topology.metrics.namespace, NAMESPACE);
+        assert_eq!(topology.metrics.function_dimension, FUNCTION_DIMENSION);
+        assert_eq!(
+            topology.metrics.every_function,
+            [
+                spec(BATCH_FAILURES, "Count", &["source", "kind"]),
+                spec(COLD_STARTS, "Count", &[]),
+            ]
+        );
+        assert_eq!(
+            topology.function("notifier").unwrap().metrics,
+            [
+                spec(NOTIFICATIONS_SENT, "Count", &["kind"]),
+                spec(NOTIFICATIONS_FAILED, "Count", &[]),
+                spec(NOTIFICATION_LATENCY, "Milliseconds", &[]),
+                spec(NOTIFICATION_LATENESS, "Milliseconds", &["kind"]),
+            ]
+        );
     }
 
     #[test]
-    fn every_metric_is_named_once() {
-        let mut names: Vec<_> = CATALOGUE.iter().map(|m| m.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), CATALOGUE.len());
+    fn every_metric_is_named_once_with_a_unit_the_dashboard_draws() {
+        let topology = Topology::system().unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for m in topology.metrics_written() {
+            assert!(
+                names.insert(m.name.as_str()),
+                "{} is declared twice",
+                m.name
+            );
+            assert!(
+                ["Count", "Milliseconds"].contains(&m.unit.as_str()),
+                "{}: unit {} (Count or Milliseconds)",
+                m.name,
+                m.unit
+            );
+        }
     }
 }

@@ -123,8 +123,34 @@ pub struct FunctionSpec {
     pub name: String,
     pub timeout_seconds: u32,
     pub memory_mb: u32,
+    /// The business and health metrics it writes (besides those every function writes).
+    #[serde(default)]
+    pub metrics: Vec<MetricSpec>,
     #[serde(default)]
     pub uses: Uses,
+}
+
+/// A metric a function writes as embedded metric format: declared in topology.json by the flow
+/// that emits it, so that the dashboard and alarms (CDK) and the recorder (`crate::metrics`)
+/// read one list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    pub name: String,
+    /// `Count` or `Milliseconds`.
+    pub unit: String,
+    /// Its dimensions besides the function's, in the order the documents list them.
+    pub labels: Vec<String>,
+}
+
+/// Where the functions' metrics go and those every function writes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    pub namespace: String,
+    /// The dimension every metric carries: the Lambda function's name.
+    pub function_dimension: String,
+    pub every_function: Vec<MetricSpec>,
 }
 
 /// Everything a function may touch; each resource named here reaches it as an environment
@@ -197,6 +223,7 @@ pub struct Topology {
     /// deployment's come from its environment configuration).
     #[serde(default)]
     pub local_settings: BTreeMap<String, String>,
+    pub metrics: Metrics,
 }
 
 /// Visibility timeouts are six times the consuming function's timeout, as AWS recommends for
@@ -227,6 +254,41 @@ impl Topology {
             q.max_receive_count = t.max_receive_count;
         }
         Ok(t)
+    }
+
+    /// Every metric the system's functions write: those every function writes, then each
+    /// function's own.
+    pub fn metrics_written(&self) -> impl Iterator<Item = &MetricSpec> {
+        self.metrics
+            .every_function
+            .iter()
+            .chain(self.functions.iter().flat_map(|f| f.metrics.iter()))
+    }
+
+    /// That `function` declares the metric `name` with exactly `labels` (a flow's test of the
+    /// metrics it writes); the error says what topology.json lacks.
+    pub fn declares_metric(
+        &self,
+        function: &str,
+        name: &str,
+        labels: &[&str],
+    ) -> Result<(), String> {
+        let declared = self
+            .function(function)
+            .map_err(|e| e.to_string())?
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| {
+                format!("topology.json: function {function} has no metric {name} in its `metrics`")
+            })?;
+        if declared.labels != labels {
+            return Err(format!(
+                "topology.json: {function}'s metric {name} has labels {:?}, and the code writes {labels:?}",
+                declared.labels
+            ));
+        }
+        Ok(())
     }
 
     pub fn function(&self, name: &str) -> Result<&FunctionSpec, TopologyError> {

@@ -138,6 +138,12 @@ pub async fn handle_direct(
     Ok(process(store, &scan).await?.into())
 }
 
+/// Returns decided for the first time (a duplicate scan counts nothing), as topology.json
+/// declares them for this function.
+pub const RETURNS_COMPLETED: &str = "ReturnsCompleted";
+/// With the label `reason`, the rejection's code.
+pub const RETURNS_REJECTED: &str = "ReturnsRejected";
+
 #[instrument(skip_all, fields(return_id = %scan.return_id(), location_id = %scan.location_id))]
 async fn process(
     store: &dyn RentalStore,
@@ -147,12 +153,45 @@ async fn process(
     info!(outcome = ?decision.record.state, duplicate = decision.duplicate, "return processed");
     if !decision.duplicate {
         match &decision.record.state {
-            ReturnState::Completed { .. } => platform::metrics::return_decided(None),
+            ReturnState::Completed { .. } => platform::metrics::count(RETURNS_COMPLETED, &[]),
             ReturnState::Rejected { reason } => {
-                platform::metrics::return_decided(Some(reason.as_str()))
+                platform::metrics::count(RETURNS_REJECTED, &[("reason", reason.as_str())])
             }
             ReturnState::Pending => {}
         }
     }
     Ok(decision)
+}
+
+#[cfg(test)]
+mod metrics {
+    use super::*;
+    use platform::topology::Topology;
+
+    #[test]
+    fn the_return_metrics_are_declared_for_this_function() {
+        let topology = Topology::system().unwrap();
+        topology
+            .declares_metric("rental-return", RETURNS_COMPLETED, &[])
+            .unwrap();
+        topology
+            .declares_metric("rental-return", RETURNS_REJECTED, &["reason"])
+            .unwrap();
+    }
+
+    #[test]
+    fn an_undeclared_metric_is_named_with_what_to_add() {
+        let topology = Topology::system().unwrap();
+        let missing = topology
+            .declares_metric("rental-return", "Nope", &[])
+            .unwrap_err();
+        assert!(
+            missing.contains("function rental-return has no metric Nope"),
+            "{missing}"
+        );
+        let labels = topology
+            .declares_metric("rental-return", RETURNS_REJECTED, &[])
+            .unwrap_err();
+        assert!(labels.contains("has labels [\"reason\"]"), "{labels}");
+    }
 }

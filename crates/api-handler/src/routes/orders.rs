@@ -19,6 +19,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tracing::{info, instrument};
 
+/// Orders placed, as topology.json declares them for the api-handler.
+pub const ORDERS_PLACED: &str = "OrdersPlaced";
+/// Orders refused, with the label `reason`: the refusal's code (`unknown_sku`,
+/// `insufficient_stock`).
+pub const ORDERS_REFUSED: &str = "OrdersRefused";
+
 /// What the order routes reach the outside world through.
 #[derive(Clone)]
 pub struct Orders {
@@ -95,12 +101,12 @@ pub async fn place(
         Err(e) => {
             let e = ApiError::from(e);
             if let ApiError::Refused { code, .. } = &e {
-                platform::metrics::order_refused(code);
+                platform::metrics::count(ORDERS_REFUSED, &[("reason", code)]);
             }
             return Err(e);
         }
     };
-    platform::metrics::order_placed();
+    platform::metrics::count(ORDERS_PLACED, &[]);
     info!(order_id = %order.order_id, lines = order.items.len(), "order placed");
     Ok((
         StatusCode::CREATED,
@@ -251,5 +257,22 @@ impl From<domain::orders::OrderError> for ApiError {
             },
             domain::orders::OrderError::Port(e) => Self::Port(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod metrics {
+    use super::*;
+    use platform::topology::Topology;
+
+    #[test]
+    fn the_order_metrics_are_declared_for_the_api_handler() {
+        let topology = Topology::system().unwrap();
+        topology
+            .declares_metric("api-handler", ORDERS_PLACED, &[])
+            .unwrap();
+        topology
+            .declares_metric("api-handler", ORDERS_REFUSED, &["reason"])
+            .unwrap();
     }
 }
