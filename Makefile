@@ -3,8 +3,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 DEVSTACK := target/debug/devstack
-# The fitness nudge window `make demo` starts the stack with, so its live nudge arrives while it waits.
-DEMO_NUDGE_AFTER_SECONDS ?= 15
 FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
 # Clippy lints the workspace's crates while they are built: clippy-driver is the workspace's
 # compiler (as `cargo clippy` runs it, but with code generation), -D warnings. So `make test`
@@ -98,7 +96,7 @@ report: build
 	$(DEVSTACK) report
 
 demo: emulators build
-	FITNESS_NUDGE_AFTER_SECONDS=$(DEMO_NUDGE_AFTER_SECONDS) DEVSTACK_PREBUILT=1 scripts/stack.sh up
+	DEVSTACK_PREBUILT=1 scripts/stack.sh up $$(target/debug/demo all --stack-settings)
 	trap 'scripts/stack.sh down' EXIT; \
 	$(DEVSTACK) seed && \
 	target/debug/demo all && \

@@ -46,9 +46,9 @@ status=0
 for fault in $faults; do
   vars=$(env_of "$fault")
   echo "== chaos: $fault ${vars:+($vars)}"
-  # The nudge window outlasts a redelivery (60 s visibility), as in `make load`.
-  env $vars FITNESS_NUDGE_AFTER_SECONDS=90 DEVSTACK_PREBUILT=${CHAOS_PREBUILT:-} \
-    scripts/stack.sh up >/dev/null
+  # The settings the scenarios ask of the stack, as in `make load`.
+  env $vars DEVSTACK_PREBUILT=${CHAOS_PREBUILT:-} \
+    scripts/stack.sh up $(target/debug/load mixed --stack-settings) >/dev/null
   deployer=
   if [[ $fault == deploy ]]; then
     # Restarts go on until the invariants are checked: through the load and the settling after.

@@ -10,10 +10,8 @@ scenario=${1:-mixed}
 shift || true
 started=
 if [[ -z ${API_URL:-} && ! -f .devstack/env ]]; then
-  # A nudge window short enough for the fitness scenario's timers to fire (and be checked) within
-  # the run, and longer than a message's redelivery (the 60 s visibility timeout): a start held
-  # back by a retried batch must still reach the consumer before its launch's timer.
-  FITNESS_NUDGE_AFTER_SECONDS=${FITNESS_NUDGE_AFTER_SECONDS:-90} scripts/stack.sh up
+  # With the settings the scenarios ask of the stack, unless the caller gives them.
+  scripts/stack.sh up $(target/debug/load "$scenario" --stack-settings)
   started=1
 fi
 trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Starts (up) or stops (down) the local stack in the background. See README, "Local stack".
+# `up NAME=VALUE...` gives settings the caller's clients ask for, unless the environment has them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=.devstack
@@ -80,8 +81,18 @@ down() {
   echo "local stack stopped"
 }
 
+# `up NAME=VALUE...`: settings a client asks of the stack (`load SCENARIO --stack-settings`,
+# `demo all --stack-settings`), each unless the environment gives it.
+defaults() {
+  local setting name
+  for setting in "$@"; do
+    name=${setting%%=*}
+    [[ -n ${!name:-} ]] || export "$setting"
+  done
+}
+
 case "${1:-}" in
-  up) up ;;
+  up) shift; defaults "$@"; up ;;
   down) down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up [NAME=VALUE...] | down" >&2; exit 2 ;;
 esac

@@ -94,10 +94,16 @@ impl LocalStack {
     /// Runs a client of the workspace against this stack, as a user runs it beside `make up`'s
     /// (the stack's env file from `DEVSTACK_DIR`); its output, or a panic with it.
     fn run(&self, name: &str, args: &[&str]) -> String {
+        self.run_with(name, args, &[])
+    }
+
+    /// [`Self::run`] with `env` set as well.
+    fn run_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
         let mut command = Command::new(binary(name));
         without_test_environment(&mut command);
         let output = command
             .args(args)
+            .envs(env.iter().copied())
             .env("DEVSTACK_DIR", &self.dir)
             .env_remove("API_URL")
             .stdin(Stdio::null())
@@ -241,8 +247,9 @@ async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
     the_clients_pass_against_it(&stack);
 }
 
-/// After the load (same stack, reset to its reference data): every flow's demo step, and every
-/// load scenario briefly with its invariants checked after.
+/// After the load (same stack, reset to its reference data): every flow's demo step, every load
+/// scenario briefly with its invariants checked after, the stack's report and dead letters, and
+/// its measurements (each function's binary of this build, and the stand-ins' ceilings).
 fn the_clients_pass_against_it(stack: &LocalStack) {
     stack.run("devstack", &["reset"]);
     let demo = stack.run("demo", &["all"]);
@@ -279,6 +286,7 @@ fn the_clients_pass_against_it(stack: &LocalStack) {
             "the {scenario} scenario did not run:\n{load}"
         );
     }
+    the_stack_reports_and_measures_itself(stack);
 }
 
 /// The metrics the functions wrote to their logs (stdout, as in Lambda): the EMF documents
@@ -337,4 +345,45 @@ async fn orders_are_counted_as_emf(stack: &LocalStack) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+fn the_stack_reports_and_measures_itself(stack: &LocalStack) {
+    let report = stack.run("devstack", &["report"]);
+    assert!(report.contains("== Dead-letter queues =="), "{report}");
+    let dlq = stack.run("ops", &["dlq"]);
+    assert!(
+        dlq.contains("dead-letter queues of") && dlq.contains("tasks"),
+        "{dlq}"
+    );
+    let redrive = stack.run("ops", &["redrive", "tasks"]);
+    assert!(
+        redrive.contains("0 messages moved from tasks-dlq back to tasks"),
+        "{redrive}"
+    );
+    let bin_dir = binary("devstack").parent().unwrap().display().to_string();
+    let out = stack.dir.join("footprint");
+    let footprint = stack.run_with(
+        "measure",
+        &["--out", &out.display().to_string(), "footprint", "3"],
+        &[("FOOTPRINT_BIN_DIR", &bin_dir)],
+    );
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    for function in [
+        "api-handler",
+        "rental-return",
+        "notifier",
+        "queue-processor",
+        "outbox-relay",
+    ] {
+        assert!(
+            report.contains(function),
+            "{function} is not measured:\n{footprint}"
+        );
+    }
+    let out = stack.dir.join("ceilings");
+    let ceilings = stack.run(
+        "measure",
+        &["--out", &out.display().to_string(), "ceilings", "4", "1"],
+    );
+    assert!(out.join("report.json").exists(), "{ceilings}");
 }

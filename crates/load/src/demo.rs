@@ -12,10 +12,22 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// A flow's demo step: its name on the command line and its run over the files to post.
+/// A flow's demo step: its name on the command line, its run over the files to post, and what a
+/// stack started for it should be given (a flow's settings, by variable name: `demo FLOW
+/// --stack-settings` prints them for `make demo`).
 pub struct Demo {
     pub flow: &'static str,
     pub run: fn(Vec<String>) -> BoxFuture<'static, Result<()>>,
+    pub stack_settings: &'static [(&'static str, &'static str)],
+}
+
+/// The settings the demo steps of `flow` (or `all`) ask of a stack started for them.
+pub fn stack_settings(flow: &str) -> Vec<(&'static str, &'static str)> {
+    DEMOS
+        .iter()
+        .filter(|d| flow == "all" || d.flow == flow)
+        .flat_map(|d| d.stack_settings.iter().copied())
+        .collect()
 }
 
 /// Runs `flow`'s step with `files`, or with its samples (`events/demo-<flow>/*.json`, in name
@@ -147,6 +159,18 @@ mod tests {
                 !samples(flow).unwrap().is_empty(),
                 "events/demo-{flow}/ has no .json sample"
             );
+        }
+    }
+
+    #[test]
+    fn a_step_s_stack_settings_are_asked_for_it_and_for_all() {
+        let fitness = ("FITNESS_NUDGE_AFTER_SECONDS", "15");
+        assert_eq!(stack_settings("fitness"), [fitness]);
+        assert!(stack_settings("all").contains(&fitness));
+        assert!(stack_settings("tasks").is_empty());
+        let topology = platform::topology::Topology::system().unwrap();
+        for (name, _) in stack_settings("all") {
+            assert!(topology.local_settings.contains_key(name), "{name}");
         }
     }
 

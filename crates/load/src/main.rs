@@ -45,6 +45,10 @@ struct Cli {
     /// Measure only (for a target that processes nothing, such as the router alone).
     #[arg(long)]
     skip_invariants: bool,
+    /// Print the settings the scenario(s) ask of a local stack started for the run
+    /// (`NAME=VALUE` lines) and exit.
+    #[arg(long)]
+    stack_settings: bool,
     /// Where the reports go (a folder per scenario).
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
@@ -275,6 +279,24 @@ async fn fault_counts(url: &str) -> Option<serde_json::Value> {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    if cli.stack_settings {
+        match scenario::chosen(&cli.scenario) {
+            Ok(chosen) => {
+                let settings: std::collections::BTreeMap<_, _> = chosen
+                    .iter()
+                    .flat_map(|s| s.stack_settings().iter().copied())
+                    .collect();
+                for (name, value) in settings {
+                    println!("{name}={value}");
+                }
+                return;
+            }
+            Err(e) => {
+                eprintln!("load: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     match run(cli).await {
         Ok(true) => {}
         Ok(false) => std::process::exit(1),

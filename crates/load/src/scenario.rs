@@ -17,6 +17,12 @@ pub trait Scenario: Send + Sync {
     fn weight(&self) -> usize;
     /// Its transaction's name in goose's report.
     fn step_name(&self) -> &'static str;
+    /// What a local stack started for the run should be given (a flow's settings, by variable
+    /// name), so that the checks settle within the run; `load SCENARIO --stack-settings` prints
+    /// them for the scripts that start the stack.
+    fn stack_settings(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// Before the attack (the stock the orders take from, say).
     async fn setup(&self, _h: &Harness) -> Result<(), String> {
         Ok(())
@@ -83,5 +89,25 @@ mod tests {
         assert_eq!(chosen("tasks").unwrap()[0].name(), "tasks");
         let unknown = chosen("nope").err().unwrap();
         assert!(unknown.contains("one of reads, returns"), "{unknown}");
+    }
+
+    #[test]
+    fn the_settings_scenarios_ask_of_a_stack_are_settings_topology_json_declares() {
+        let topology = platform::topology::Topology::system().unwrap();
+        let asked: Vec<(&str, &str)> = all()
+            .iter()
+            .flat_map(|s| s.stack_settings().iter().copied())
+            .collect();
+        assert!(
+            asked.contains(&("FITNESS_NUDGE_AFTER_SECONDS", "90")),
+            "{asked:?}"
+        );
+        for (name, value) in asked {
+            assert!(
+                topology.local_settings.contains_key(name),
+                "{name} is not a setting of topology.json's local_settings"
+            );
+            assert!(value.parse::<u64>().is_ok(), "{name}={value}");
+        }
     }
 }

@@ -13,11 +13,21 @@ struct Cli {
     flow: String,
     /// The files to post; the flow's samples (`events/demo-<flow>/`) when none are given.
     files: Vec<String>,
+    /// Print the settings the step(s) ask of a stack started for them (`NAME=VALUE` lines) and
+    /// exit.
+    #[arg(long)]
+    stack_settings: bool,
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    if cli.stack_settings {
+        for (name, value) in load::demo::stack_settings(&cli.flow) {
+            println!("{name}={value}");
+        }
+        return;
+    }
     let result = if cli.flow == "all" && cli.files.is_empty() {
         load::demo::all().await
     } else {

@@ -16,6 +16,10 @@ use std::time::Duration;
     about = "The local stack's own footprint and ceilings"
 )]
 struct Cli {
+    /// Where the report goes (`report.json`): `target/footprint` or `target/load/ceilings` under
+    /// the workspace unless given.
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,9 +42,17 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    let result = match Cli::parse().command {
-        Command::Footprint { invocations } => footprint(invocations).await,
-        Command::Ceilings { clients, seconds } => ceilings(clients, seconds).await,
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.command {
+        Command::Footprint { invocations } => {
+            let out = cli.out.unwrap_or_else(|| root.join("target/footprint"));
+            footprint(invocations, out).await
+        }
+        Command::Ceilings { clients, seconds } => {
+            let out = cli.out.unwrap_or_else(|| root.join("target/load/ceilings"));
+            ceilings(clients, seconds, out).await
+        }
     };
     if let Err(e) = result {
         eprintln!("measure: {}", e.summary());
@@ -50,8 +62,8 @@ async fn main() {
 
 /// `ceilings [CLIENTS] [SECONDS]`: the emulators' and the function path's own ceilings at
 /// CLIENTS concurrent callers for SECONDS each; the table on stdout, the figures in
-/// `target/load/ceilings/report.json`.
-async fn ceilings(clients: usize, seconds: u64) -> Result<()> {
+/// `out/report.json`.
+async fn ceilings(clients: usize, seconds: u64, out: PathBuf) -> Result<()> {
     with_stack(|sdk, r, env| async move {
         let invoke_api = env.get("LAMBDA_RUNTIME_URL")?;
         let path = workspace_root().join("events/api-handler/get-user-rentals.json");
@@ -69,7 +81,6 @@ async fn ceilings(clients: usize, seconds: u64) -> Result<()> {
         )
         .await?;
         print!("{}", load::ceilings::render(&rows));
-        let out = workspace_root().join("target/load/ceilings");
         std::fs::create_dir_all(&out)?;
         let report = serde_json::json!({"date": chrono::Utc::now().to_rfc3339(), "ceilings": rows});
         std::fs::write(out.join("report.json"), format!("{report:#}\n"))?;
@@ -80,9 +91,9 @@ async fn ceilings(clients: usize, seconds: u64) -> Result<()> {
 
 /// `footprint [INVOCATIONS]`: every function's release binary (`target/release/`, or
 /// `FOOTPRINT_BIN_DIR`) fed `events/<function>/footprint.json` INVOCATIONS times against the
-/// running stack; the table on stdout, the figures in `target/footprint/report.json`. Fails if
-/// a function answers an invocation with an error.
-async fn footprint(invocations: usize) -> Result<()> {
+/// running stack; the table on stdout, the figures in `out/report.json`. Fails if a function
+/// answers an invocation with an error.
+async fn footprint(invocations: usize, out: PathBuf) -> Result<()> {
     use load::footprint::{Subject, measure, render};
     let root = workspace_root();
     let bin_dir = std::env::var_os("FOOTPRINT_BIN_DIR")
@@ -104,7 +115,6 @@ async fn footprint(invocations: usize) -> Result<()> {
         rows.push(measure(&subject, invocations).await?);
     }
     print!("{}", render(&rows));
-    let out = root.join("target/footprint");
     std::fs::create_dir_all(&out)?;
     let report = serde_json::json!({
         "date": chrono::Utc::now().to_rfc3339(),

@@ -29,22 +29,27 @@ pub const DEMOS: &[Demo] = &[
     Demo {
         flow: "rentals",
         run: |files| Box::pin(async move { returns::demo::run(&files).await }),
+        stack_settings: &[],
     },
     Demo {
         flow: "formulas",
         run: |files| Box::pin(async move { formulas::demo::run(&files).await }),
+        stack_settings: &[],
     },
     Demo {
         flow: "tasks",
         run: |files| Box::pin(async move { tasks::demo::run(&files).await }),
+        stack_settings: &[],
     },
     Demo {
         flow: "orders",
         run: |files| Box::pin(async move { orders::demo::run(&files).await }),
+        stack_settings: &[],
     },
     Demo {
         flow: "fitness",
         run: |files| Box::pin(async move { fitness::demo::run(&files).await }),
+        stack_settings: fitness::demo::STACK_SETTINGS,
     },
 ];
 

@@ -4,6 +4,9 @@
 //! short window); prints every fitness notification received, the users' activity and the
 //! unknown-type counts.
 
+/// A nudge window short enough that the live nudge comes while the step waits for it.
+pub const STACK_SETTINGS: &[(&str, &str)] = &[("FITNESS_NUDGE_AFTER_SECONDS", "15")];
+
 use devstack::stackenv::StackEnv;
 use devstack::{DevError, Result};
 use serde_json::{Value, json};

@@ -274,6 +274,13 @@ impl Scenario for Fitness {
         "fitness"
     }
 
+    /// A nudge window short enough for the timers to fire (and be checked) within the run, and
+    /// longer than a message's redelivery (the 60 s visibility timeout): a start held back by a
+    /// retried batch must still reach the consumer before its launch's timer.
+    fn stack_settings(&self) -> &'static [(&'static str, &'static str)] {
+        &[("FITNESS_NUDGE_AFTER_SECONDS", "90")]
+    }
+
     fn weight(&self) -> usize {
         2
     }
