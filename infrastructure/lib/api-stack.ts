@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config.js';
 import { Authorization, Route } from './routes.js';
 import { ServiceFunction } from './constructs/service-function.js';
+import { ApiWebAcl } from './constructs/web-acl.js';
 import { StatefulStack } from './stateful-stack.js';
 import { Topology } from './topology.js';
 
@@ -153,6 +154,11 @@ export class ApiStack extends Stack {
       quota: { limit: config.returnBinQuotaPerDay, period: Period.DAY },
     });
     plan.addApiStage({ stage: this.api.deploymentStage });
+    new ApiWebAcl(this, 'WebAcl', {
+      stageArn: this.api.deploymentStage.stageArn,
+      ratePerIpPer5Minutes: config.webAclRatePerIpPer5Minutes,
+      metricPrefix: config.stackPrefix,
+    });
     const key = this.api.addApiKey('ReturnBinKey', { description: 'Key for the return bins' });
     plan.addApiKey(key);
 

@@ -16,6 +16,9 @@ export interface EnvironmentConfig {
   readonly protectData: boolean;
   readonly corsAllowOrigins: string[];
   readonly apiThrottle: { rateLimit: number; burstLimit: number };
+  /** The web ACL's per-IP rule: requests one address may send in any 5 minutes (WAF's window)
+   * before it is blocked; above the stage's throttle over 5 minutes it would never act. */
+  readonly webAclRatePerIpPer5Minutes: number;
   /** Requests per day for each return bin's API key. */
   readonly returnBinQuotaPerDay: number;
   readonly apiLatencyAlarmP99: Duration;
@@ -51,6 +54,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['http://localhost:3000'],
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     returnBinQuotaPerDay: 10_000,
+    webAclRatePerIpPer5Minutes: 3_000,
     notifyUrl: 'https://notify.dev.rentals.example.com',
   },
   staging: {
@@ -62,6 +66,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['https://staging.rentals.example.com'],
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     returnBinQuotaPerDay: 50_000,
+    webAclRatePerIpPer5Minutes: 6_000,
     notifyUrl: 'https://notify.staging.rentals.example.com',
   },
   prod: {
@@ -73,6 +78,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['https://rentals.example.com'],
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
     returnBinQuotaPerDay: 100_000,
+    webAclRatePerIpPer5Minutes: 15_000,
     notifyUrl: 'https://notify.rentals.example.com',
   },
 };

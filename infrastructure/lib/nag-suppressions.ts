@@ -28,10 +28,6 @@ export function applyNagSuppressions({ stateful, api, processing }: SystemStacks
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'The account-level API Gateway CloudWatch role uses the managed policy AWS provides for it.',
     },
-    {
-      id: 'AwsSolutions-APIG3',
-      reason: 'Throttling and usage-plan quotas bound abuse today; a WAFv2 web ACL is listed in the production TODOs.',
-    },
   );
   Validations.of(api.api).acknowledge({
     id: 'AwsSolutions-APIG2',

@@ -26,6 +26,8 @@ export interface FunctionSpec {
   name: string;
   timeout_seconds: number;
   memory_mb: number;
+  /** Concurrency kept for it, and its ceiling (Lambda's reserved concurrency). */
+  reserved_concurrency: number;
   /** The metrics it writes besides those every function writes. */
   metrics?: DeclaredMetric[];
   uses?: FunctionUses;

@@ -135,6 +135,53 @@ describe('API stack', () => {
     t.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
   });
 
+  it('guards the stage with a web ACL: a per-IP rate, bodies over 64 KiB and the common rules', () => {
+    for (const env of ['dev', 'prod'] as const) {
+      const template = env === 'dev' ? t : synthesize(env).templates.api;
+      const acls = Object.values(template.findResources('AWS::WAFv2::WebACL'));
+      assert.equal(acls.length, 1, `${env}: one web ACL`);
+      const acl = acls[0].Properties as {
+        Scope: string;
+        DefaultAction: unknown;
+        AssociationConfig: unknown;
+        Rules: { Name: string; Priority: number; Action?: unknown; Statement: Record<string, Record<string, unknown>> }[];
+      };
+      assert.equal(acl.Scope, 'REGIONAL');
+      assert.deepEqual(acl.DefaultAction, { Allow: {} });
+      // The stage forwards up to 64 KiB for inspection: a larger body is oversize, and matches.
+      assert.deepEqual(acl.AssociationConfig, { RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } } });
+      const rule = (name: string) => {
+        const found = acl.Rules.find((r) => r.Name === name);
+        assert.ok(found, `${env}: rule ${name}`);
+        return found;
+      };
+      const rate = rule('RatePerIp');
+      assert.deepEqual(rate.Action, { Block: {} });
+      assert.deepEqual(rate.Statement.RateBasedStatement, { Limit: CONFIGS[env].webAclRatePerIpPer5Minutes, AggregateKeyType: 'IP' });
+      const size = rule('BodyOver64KiB');
+      assert.deepEqual(size.Action, { Block: {} });
+      assert.equal(size.Statement.SizeConstraintStatement.Size, 65536);
+      assert.equal(size.Statement.SizeConstraintStatement.ComparisonOperator, 'GT');
+      assert.deepEqual(size.Statement.SizeConstraintStatement.FieldToMatch, { Body: { OversizeHandling: 'MATCH' } });
+      const common = rule('AWSManagedRulesCommonRuleSet').Statement.ManagedRuleGroupStatement;
+      assert.equal(common.VendorName, 'AWS');
+      // Its own 8 KB body rule would refuse bodies the API takes: counted, not blocking.
+      assert.deepEqual(common.RuleActionOverrides, [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+      template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        ResourceArn: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+        WebACLArn: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] }),
+      });
+    }
+  });
+
+  it("keeps api-handler to its reserved concurrency, so an API burst leaves the consumers theirs", () => {
+    const spec = topology.functions.find((f) => f.name === 'api-handler');
+    assert.ok(spec);
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')).filter((r) => r.Properties.Handler === 'bootstrap');
+    assert.equal(fns.length, 1);
+    assert.equal(fns[0].Properties.ReservedConcurrentExecutions, spec.reserved_concurrency);
+  });
+
   it('answers CORS preflight for the configured origins only', () => {
     const options = method('OPTIONS', 'returns');
     const headers = options.Integration.IntegrationResponses[0].ResponseParameters;

@@ -25,11 +25,22 @@ describe('processing stack', () => {
       assert.equal(fn.Properties.Handler, 'bootstrap');
       assert.equal(fn.Properties.Timeout, f.timeout_seconds);
       assert.equal(fn.Properties.MemorySize, f.memory_mb);
+      assert.equal(fn.Properties.ReservedConcurrentExecutions, f.reserved_concurrency, f.name);
       assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON');
       // The level is Lambda's setting (AWS_LAMBDA_LOG_LEVEL), which a RUST_LOG would override.
       assert.equal(fn.Properties.LoggingConfig.ApplicationLogLevel, 'INFO');
       assert.equal(fn.Properties.LoggingConfig.SystemLogLevel, 'WARN');
       assert.equal(fn.Properties.Environment.Variables.RUST_LOG, undefined, f.name);
+    }
+  });
+
+  it("reserves for each consumer at least what its queues' mappings may run at once", () => {
+    for (const f of topology.functions) {
+      const mapped = topology.event_sources
+        .filter((e) => e.function === f.name && 'queue' in e)
+        .reduce((sum, e) => sum + ('max_concurrency' in e ? (e.max_concurrency ?? 0) : 0), 0);
+      assert.ok(Number.isInteger(f.reserved_concurrency) && f.reserved_concurrency > 0, `${f.name} reserves concurrency`);
+      assert.ok(f.reserved_concurrency >= mapped, `${f.name}: reserved ${f.reserved_concurrency} < its mappings' ${mapped}`);
     }
   });
 

@@ -22,7 +22,7 @@ export interface ServiceFunctionProps {
 
 /** Every Rust function of the workspace, built the same way: cargo-lambda-cdk from the
  * workspace manifest, arm64 on provided.al2023, JSON logs at the level Lambda's logging controls set (INFO) in a log group with retention,
- * X-Ray tracing, timeout and memory from topology.json. Its environment and its grants both come
+ * X-Ray tracing, timeout, memory and reserved concurrency from topology.json. Its environment and its grants both come
  * from its `uses` in topology.json, so the variables it reads and what it may do cannot drift
  * apart, and the local stack wires the same names. */
 export class ServiceFunction extends Construct {
@@ -52,6 +52,7 @@ export class ServiceFunction extends Construct {
       description: props.description,
       timeout: Duration.seconds(spec.timeout_seconds),
       memorySize: spec.memory_mb,
+      reservedConcurrentExecutions: spec.reserved_concurrency,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
