@@ -73,28 +73,34 @@ describe('processing stack', () => {
   });
 
   it('names the relay its queues and topic and the notifier its service', () => {
-    assert.deepEqual(environmentOf(s, 'outbox-relay'), {
-      REJECTIONS_TABLE: 'Table-rejections.Ref',
-      FORMULAS_QUEUE_URL: 'Queue-formulas.Ref',
-      TASKS_QUEUE_URL: 'Queue-tasks.Ref',
-      DOMAIN_EVENTS_TOPIC_ARN: 'Topic-domain-events.Ref',
-    });
+    const relay = topology.functions.find((f) => f.name === 'outbox-relay')?.uses;
+    assert.ok(relay?.send?.length, 'the relay sends to the work queues');
+    const expected: Record<string, string> = { REJECTIONS_TABLE: 'Table-rejections.Ref', DOMAIN_EVENTS_TOPIC_ARN: 'Topic-domain-events.Ref' };
+    for (const name of relay.send) {
+      const queue = topology.queues.find((q) => q.name === name);
+      assert.ok(queue, name);
+      expected[queue.env] = `Queue-${name}.Ref`;
+    }
+    assert.deepEqual(environmentOf(s, 'outbox-relay'), expected);
     // The receive count comes with topology.json itself, which the functions embed.
     assert.equal(environmentOf(s, 'queue-processor').MAX_RECEIVE_COUNT, undefined);
     assert.equal(environmentOf(s, 'notifier').NOTIFY_URL, CONFIGS.dev.notifyUrl);
   });
 
-  it('feeds queue-processor from the projections, formulas, tasks and fitness queues, tasks one at a time', () => {
-    const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping', {
-      Properties: { FunctionName: { Ref: functionId('queue-processor') } },
-    }));
-    const batches = Object.fromEntries(mappings.map((m) => [referent(s, m.Properties.EventSourceArn), m.Properties.BatchSize]));
-    assert.deepEqual(batches, {
-      'Queue-projections.Arn': 10,
-      'Queue-formulas.Arn': 10,
-      'Queue-tasks.Arn': 1,
-      'Queue-fitness-events.Arn': 10,
-      'Queue-fitness-nudges.Arn': 10,
-    });
+  it("feeds each consumer from exactly its topology.json queues, each at its batch size (tasks one at a time)", () => {
+    for (const f of topology.functions.filter((x) => x.name !== 'api-handler')) {
+      const mappings = Object.values(t.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: functionId(f.name) } },
+      }));
+      const batches = Object.fromEntries(
+        mappings.map((m) => [referent(s, m.Properties.EventSourceArn), m.Properties.BatchSize]).filter(([arn]) => String(arn).startsWith('Queue-')),
+      );
+      const declared = Object.fromEntries(
+        topology.event_sources.flatMap((e) => ('queue' in e && e.function === f.name ? [[`Queue-${e.queue}.Arn`, e.batch_size]] : [])),
+      );
+      assert.deepEqual(batches, declared, f.name);
+    }
+    // Tasks run strictly in order: a batch of one.
+    assert.equal(topology.event_sources.find((e) => 'queue' in e && e.queue === 'tasks')?.batch_size, 1);
   });
 });

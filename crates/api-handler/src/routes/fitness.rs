@@ -147,3 +147,6 @@ impl From<domain::fitness::Refused> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

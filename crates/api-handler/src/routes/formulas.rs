@@ -112,3 +112,6 @@ fn formula_json(f: &Formula) -> Value {
         "status": f.status,
     })
 }
+
+#[cfg(test)]
+mod tests;

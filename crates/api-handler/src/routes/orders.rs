@@ -276,3 +276,6 @@ mod metrics {
             .unwrap();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -168,3 +168,6 @@ fn rental_json(r: &Rental) -> Value {
         "returned_at_location_id": r.returned_at_location_id,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -128,3 +128,6 @@ fn task_json(t: &Task) -> Value {
         "finished_at": time(&t.finished_at),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -133,10 +133,21 @@ mod tests {
         let l = limits(&t, 50);
         assert_eq!(l["api-handler"].concurrency, 50);
         assert_eq!(l["api-handler"].timeout, Duration::from_secs(10));
-        assert_eq!(l["rental-return"].concurrency, 5);
-        assert_eq!(l["notifier"].concurrency, 5);
-        // projections, formulas, tasks, fitness events and nudge timers: 5 each.
-        assert_eq!(l["queue-processor"].concurrency, 25);
+        // A consumer: its queue mappings' maximum concurrency together, a stream's one.
+        for f in t.functions.iter().filter(|f| f.name != "api-handler") {
+            let mapped: u32 = t
+                .event_sources
+                .iter()
+                .filter(|s| s.function() == f.name)
+                .map(|s| match s {
+                    EventSource::Queue {
+                        max_concurrency, ..
+                    } => max_concurrency.unwrap_or(DEFAULT_QUEUE_CONCURRENCY),
+                    EventSource::Stream { .. } => 1,
+                })
+                .sum();
+            assert_eq!(l[&f.name].concurrency, mapped.max(1), "{}", f.name);
+        }
         assert_eq!(l["outbox-relay"].concurrency, 1);
     }
 

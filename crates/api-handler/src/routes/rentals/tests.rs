@@ -1,0 +1,73 @@
+//! The rental routes' HTTP contract, with in-memory ports.
+
+use crate::routes::tests::{EVENT, call, services};
+use axum::http::StatusCode;
+use domain::rentals::memory::InMemoryReturnQueue;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_return_is_queued_once_and_readable_as_pending() {
+    let s = services();
+    let (status, body) = call(&s, "POST", "/rentals/returns", Some(EVENT)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = body["return_id"].as_str().unwrap().to_owned();
+    let (status, again) = call(&s, "POST", "/rentals/returns", Some(EVENT)).await;
+    assert_eq!(
+        (status, again["return_id"].as_str()),
+        (StatusCode::ACCEPTED, Some(id.as_str()))
+    );
+    assert_eq!(s.port::<InMemoryReturnQueue>().queued().len(), 1);
+    assert_eq!(
+        s.port::<InMemoryReturnQueue>().queued()[0].message_group(),
+        "user-tpg_u0001"
+    );
+    let (status, body) = call(&s, "GET", &format!("/rentals/returns/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"return_id": id, "status": "pending"}));
+}
+
+#[tokio::test]
+async fn unknown_return_and_user_are_404() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/rentals/returns/ret_unknown", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("return_not_found"))
+    );
+    let (status, body) = call(&s, "GET", "/users/nobody/rentals", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("user_not_found"))
+    );
+    let (status, _) = call(&s, "GET", "/users/nobody/stats", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn lists_rentals_oldest_first_in_the_spec_shape() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let rentals = body["rentals"].as_array().unwrap();
+    assert_eq!(rentals[0]["rental_id"], "tpg_r0001");
+    assert_eq!(rentals[1]["rental_id"], "tpg_r0002");
+    assert_eq!(
+        rentals[0],
+        json!({"rental_id": "tpg_r0001", "user_id": "tpg_u0001", "asset_id": "tpg_a00001",
+               "status": "IN_PROGRESS", "created_at": "2025-02-05T12:00:00Z",
+               "expires_at": "2025-02-15T12:00:00Z", "eligible_asset_types": ["clamshell"],
+               "returned_at": null, "returned_at_location_id": null})
+    );
+}
+
+#[tokio::test]
+async fn stats_of_a_user_without_returns_are_zero() {
+    let s = services();
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/stats", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"user_id": "tpg_u0001", "returns_count": 0, "on_time_returns": 0,
+                            "reward_points": 0, "last_return_at": null})
+    );
+}
