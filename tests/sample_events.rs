@@ -1,14 +1,13 @@
-//! Every file under `events/` deserializes into what its function expects.
+//! Every file under `events/<function>/` deserializes into what its function expects (each
+//! flow's demo samples, `events/demo-<flow>/`, are checked beside its demo step).
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use devstack::Topology;
 use domain::events::DomainEvent;
-use domain::formulas::NewFormula;
 use domain::notifications::{EffectLog, Notification, NotificationSender, SendNotification};
 use domain::rentals::ReturnScan;
-use domain::tasks::NewTask;
 use platform::outbox::OutboxRecord;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -34,10 +33,7 @@ fn json(path: &Path) -> Value {
 
 #[test]
 fn return_events_are_well_formed_scans() {
-    for f in files("rental-return")
-        .into_iter()
-        .chain(files("demo-rentals"))
-    {
+    for f in files("rental-return") {
         let v = json(&f);
         if v.get("Records").is_some() {
             let batch: SqsEvent = serde_json::from_value(v).unwrap();
@@ -164,68 +160,5 @@ fn api_samples_are_rest_proxy_events() {
     for f in files("api-handler") {
         let event: ApiGatewayProxyRequest = serde_json::from_value(json(&f)).unwrap();
         assert!(event.path.is_some());
-    }
-}
-
-#[test]
-fn demo_fitness_events_are_app_events_of_either_shape() {
-    let types = domain::fitness::event_types();
-    let mut shapes = std::collections::BTreeSet::new();
-    for f in files("demo-fitness") {
-        let v = json(&f);
-        let e = domain::fitness::AppEvent::from_json(&v, &types)
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        shapes.insert((v.get("schema_version").is_some(), types.knows(&e.type_name)));
-    }
-    assert_eq!(
-        shapes.len(),
-        3,
-        "legacy, versioned and an unknown type: {shapes:?}"
-    );
-}
-
-#[test]
-fn demo_formulas_are_valid_except_the_invalid_one() {
-    for f in files("demo-formulas") {
-        let result = NewFormula::from_json(&json(&f));
-        let invalid = f.to_string_lossy().contains("invalid");
-        assert_eq!(result.is_err(), invalid, "{}", f.display());
-    }
-}
-
-#[test]
-fn the_demo_order_scenario_places_valid_orders_and_moves_them_along_the_lifecycle() {
-    for f in files("demo-orders") {
-        let steps = json(&f);
-        for step in steps.as_array().unwrap() {
-            domain::orders::NewOrder::from_json(&step["order"])
-                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            let mut status = domain::orders::OrderStatus::Placed;
-            for next in step["then"].as_array().into_iter().flatten() {
-                let next = domain::orders::OrderStatus::parse(next.as_str().unwrap()).unwrap();
-                assert!(
-                    status.next().contains(&next),
-                    "{}: {status} → {next}",
-                    f.display()
-                );
-                status = next;
-            }
-        }
-    }
-}
-
-#[test]
-fn demo_tasks_are_valid_except_the_invalid_one() {
-    for f in files("demo-tasks") {
-        let result = NewTask::from_json(&json(&f));
-        let invalid = f.to_string_lossy().contains("invalid");
-        assert_eq!(result.is_err(), invalid, "{}", f.display());
-        if let Err(e) = result {
-            assert_eq!(
-                e.details.len(),
-                4,
-                "every field of the invalid sample is wrong: {e}"
-            );
-        }
     }
 }

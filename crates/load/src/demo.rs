@@ -56,6 +56,21 @@ pub async fn all() -> Result<()> {
     Ok(())
 }
 
+/// Each of `flow`'s samples with its JSON, for the tests of its demo step: a sample that is not
+/// JSON fails them, naming the file.
+#[cfg(test)]
+pub(crate) fn samples_json(flow: &str) -> Vec<(std::path::PathBuf, Value)> {
+    samples(flow)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+            (std::path::PathBuf::from(f), value)
+        })
+        .collect()
+}
+
 /// `events/demo-<flow>/*.json`, in name order.
 fn samples(flow: &str) -> Result<Vec<String>> {
     let dir = workspace_root().join(format!("events/demo-{flow}"));

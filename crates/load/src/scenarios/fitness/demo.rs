@@ -162,3 +162,24 @@ async fn post(http: &reqwest::Client, api: &str, body: &Value) -> Result<String>
         None => format!("{status} {}", answer["error"]["code"]),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::samples_json;
+
+    #[test]
+    fn demo_fitness_events_are_app_events_of_either_shape() {
+        let types = domain::fitness::event_types();
+        let mut shapes = std::collections::BTreeSet::new();
+        for (f, v) in samples_json("fitness") {
+            let e = domain::fitness::AppEvent::from_json(&v, &types)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            shapes.insert((v.get("schema_version").is_some(), types.knows(&e.type_name)));
+        }
+        assert_eq!(
+            shapes.len(),
+            3,
+            "legacy, versioned and an unknown type: {shapes:?}"
+        );
+    }
+}

@@ -32,3 +32,17 @@ pub async fn run(files: &[String]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::samples_json;
+
+    #[test]
+    fn demo_formulas_are_valid_except_the_invalid_one() {
+        for (f, v) in samples_json("formulas") {
+            let result = domain::formulas::NewFormula::from_json(&v);
+            let invalid = f.to_string_lossy().contains("invalid");
+            assert_eq!(result.is_err(), invalid, "{}", f.display());
+        }
+    }
+}

@@ -187,3 +187,29 @@ async fn await_analytics(http: &reqwest::Client, api: &str, placed: usize) -> Re
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::samples_json;
+
+    #[test]
+    fn the_demo_order_scenario_places_valid_orders_and_moves_them_along_the_lifecycle() {
+        for (f, v) in samples_json("orders") {
+            let steps = v;
+            for step in steps.as_array().unwrap() {
+                domain::orders::NewOrder::from_json(&step["order"])
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                let mut status = domain::orders::OrderStatus::Placed;
+                for next in step["then"].as_array().into_iter().flatten() {
+                    let next = domain::orders::OrderStatus::parse(next.as_str().unwrap()).unwrap();
+                    assert!(
+                        status.next().contains(&next),
+                        "{}: {status} → {next}",
+                        f.display()
+                    );
+                    status = next;
+                }
+            }
+        }
+    }
+}

@@ -104,3 +104,16 @@ fn function_samples() -> Result<Vec<String>> {
     files.sort();
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::samples_json;
+
+    #[test]
+    fn demo_scans_are_well_formed_scans() {
+        for (f, v) in samples_json("rentals") {
+            domain::rentals::ReturnScan::from_json(&v)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
+}

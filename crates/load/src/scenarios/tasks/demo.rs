@@ -60,3 +60,24 @@ pub async fn run(files: &[String]) -> Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::samples_json;
+
+    #[test]
+    fn demo_tasks_are_valid_except_the_invalid_one() {
+        for (f, v) in samples_json("tasks") {
+            let result = domain::tasks::NewTask::from_json(&v);
+            let invalid = f.to_string_lossy().contains("invalid");
+            assert_eq!(result.is_err(), invalid, "{}", f.display());
+            if let Err(e) = result {
+                assert_eq!(
+                    e.details.len(),
+                    4,
+                    "every field of the invalid sample is wrong: {e}"
+                );
+            }
+        }
+    }
+}
