@@ -84,7 +84,8 @@ macro_rules! string_id {
     };
 }
 
-/// A flow declares its own ids in its folder with `crate::ids::string_id!(/// doc\n Name);`.
+/// A flow declares its own ids in its folder with `crate::ids::string_id!(/// doc\n Name);` (as
+/// `fitness/ids.rs`); the older flows' are still below.
 pub(crate) use string_id;
 
 string_id!(

@@ -1,6 +1,7 @@
 //! How a request proves who sends it to a deployed API: the return-bin route takes the usage
-//! plan's API key (`x-api-key`), every other route is IAM-authorized and takes a SigV4
-//! signature for `execute-api`. The local stack needs neither.
+//! plan's API key (`x-api-key`); every other route is signed with SigV4 for `execute-api`, which
+//! the IAM routes need (the fitness app's `appUsers` routes need a Cognito token this tool does
+//! not send yet, so that scenario runs on the local stack only). The local stack needs neither.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};

@@ -4,7 +4,7 @@
 //! - DynamoDB Local: the rentals-by-user query the reads route makes, through the project's own
 //!   `DynamoRentalStore`;
 //! - the messaging emulator: `SendMessage` to a FIFO queue of its own (created and deleted
-//!   here), as the API does for every return and task, into an empty queue and with 1,000 queued;
+//!   here), as the API does for every return scan and fitness app event, into an empty queue and with 1,000 queued;
 //! - the Lambda path without the gateway: api-handler invoked through the local Invoke API
 //!   (runtime API, function, DynamoDB Local) with its sample read event.
 //!

@@ -26,8 +26,8 @@ struct Cli {
     /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
     #[arg(long, env = "API_KEY")]
     api_key: Option<String>,
-    /// Sign every IAM-authorized route with SigV4 (credentials and AWS_REGION from the
-    /// environment), as a deployed API requires.
+    /// Sign every route but the return bins' with SigV4 (credentials and AWS_REGION from the
+    /// environment), as a deployed API's IAM routes require.
     #[arg(long)]
     sigv4: bool,
     /// The open model: every user sends this many requests a second, whatever the answers

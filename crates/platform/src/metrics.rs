@@ -1,8 +1,9 @@
 //! Business and health metrics, written as CloudWatch embedded metric format (EMF) documents on
 //! stdout by `metrics_cloudwatch_embedded`, a recorder for the `metrics` facade: CloudWatch
 //! Logs turns them into metrics in namespace [`NAMESPACE`], with the dimension `FunctionName`
-//! and the metric's own labels. The functions' `main` runs the runtime through [`run`] or
-//! [`run_http`], which flush after every invocation; without a recorder (unit and integration
+//! and the metric's own labels. The consumers' `main` runs the runtime through [`run`],
+//! api-handler's through `metrics_cloudwatch_embedded`'s `run_http` with [`collector`]; both
+//! flush after every invocation; without a recorder (unit and integration
 //! tests calling handlers in-process) the calls below cost next to nothing and write nothing.
 //!
 //! Every metric is declared in `infrastructure/topology.json` (a function's `metrics`, and the

@@ -13,8 +13,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// What the local stack gives a function fed by nothing but the API, unless
-/// `DEVSTACK_API_CONCURRENCY` says otherwise. AWS gives it as much of the account's unreserved
-/// concurrency as the load asks for; on a laptop the cores are the ceiling long before 16
+/// `DEVSTACK_API_CONCURRENCY` says otherwise. In AWS it runs up to its `reserved_concurrency` in
+/// topology.json; on a laptop the cores are the ceiling long before 16
 /// instances are busy, while every instance costs a process start and its memory. Requests
 /// beyond it wait for a free instance, within the API's 29 s integration timeout.
 pub const API_CONCURRENCY: u32 = 16;
