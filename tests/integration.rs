@@ -6,7 +6,6 @@
 #![recursion_limit = "256"]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod faults;
 mod idempotency;
 mod local_stack;
 mod messaging;

@@ -127,3 +127,37 @@ async fn a_crash_between_store_and_publish_loses_nothing() {
     let (_, done) = stack.api("GET", &format!("/formulas/{id}"), None).await;
     assert_eq!(done["status"], "processed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_submissions_under_conflicts_store_exactly_one_formula() {
+    let stack = Arc::new(TestStack::start_with_faults(integration_tests::CONFLICTS_AND_THROTTLING).await);
+    let body = json!({"name": "Summer Breeze", "materials": [
+        {"name": "Bergamot Oil", "concentration": 15.5},
+        {"name": "Iso E Super", "concentration": 30}]});
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let (stack, body) = (stack.clone(), body.clone());
+            tokio::spawn(async move {
+                integration_tests::post_retrying(&stack, "/formulas", &body, &format!("formula-{i}")).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for h in handles {
+        let (status, answer) = h.await.unwrap();
+        match status {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("{other} {answer}"),
+        }
+        ids.insert(answer["formula_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!((accepted, ids.len()), (1, 1));
+    stack.calm();
+    let outbox: Vec<Value> = devstack::report::scan_all(&stack.dynamo(), &stack.table("outbox"))
+        .await
+        .unwrap();
+    assert_eq!(outbox.len(), 1, "one outbox row for one formula");
+    assert!(stack.faults.as_ref().unwrap().counts().conflicts > 0);
+}

@@ -585,3 +585,67 @@ async fn reset_restores_the_initial_state_and_seeding_again_changes_nothing() {
         assert_eq!(removed, 5, "round {round}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returns_under_conflicts_and_throttling_have_each_of_their_effects_once() {
+    let stack = TestStack::start_with_faults(integration_tests::CONFLICTS_AND_THROTTLING).await;
+    let functions = stack.functions();
+    let mut ids = Vec::new();
+    for (i, event) in example_events().iter().enumerate() {
+        let (status, answer) =
+            integration_tests::post_retrying(&stack, "/rentals/returns", event, &format!("return-{i}")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        ids.push(answer["return_id"].as_str().unwrap().to_owned());
+    }
+    // The fault-free outcome of the example events (tests/flows/rentals.rs): four completed
+    // returns, each told to its user once and counted once.
+    let sink = stack.sink.clone();
+    stack
+        .pump_until(&functions, Duration::from_secs(90), || {
+            let sink = sink.clone();
+            async move { sink.received().len() >= 4 }
+        })
+        .await;
+    stack.calm();
+    let mut statuses = Vec::new();
+    for id in &ids {
+        let (_, answer) = stack
+            .api("GET", &format!("/rentals/returns/{id}"), None)
+            .await;
+        statuses.push(answer["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        statuses,
+        [
+            "completed",
+            "completed",
+            "rejected",
+            "completed",
+            "completed"
+        ]
+    );
+    // Let anything redelivered arrive, then count effects.
+    for _ in 0..5 {
+        stack
+            .pump_until(&functions, Duration::from_secs(10), || async { true })
+            .await;
+    }
+    assert_eq!(
+        stack.sink.received().len(),
+        4,
+        "one notification per completion"
+    );
+    let stats: Vec<Value> = devstack::report::scan_all(&stack.dynamo(), &stack.table("user-stats"))
+        .await
+        .unwrap();
+    let counted: u64 = stats
+        .iter()
+        .map(|s| s["returns_count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, 4, "each completion counted once: {stats:?}");
+    for queue in ["rental-returns", "notifications", "projections"] {
+        assert!(stack.dead_letters(queue).await.is_empty(), "{queue} DLQ");
+    }
+    let counts = stack.faults.as_ref().unwrap().counts();
+    assert!(counts.conflicts > 0 && counts.throttles > 0, "{counts:?}");
+}

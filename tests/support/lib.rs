@@ -134,6 +134,14 @@ impl TestStack {
         }
     }
 
+    /// Switches the injected faults off, so that checks read what happened under them without
+    /// being throttled themselves (the counts of what was injected stay).
+    pub fn calm(&self) {
+        if let Some(faults) = &self.faults {
+            faults.set(Faults::default());
+        }
+    }
+
     pub fn dynamo(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
@@ -646,4 +654,36 @@ macro_rules! contract_tests {
             }
         )+
     };
+}
+
+/// Transaction conflicts on 30 % and throttling on 10 % of the DynamoDB calls a test's writes
+/// make: what each flow's retries must turn into exactly one effect.
+pub const CONFLICTS_AND_THROTTLING: Faults = Faults {
+    conflict: 0.3,
+    throttle: 0.1,
+    server_error: 0.0,
+    lost_answer: 0.0,
+};
+
+/// A client that honours `503` + `Retry-After` (what the API answers for a retryable failure)
+/// by sending the same request again with the same `Idempotency-Key`.
+pub async fn post_retrying(
+    stack: &TestStack,
+    uri: &str,
+    body: &Value,
+    key: &str,
+) -> (axum::http::StatusCode, Value) {
+    for _ in 0..10 {
+        let (status, headers, bytes) = stack.http("POST", uri, Some(body), Some(key)).await;
+        if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+            assert!(headers.contains_key("retry-after"));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        return (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        );
+    }
+    panic!("{uri} still unavailable after 10 tries");
 }
