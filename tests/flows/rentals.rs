@@ -2,7 +2,8 @@
 //! function, the outbox and its relay, the topic fan-out, the notifier and the projections.
 
 use axum::http::StatusCode;
-use domain::ids::{AssetId, RentalId, UserId};
+use domain::ids::UserId;
+use domain::rentals::{AssetId, RentalId};
 use domain::rentals::ports::{RentalStore, StatsView};
 use domain::rentals::{AssetType, Rental, RentalStatus};
 use domain::time::parse_event_time;

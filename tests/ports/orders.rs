@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::events::{DomainEvent, Outbound};
-use domain::ids::{OrderId, Sku, UserId};
+use domain::ids::UserId;
+use domain::orders::{OrderId, Sku};
 use domain::orders::memory::{InMemoryOrderAnalytics, InMemoryOrders};
 use domain::orders::ports::{Inventory, OrderAnalyticsStore, OrderStore};
 use domain::orders::{

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use domain::events::{DomainEvent, EventOutbox, Outbound};
-use domain::ids::{OrderId, Sku};
+use domain::orders::{OrderId, Sku};
 use domain::orders::LowStock;
 use domain::orders::memory::InMemoryOutbox;
 use domain::time::parse_event_time;

@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::events::DomainEvent;
-use domain::ids::{AssetId, EventId, LocationId, RentalId, ReturnId, UserId};
+use domain::ids::{EventId, UserId};
+use domain::rentals::{AssetId, LocationId, RentalId, ReturnId};
 use domain::rentals::memory::{InMemoryRentalStore, InMemoryStatsStore};
 use domain::rentals::ports::{
     CommitResult, Completion, RentalStore, ReturnCommit, StatsProjection, StatsView,

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::events::{DomainEvent, Outbound};
-use domain::ids::TaskId;
+use domain::tasks::TaskId;
 use domain::tasks::memory::InMemoryTaskStore;
 use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Priority, Settlement, Task, TaskGroup, TaskStatus, TaskSubmitted};

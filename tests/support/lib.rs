@@ -506,11 +506,11 @@ pub fn fixture_rentals() -> Vec<domain::rentals::Rental> {
 }
 
 /// Queues `n` tasks straight through the store, as `POST /tasks` does, ids in order.
-pub async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::ids::TaskId> {
+pub async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::tasks::TaskId> {
     use domain::tasks::{NewTask, Priority, TaskGroup, submit_task};
     let mut ids = Vec::new();
     for i in 0..n {
-        let id = domain::ids::TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
+        let id = domain::tasks::TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
         let new = NewTask {
             title: format!("t{i}"),
             description: String::new(),
@@ -535,7 +535,7 @@ pub async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::ids::T
 /// (a lost race is retryable: the queue would deliver the message again).
 pub async fn begin_all_at_once(
     store: &Arc<DynamoTaskStore>,
-    ids: &[domain::ids::TaskId],
+    ids: &[domain::tasks::TaskId],
 ) -> std::collections::BTreeSet<u64> {
     use domain::tasks::TaskStatus;
     let handles: Vec<_> = ids

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::formulas::NewFormula;
-use domain::ids::Sku;
+use domain::orders::Sku;
 use domain::orders::StockLevel;
 use domain::rentals::ReturnScan;
 use domain::tasks::NewTask;

@@ -85,7 +85,7 @@ macro_rules! string_id {
 }
 
 /// A flow declares its own ids in its folder with `crate::ids::string_id!(/// doc\n Name);` (as
-/// `fitness/ids.rs`); the older flows' are still below.
+/// `orders/ids.rs`); the ids every flow shares (a user, an event) are below.
 pub(crate) use string_id;
 
 string_id!(
@@ -93,54 +93,8 @@ string_id!(
     UserId
 );
 string_id!(
-    /// A reusable container.
-    AssetId
-);
-string_id!(
-    /// One checkout of an asset by a user.
-    RentalId
-);
-string_id!(
-    /// A return bin's site.
-    LocationId
-);
-string_id!(
-    /// One scan at a return bin; derived from the scan so that a repeated scan has the same id.
-    ReturnId
-);
-string_id!(
     /// One domain event; stable across retries so that consumers can de-duplicate on it.
     EventId
-);
-string_id!(
-    /// A stored formula; derived from its make-up's fingerprint, so one make-up has one id.
-    FormulaId
-);
-string_id!(
-    /// A submitted task: `tsk_` and a ULID, so ids sort by submission time.
-    TaskId
-);
-
-impl TaskId {
-    pub fn from_ulid(ulid: ulid::Ulid) -> Self {
-        Self(format!("tsk_{ulid}"))
-    }
-}
-
-string_id!(
-    /// A food order: `ord_` and a ULID, so ids sort by placement time.
-    OrderId
-);
-
-impl OrderId {
-    pub fn from_ulid(ulid: ulid::Ulid) -> Self {
-        Self(format!("ord_{ulid}"))
-    }
-}
-
-string_id!(
-    /// A stock-keeping unit of the food inventory.
-    Sku
 );
 
 #[cfg(test)]
@@ -165,20 +119,10 @@ mod tests {
     }
 
     #[test]
-    fn task_ids_sort_by_time() {
-        let early = TaskId::from_ulid(ulid::Ulid::from_parts(1_700_000_000_000, u128::MAX >> 48));
-        let late = TaskId::from_ulid(ulid::Ulid::from_parts(1_700_000_000_001, 0));
-        assert!(early < late);
-        assert!(early.as_str().starts_with("tsk_"));
-        assert_eq!(early.as_str().len(), 4 + 26);
-        assert!(TaskId::parse(early.as_str()).is_ok());
-    }
-
-    #[test]
     fn deserialization_validates() {
-        assert!(serde_json::from_str::<AssetId>("\"\"").is_err());
+        assert!(serde_json::from_str::<UserId>("\"\"").is_err());
         assert_eq!(
-            serde_json::from_str::<AssetId>("\"a1\"").unwrap().as_str(),
+            serde_json::from_str::<UserId>("\"a1\"").unwrap().as_str(),
             "a1"
         );
     }

@@ -2,7 +2,7 @@ use super::*;
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use domain::PortError;
-use domain::ids::TaskId;
+use domain::tasks::TaskId;
 use domain::tasks::memory::{InMemoryTaskStore, ScriptedExecutor};
 use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Priority, TaskGroup, TaskStatus, TaskSubmitted, submit_task};

@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::FieldError;
-use domain::ids::{OrderId, Sku};
 use domain::orders::ports::{Inventory, OrderAnalyticsStore, OrderStore};
 use domain::orders::{
     NewOrder, Order, StockLevel, StockSetting, change_status, place_order, status_from_json,
 };
+use domain::orders::{OrderId, Sku};
 use domain::time::format_time;
 use platform::ConfigError;
 use platform::dynamo::order_store::{DynamoOrderAnalytics, DynamoOrderStore};

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::ids::TaskId;
+use domain::tasks::TaskId;
 use domain::tasks::ports::TaskStore;
 use domain::tasks::{NewTask, Task, TaskGroup, submit_task};
 use platform::ConfigError;

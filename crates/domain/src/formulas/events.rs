@@ -3,7 +3,7 @@
 use super::Fingerprint;
 use crate::PortError;
 use crate::events::{Event, Outbound};
-use crate::ids::FormulaId;
+use crate::formulas::FormulaId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

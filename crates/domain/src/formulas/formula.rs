@@ -1,4 +1,4 @@
-use crate::ids::FormulaId;
+use crate::formulas::FormulaId;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -4,7 +4,7 @@ use super::Formula;
 use super::ports::{FormulaStore, FormulaSubmission};
 use crate::PortError;
 use crate::events::{DomainEvent, Outbound};
-use crate::ids::FormulaId;
+use crate::formulas::FormulaId;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};

@@ -2,11 +2,14 @@
 
 pub mod events;
 mod formula;
+mod ids;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod ports;
 mod service;
 mod validation;
+
+pub use ids::FormulaId;
 
 pub use events::FormulaSubmitted;
 pub use formula::{

@@ -3,7 +3,7 @@
 use super::Formula;
 use crate::PortError;
 use crate::events::Outbound;
-use crate::ids::FormulaId;
+use crate::formulas::FormulaId;
 use async_trait::async_trait;
 
 /// What storing a formula found.

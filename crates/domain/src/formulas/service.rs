@@ -3,7 +3,7 @@ use super::formula::{Formula, FormulaStatus, NewFormula};
 use super::ports::{FormulaStore, FormulaSubmission};
 use crate::PortError;
 use crate::events::{Delivery, DomainEvent, EventHandler};
-use crate::ids::FormulaId;
+use crate::formulas::FormulaId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

@@ -3,7 +3,8 @@
 use super::order::{Order, OrderLine, OrderStatus};
 use crate::PortError;
 use crate::events::{Delivery, DomainEvent, Event, EventHandler, EventOutbox, Outbound};
-use crate::ids::{OrderId, Sku, UserId};
+use crate::ids::UserId;
+use crate::orders::{OrderId, Sku};
 use crate::time::serde_time;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

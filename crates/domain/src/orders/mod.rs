@@ -6,6 +6,7 @@
 
 pub mod analytics;
 pub mod events;
+mod ids;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod notification;
@@ -14,6 +15,8 @@ pub mod ports;
 mod service;
 mod stock;
 mod validation;
+
+pub use ids::{OrderId, Sku};
 
 pub use analytics::{AnalyticsDelta, CountOrders, OrderAnalytics};
 pub use events::{LowStock, LowStockCrossing, OrderStatusChanged, RaiseLowStock};

@@ -57,8 +57,8 @@ impl Notify for LowStock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{OrderId, Sku};
     use crate::orders::order::tests::order;
+    use crate::orders::{OrderId, Sku};
 
     #[test]
     fn customers_hear_of_each_status_and_operations_of_low_stock() {

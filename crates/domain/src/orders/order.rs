@@ -1,4 +1,5 @@
-use crate::ids::{OrderId, Sku, UserId};
+use crate::ids::UserId;
+use crate::orders::{OrderId, Sku};
 use crate::time::serde_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,8 @@ use super::order::Order;
 use super::stock::{Restock, StockLevel, StockMove};
 use crate::PortError;
 use crate::events::Outbound;
-use crate::ids::{EventId, OrderId, Sku};
+use crate::ids::EventId;
+use crate::orders::{OrderId, Sku};
 use async_trait::async_trait;
 
 #[async_trait]

@@ -6,7 +6,7 @@ use super::ports::OrderStore;
 use super::stock::{Shortage, StockPlan, plan_restock, plan_stock};
 use crate::PortError;
 use crate::contention::{Try, optimistically};
-use crate::ids::{OrderId, Sku};
+use crate::orders::{OrderId, Sku};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@
 //! from at-or-above to below until a restock lifts it back.
 
 use super::order::{Order, OrderLine, OrderStatus};
-use crate::ids::Sku;
+use crate::orders::Sku;
 use serde::{Deserialize, Serialize};
 
 /// A SKU's stock as read.

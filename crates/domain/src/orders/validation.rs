@@ -1,7 +1,8 @@
 //! Bodies of `POST /orders`, `PATCH /orders/{id}/status` and `PUT /inventory/{sku}`.
 
 use super::order::{NewOrder, OrderLine, OrderStatus};
-use crate::ids::{Sku, UserId};
+use crate::ids::UserId;
+use crate::orders::Sku;
 use crate::validation::{FieldCode, Problems, ValidationError};
 use serde_json::Value;
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
-use crate::ids::{AssetId, UserId};
+use crate::ids::UserId;
+use crate::rentals::AssetId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -3,7 +3,8 @@
 use super::AssetType;
 use crate::PortError;
 use crate::events::{Event, Outbound};
-use crate::ids::{AssetId, LocationId, RentalId, ReturnId, UserId};
+use crate::ids::UserId;
+use crate::rentals::{AssetId, LocationId, RentalId, ReturnId};
 use crate::time::serde_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

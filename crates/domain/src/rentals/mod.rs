@@ -2,6 +2,7 @@
 
 pub mod asset;
 pub mod events;
+mod ids;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod notification;
@@ -14,6 +15,8 @@ pub mod selection;
 pub mod service;
 pub mod stats;
 mod submission;
+
+pub use ids::{AssetId, LocationId, RentalId, ReturnId};
 
 pub use asset::{Asset, AssetType, User};
 pub use events::RentalCompleted;

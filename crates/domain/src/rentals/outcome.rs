@@ -1,5 +1,6 @@
 use super::scan::ReturnScan;
-use crate::ids::{AssetId, RentalId, ReturnId, UserId};
+use crate::ids::UserId;
+use crate::rentals::{AssetId, RentalId, ReturnId};
 use serde::{Deserialize, Serialize};
 
 /// Why a return did not complete a rental. Every rejection is recorded for review.

@@ -4,7 +4,8 @@ use super::stats::{StatsDelta, UserStats};
 use super::{Asset, Rental, ReturnRecord, ReturnScan, User};
 use crate::PortError;
 use crate::events::Outbound;
-use crate::ids::{AssetId, EventId, ReturnId, UserId};
+use crate::ids::{EventId, UserId};
+use crate::rentals::{AssetId, ReturnId};
 use async_trait::async_trait;
 
 /// A decided return, to be committed atomically: the return record, and for a completion the

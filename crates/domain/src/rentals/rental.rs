@@ -1,5 +1,6 @@
 use super::asset::AssetType;
-use crate::ids::{AssetId, LocationId, RentalId, UserId};
+use crate::ids::UserId;
+use crate::rentals::{AssetId, LocationId, RentalId};
 use crate::time::serde_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! A return bin's scan: the wire event and its validated form.
 
-use crate::ids::{LocationId, ReturnId};
+use crate::rentals::{LocationId, ReturnId};
 use crate::time::{format_time, serde_time};
 use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
 use chrono::{DateTime, Utc};

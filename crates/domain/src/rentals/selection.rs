@@ -19,8 +19,9 @@ pub fn select_rental(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{AssetId, LocationId, RentalId, UserId};
+    use crate::ids::UserId;
     use crate::rentals::RentalStatus;
+    use crate::rentals::{AssetId, LocationId, RentalId};
     use crate::time::parse_event_time;
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -9,7 +9,8 @@ use super::scan::ReturnScan;
 use super::selection::select_rental;
 use crate::PortError;
 use crate::contention::{Try, optimistically};
-use crate::ids::{AssetId, UserId};
+use crate::ids::UserId;
+use crate::rentals::AssetId;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnDecision {
@@ -120,7 +121,7 @@ async fn decide(store: &dyn RentalStore, scan: &ReturnScan) -> Result<ReturnComm
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::RentalId;
+    use crate::rentals::RentalId;
     use crate::rentals::memory::InMemoryRentalStore;
     use crate::rentals::{Asset, AssetType, Rental, RentalStatus, User};
     use crate::time::parse_event_time;

@@ -5,7 +5,7 @@ use super::outcome::ReturnRecord;
 use super::ports::{RentalStore, ReturnQueue};
 use super::scan::ReturnScan;
 use crate::PortError;
-use crate::ids::ReturnId;
+use crate::rentals::ReturnId;
 use tracing::warn;
 
 /// Queues `scan` and records it as pending: its return id once it is durably queued, which is

@@ -3,7 +3,7 @@
 use super::TaskGroup;
 use crate::PortError;
 use crate::events::{Event, Outbound};
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,7 @@ use super::Task;
 use super::ports::{TaskExecutor, TaskStore};
 use crate::PortError;
 use crate::events::{DomainEvent, Outbound};
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};

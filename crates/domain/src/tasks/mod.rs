@@ -2,6 +2,7 @@
 //! each records its position in that order (`sequence`) and how it ended.
 
 pub mod events;
+mod ids;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod ports;
@@ -9,6 +10,8 @@ mod processing;
 mod submission;
 mod task;
 mod validation;
+
+pub use ids::TaskId;
 
 pub use events::TaskSubmitted;
 pub use processing::{ProcessOutcome, RunTask, begin_attempt, process_task};

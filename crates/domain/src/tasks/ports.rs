@@ -3,7 +3,7 @@
 use super::Task;
 use crate::PortError;
 use crate::events::Outbound;
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use async_trait::async_trait;
 
 #[async_trait]

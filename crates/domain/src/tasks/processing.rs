@@ -4,7 +4,7 @@ use super::task::{Settlement, Task, TaskStatus};
 use crate::PortError;
 use crate::contention::{Try, optimistically};
 use crate::events::{Delivery, DomainEvent, EventHandler};
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

@@ -2,7 +2,7 @@ use super::events::TaskSubmitted;
 use super::ports::TaskStore;
 use super::task::{NewTask, Task, TaskGroup};
 use crate::PortError;
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use chrono::{DateTime, Utc};
 
 /// Stores a validated task as `queued` together with the event that puts it in `group`'s

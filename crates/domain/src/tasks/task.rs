@@ -1,4 +1,4 @@
-use crate::ids::TaskId;
+use crate::tasks::TaskId;
 use crate::time::serde_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -10,7 +10,7 @@ fn stocked(sku: &str, available: u32, threshold: u32) -> Arc<TestServices> {
     let s = services();
     s.port::<InMemoryOrders>()
         .put_level(domain::orders::StockLevel {
-            sku: domain::ids::Sku::parse(sku).unwrap(),
+            sku: domain::orders::Sku::parse(sku).unwrap(),
             available,
             low_stock_threshold: threshold,
         });

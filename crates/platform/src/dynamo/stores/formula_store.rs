@@ -8,7 +8,7 @@ use domain::PortError;
 use domain::events::Outbound;
 use domain::formulas::ports::{FormulaStore, FormulaSubmission};
 use domain::formulas::{Formula, FormulaStatus};
-use domain::ids::FormulaId;
+use domain::formulas::FormulaId;
 use tracing::instrument;
 
 /// Formulas in DynamoDB. The id derives from the make-up's fingerprint, so the conditional put

@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::events::Outbound;
-use domain::ids::{EventId, OrderId, Sku};
+use domain::ids::EventId;
+use domain::orders::{OrderId, Sku};
 use domain::orders::ports::{Inventory, OrderAnalyticsStore, OrderStore};
 use domain::orders::{
     AnalyticsDelta, Expect, Order, OrderAnalytics, Restock, StockLevel, StockMove,

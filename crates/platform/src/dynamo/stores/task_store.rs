@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::PortError;
 use domain::events::Outbound;
-use domain::ids::TaskId;
+use domain::tasks::TaskId;
 use domain::tasks::Task;
 use domain::tasks::ports::TaskStore;
 use tracing::instrument;
