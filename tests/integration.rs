@@ -14,7 +14,7 @@ mod topology_parity;
 
 /// Every flow's tests against the emulators: each file under `flows/` is one flow's.
 mod flows {
-    automod::dir!("flows");
+    automod::dir!(pub "flows");
 }
 
 /// Every port's contract, run against its in-memory and its DynamoDB Local adapter: each file

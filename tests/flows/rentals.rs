@@ -7,7 +7,9 @@ use domain::rentals::{AssetId, RentalId};
 use domain::rentals::ports::{RentalStore, StatsView};
 use domain::rentals::{AssetType, Rental, RentalStatus};
 use domain::time::parse_event_time;
-use integration_tests::{TestStack, example_events, return_event};
+use integration_tests::TestStack;
+use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
+use platform::dynamo::stats_store::DynamoStatsView;
 use platform::dynamo::Rejection;
 use platform::sqs::FifoSender;
 use serde_json::{Value, json};
@@ -41,8 +43,7 @@ async fn outbox_rows(stack: &TestStack) -> usize {
 }
 
 async fn rental(stack: &TestStack, id: &str) -> Rental {
-    let rentals = stack
-        .rental_store()
+    let rentals = rental_store(stack)
         .rentals_of(&UserId::parse(id_owner(id)).unwrap())
         .await
         .unwrap();
@@ -99,7 +100,7 @@ async fn the_five_example_events_reach_the_expected_end_state() {
         ids.push(body["return_id"].as_str().unwrap().to_owned());
     }
     let sink = stack.sink.clone();
-    let stats = stack.stats_store();
+    let stats = stats_store(&stack);
     stack
         .pump_until(&functions, Duration::from_secs(60), || {
             let (sink, stats) = (sink.clone(), stats.clone());
@@ -133,7 +134,7 @@ async fn the_five_example_events_reach_the_expected_end_state() {
         ("tpg_r0006", ("2025-02-10T14:00:00Z", "topanga-location-01")),
         ("tpg_r0002", ("2025-02-10T15:00:00Z", "topanga-location-01")),
     ]);
-    let fixtures = integration_tests::fixture_rentals();
+    let fixtures = fixture_rentals();
     for original in &fixtures {
         let now = rental(&stack, original.rental_id.as_str()).await;
         match returned.get(original.rental_id.as_str()) {
@@ -523,7 +524,7 @@ async fn reset_restores_the_initial_state_and_seeding_again_changes_nothing() {
     devstack::seed::reset(&dynamo, &stack.topology, &stack.resources)
         .await
         .unwrap();
-    let fixtures = integration_tests::fixture_rentals();
+    let fixtures = fixture_rentals();
     for original in &fixtures {
         assert_eq!(&rental(&stack, original.rental_id.as_str()).await, original);
     }
@@ -566,7 +567,7 @@ async fn reset_restores_the_initial_state_and_seeding_again_changes_nothing() {
         .await
         .unwrap();
     for round in 0..2 {
-        for (i, event) in integration_tests::example_events().iter().enumerate() {
+        for (i, event) in example_events().iter().enumerate() {
             let (status, _) = api(
                 &stack,
                 "POST",
@@ -649,4 +650,53 @@ async fn returns_under_conflicts_and_throttling_have_each_of_their_effects_once(
     }
     let counts = stack.faults.as_ref().unwrap().counts();
     assert!(counts.conflicts > 0 && counts.throttles > 0, "{counts:?}");
+}
+
+/// The rentals store over this stack's tables, as the functions wire it.
+pub(crate) fn rental_store(stack: &TestStack) -> DynamoRentalStore {
+    DynamoRentalStore::new(
+        stack.dynamo(),
+        RentalTables::from_vars(&stack.vars()).unwrap(),
+    )
+}
+
+/// The user stats of this stack, as the API reads them.
+pub(crate) fn stats_store(stack: &TestStack) -> DynamoStatsView {
+    DynamoStatsView::new(stack.dynamo(), stack.table("user-stats"))
+}
+
+/// Base64 of an id, as printed in a QR code.
+pub(crate) fn qr(id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(id)
+}
+
+/// A return event as a bin sends it.
+pub(crate) fn return_event(user: &str, asset: &str, timestamp: &str, location: &str) -> Value {
+    serde_json::json!({"timestamp": timestamp, "location_id": location,
+                       "user_qr_data": qr(user), "asset_qr_data": qr(asset)})
+}
+
+/// The example events shipped in `events/rental-return/`.
+pub(crate) fn example_events() -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/rental-return");
+    (1..=5)
+        .map(|i| {
+            serde_json::from_str(
+                &std::fs::read_to_string(dir.join(format!("event_0{i}.json"))).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// The rentals of the reference data, as `make seed` loads them.
+pub(crate) fn fixture_rentals() -> Vec<domain::rentals::Rental> {
+    let topology = devstack::Topology::system().unwrap();
+    let tables = devstack::seed::load(&topology).unwrap();
+    let rentals = tables
+        .into_iter()
+        .find(|t| t.table.logical == "rentals")
+        .unwrap();
+    serde_dynamo::from_items(rentals.items).unwrap()
 }

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use domain::tasks::ports::TaskStore;
 use integration_tests::TestStack;
+use platform::dynamo::task_store::DynamoTaskStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,9 +205,9 @@ async fn a_repeated_delivery_does_not_run_a_completed_task_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_attempts_take_unique_gap_free_numbers() {
     let stack = Arc::new(TestStack::start().await);
-    let store = Arc::new(stack.task_store());
-    let ids = integration_tests::queue_tasks(&store, 12).await;
-    let numbers = integration_tests::begin_all_at_once(&store, &ids).await;
+    let store = Arc::new(task_store(&stack));
+    let ids = queue_tasks(&store, 12).await;
+    let numbers = begin_all_at_once(&store, &ids).await;
     assert_eq!(numbers, (1..=12).collect());
     for id in &ids {
         let stored = store.get(id).await.unwrap().unwrap();
@@ -218,14 +219,14 @@ async fn concurrent_attempts_take_unique_gap_free_numbers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_task_attempts_under_conflicts_still_take_gap_free_numbers() {
     let stack = Arc::new(TestStack::start_with_faults(integration_tests::CONFLICTS_AND_THROTTLING).await);
-    let store = Arc::new(stack.task_store());
+    let store = Arc::new(task_store(&stack));
     // Each submission is one transaction, tried again inside the store when a conflict cancels
     // it: the caller sees it succeed (four conflicts in a row, 0.8 % at this share, do not
     // happen with this seed).
-    let ids = integration_tests::queue_tasks(&store, 12).await;
+    let ids = queue_tasks(&store, 12).await;
     let submitted = stack.faults.as_ref().unwrap().counts();
     assert!(submitted.conflicts >= 2, "{submitted:?}");
-    let numbers = integration_tests::begin_all_at_once(&store, &ids).await;
+    let numbers = begin_all_at_once(&store, &ids).await;
     stack.calm();
     assert_eq!(numbers, (1..=12).collect());
     for id in &ids {
@@ -235,4 +236,67 @@ async fn concurrent_task_attempts_under_conflicts_still_take_gap_free_numbers() 
     let counts = stack.faults.as_ref().unwrap().counts();
     assert!(counts.conflicts > 0, "{counts:?}");
     assert!(counts.throttles > 0, "{counts:?}");
+}
+
+/// The task store over this stack's tables.
+fn task_store(stack: &TestStack) -> DynamoTaskStore {
+    DynamoTaskStore::new(stack.dynamo(), stack.table("tasks"), stack.table("outbox"))
+}
+
+/// Queues `n` tasks straight through the store, as `POST /tasks` does, ids in order.
+async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::tasks::TaskId> {
+    use domain::tasks::{NewTask, Priority, TaskGroup, submit_task};
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = domain::tasks::TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
+        let new = NewTask {
+            title: format!("t{i}"),
+            description: String::new(),
+            priority: Priority::Low,
+            due_date: None,
+        };
+        submit_task(
+            store,
+            id.clone(),
+            new,
+            &TaskGroup::default(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// Begins an attempt of every task at once and returns the sequence numbers taken, each once
+/// (a lost race is retryable: the queue would deliver the message again).
+async fn begin_all_at_once(
+    store: &Arc<DynamoTaskStore>,
+    ids: &[domain::tasks::TaskId],
+) -> std::collections::BTreeSet<u64> {
+    use domain::tasks::TaskStatus;
+    let handles: Vec<_> = ids
+        .iter()
+        .cloned()
+        .map(|id| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                loop {
+                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
+                        Ok(t) => return t.unwrap(),
+                        Err(e) if e.is_retryable() => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    for h in handles {
+        let t = h.await.unwrap();
+        assert_eq!(t.status, TaskStatus::Processing);
+        assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
+    }
+    numbers
 }

@@ -19,7 +19,8 @@ use domain::rentals::{
     ReturnScan, ReturnState, User,
 };
 use domain::time::parse_event_time;
-use integration_tests::{DynamoTables, qr};
+use integration_tests::{DynamoTables};
+use crate::flows::rentals::qr;
 use platform::dynamo::Item;
 use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
 use platform::dynamo::stats_store::{DynamoStatsProjection, DynamoStatsView};

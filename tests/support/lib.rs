@@ -20,10 +20,6 @@ use platform::batch::Budget;
 use platform::config::Vars;
 use platform::consumer::Consumer;
 use platform::dynamo::RejectionLog;
-use platform::dynamo::formula_store::DynamoFormulaStore;
-use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
-use platform::dynamo::stats_store::DynamoStatsView;
-use platform::dynamo::task_store::DynamoTaskStore;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -185,27 +181,8 @@ impl TestStack {
         self.vars_notifying(&self.notify_url)
     }
 
-    pub fn rental_store(&self) -> DynamoRentalStore {
-        DynamoRentalStore::new(
-            self.dynamo(),
-            RentalTables::from_vars(&self.vars()).unwrap(),
-        )
-    }
-
     pub fn rejections(&self) -> RejectionLog {
         RejectionLog::new(self.dynamo(), self.table("rejections"))
-    }
-
-    pub fn stats_store(&self) -> DynamoStatsView {
-        DynamoStatsView::new(self.dynamo(), self.table("user-stats"))
-    }
-
-    pub fn formula_store(&self) -> DynamoFormulaStore {
-        DynamoFormulaStore::new(self.dynamo(), self.table("formulas"), self.table("outbox"))
-    }
-
-    pub fn task_store(&self) -> DynamoTaskStore {
-        DynamoTaskStore::new(self.dynamo(), self.table("tasks"), self.table("outbox"))
     }
 
     /// Every function's handler, wired to this stack's resources and notification sink.
@@ -467,100 +444,6 @@ impl Functions {
             Box::pin(async move { functions.invoke(&name, payload).await })
         }
     }
-}
-
-/// Base64 of an id, as printed in a QR code.
-pub fn qr(id: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(id)
-}
-
-/// A return event as a bin sends it.
-pub fn return_event(user: &str, asset: &str, timestamp: &str, location: &str) -> Value {
-    serde_json::json!({"timestamp": timestamp, "location_id": location,
-                       "user_qr_data": qr(user), "asset_qr_data": qr(asset)})
-}
-
-/// The example events shipped in `events/rental-return/`.
-pub fn example_events() -> Vec<Value> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/rental-return");
-    (1..=5)
-        .map(|i| {
-            serde_json::from_str(
-                &std::fs::read_to_string(dir.join(format!("event_0{i}.json"))).unwrap(),
-            )
-            .unwrap()
-        })
-        .collect()
-}
-
-/// The rentals of the reference data, as `make seed` loads them.
-pub fn fixture_rentals() -> Vec<domain::rentals::Rental> {
-    let topology = Topology::system().unwrap();
-    let tables = devstack::seed::load(&topology).unwrap();
-    let rentals = tables
-        .into_iter()
-        .find(|t| t.table.logical == "rentals")
-        .unwrap();
-    serde_dynamo::from_items(rentals.items).unwrap()
-}
-
-/// Queues `n` tasks straight through the store, as `POST /tasks` does, ids in order.
-pub async fn queue_tasks(store: &DynamoTaskStore, n: u128) -> Vec<domain::tasks::TaskId> {
-    use domain::tasks::{NewTask, Priority, TaskGroup, submit_task};
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let id = domain::tasks::TaskId::from_ulid(ulid::Ulid::from_parts(1_800_000_000_000, i));
-        let new = NewTask {
-            title: format!("t{i}"),
-            description: String::new(),
-            priority: Priority::Low,
-            due_date: None,
-        };
-        submit_task(
-            store,
-            id.clone(),
-            new,
-            &TaskGroup::default(),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-        ids.push(id);
-    }
-    ids
-}
-
-/// Begins an attempt of every task at once and returns the sequence numbers taken, each once
-/// (a lost race is retryable: the queue would deliver the message again).
-pub async fn begin_all_at_once(
-    store: &Arc<DynamoTaskStore>,
-    ids: &[domain::tasks::TaskId],
-) -> std::collections::BTreeSet<u64> {
-    use domain::tasks::TaskStatus;
-    let handles: Vec<_> = ids
-        .iter()
-        .cloned()
-        .map(|id| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                loop {
-                    match domain::tasks::begin_attempt(&*store, &id, chrono::Utc::now()).await {
-                        Ok(t) => return t.unwrap(),
-                        Err(e) if e.is_retryable() => continue,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    let mut numbers = std::collections::BTreeSet::new();
-    for h in handles {
-        let t = h.await.unwrap();
-        assert_eq!(t.status, TaskStatus::Processing);
-        assert!(numbers.insert(t.sequence.unwrap()), "number taken twice");
-    }
-    numbers
 }
 
 /// DynamoDB Local alone, without a messaging emulator: some of the topology's tables, freshly
