@@ -10,8 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const NUDGE_AFTER_SECONDS: u64 = 5;
-
 /// A stack of the test's own: its own ports and state folder, beside any `make up` stack.
 struct LocalStack {
     serve: Child,
@@ -46,14 +44,11 @@ impl LocalStack {
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
         let mut command = Command::new(binary("devstack"));
         without_test_environment(&mut command);
+        // The settings the demo steps ask of a stack, as `make demo` gives them.
+        command.envs(demo_settings());
         let serve = command
             .arg("serve")
             .env("DEVSTACK_DIR", &dir)
-            // A short nudge window, so that the fitness demo's live nudge comes in seconds.
-            .env(
-                "FITNESS_NUDGE_AFTER_SECONDS",
-                NUDGE_AFTER_SECONDS.to_string(),
-            )
             .env("DEVSTACK_MESSAGING_PORT", free_port().to_string())
             .env("DEVSTACK_DYNAMODB_PORT", free_port().to_string())
             .env("DEVSTACK_LAMBDA_PORT", free_port().to_string())
@@ -122,6 +117,21 @@ impl LocalStack {
         );
         text
     }
+}
+
+/// `demo all --stack-settings`: the settings the demo steps ask of a stack.
+fn demo_settings() -> Vec<(String, String)> {
+    let output = Command::new(binary("demo"))
+        .args(["all", "--stack-settings"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "demo all --stack-settings failed");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// The stack as a user starts it: without what cargo sets for a test (`CARGO_*` and the
