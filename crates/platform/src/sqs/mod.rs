@@ -1,4 +1,6 @@
-//! Sending to FIFO queues.
+//! Sending to SQS: FIFO queues in order ([`FifoSender`]) and a standard queue as a durable
+//! timer ([`DelayQueue`]). Each flow's queue ports are implemented on them in a file of its own
+//! under `queues/` (found there, as the stores are).
 
 use crate::aws::sdk_error;
 use domain::PortError;
@@ -36,36 +38,27 @@ impl FifoSender {
     }
 }
 
-#[async_trait::async_trait]
-impl domain::rentals::ports::ReturnQueue for FifoSender {
-    async fn enqueue(&self, scan: &domain::rentals::ReturnScan) -> Result<(), PortError> {
-        let body = serde_json::to_string(&scan.to_raw())
-            .map_err(|e| PortError::Permanent(format!("return scan: {e}")))?;
-        self.send(&scan.message_group(), scan.return_id().as_str(), &body)
-            .await
-    }
-}
-
 /// SQS takes at most this many messages in one `SendMessageBatch`.
 const SEND_BATCH: usize = 10;
 
-/// The body of an app event on the ingest queue: its domain event envelope.
-fn app_event_body(e: &domain::fitness::AppEvent) -> Result<String, PortError> {
-    let envelope = domain::events::DomainEvent::new(e, &e.dedup_id(), e.user_id.as_str(), e.at)?;
-    serde_json::to_string(&envelope)
-        .map_err(|err| PortError::Permanent(format!("app event: {err}")))
+/// One message to send in order: its group, its de-duplication id and its body (or why it has
+/// none).
+pub struct Outgoing {
+    pub group: String,
+    pub dedup_id: String,
+    pub body: Result<String, PortError>,
 }
 
-#[async_trait::async_trait]
-impl domain::fitness::ports::AppEventQueue for FifoSender {
-    /// In order, in calls of up to ten events with at most one per user: SQS answers each entry
-    /// on its own, so a user's second event in one call could be queued while the first failed.
-    /// Once an event of a user fails, that user's later events are not sent (they would overtake
-    /// it) and fail with the same error.
-    #[instrument(skip_all, fields(queue = %self.queue_url, events = events.len()))]
-    async fn enqueue(&self, events: &[domain::fitness::AppEvent]) -> Vec<Result<(), PortError>> {
-        let mut results: Vec<Option<Result<(), PortError>>> = vec![None; events.len()];
-        let groups: Vec<String> = events.iter().map(|e| e.message_group()).collect();
+impl FifoSender {
+    /// Sends `messages` in order, in calls of up to ten with at most one per message group: SQS
+    /// answers each entry on its own, so a group's second message in one call could be queued
+    /// while the first failed. Once a message of a group fails, that group's later messages are
+    /// not sent (they would overtake it) and fail with the same error. Each message's outcome,
+    /// in order.
+    #[instrument(skip_all, fields(queue = %self.queue_url, messages = messages.len()))]
+    pub async fn send_in_order(&self, messages: &[Outgoing]) -> Vec<Result<(), PortError>> {
+        let mut results: Vec<Option<Result<(), PortError>>> = vec![None; messages.len()];
+        let groups: Vec<String> = messages.iter().map(|m| m.group.clone()).collect();
         let mut failed: HashMap<&str, PortError> = HashMap::new();
         for chunk in batches(&groups) {
             let mut entries = Vec::new();
@@ -73,7 +66,7 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
                 let group = groups[i].as_str();
                 let entry = match failed.get(group) {
                     Some(err) => Err(err.clone()),
-                    None => batch_entry(i, &events[i], group),
+                    None => batch_entry(i, &messages[i]),
                 };
                 match entry {
                     Ok(entry) => entries.push(entry),
@@ -97,8 +90,23 @@ impl domain::fitness::ports::AppEventQueue for FifoSender {
     }
 }
 
-/// Events `0..groups.len()` in order, cut into batches of at most [`SEND_BATCH`] with at most
-/// one event per message group.
+/// Message `i` as an entry of a batch, its index as the entry's id.
+fn batch_entry(
+    i: usize,
+    message: &Outgoing,
+) -> Result<aws_sdk_sqs::types::SendMessageBatchRequestEntry, PortError> {
+    let body = message.body.clone()?;
+    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+        .id(i.to_string())
+        .message_group_id(&message.group)
+        .message_deduplication_id(&message.dedup_id)
+        .message_body(body)
+        .build()
+        .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
+}
+
+/// Messages `0..groups.len()` in order, cut into batches of at most [`SEND_BATCH`] with at most
+/// one message per message group.
 fn batches(groups: &[String]) -> Vec<Vec<usize>> {
     let mut batches = Vec::new();
     let mut next = 0;
@@ -115,22 +123,6 @@ fn batches(groups: &[String]) -> Vec<Vec<usize>> {
         batches.push(batch);
     }
     batches
-}
-
-/// Event `i` as an entry of a batch, its index as the entry's id.
-fn batch_entry(
-    i: usize,
-    event: &domain::fitness::AppEvent,
-    group: &str,
-) -> Result<aws_sdk_sqs::types::SendMessageBatchRequestEntry, PortError> {
-    let body = app_event_body(event)?;
-    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-        .id(i.to_string())
-        .message_group_id(group)
-        .message_deduplication_id(event.dedup_id())
-        .message_body(body)
-        .build()
-        .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
 }
 
 impl FifoSender {
@@ -202,24 +194,13 @@ impl DelayQueue {
         }
     }
 
-    /// Whole seconds, rounded up so a timer never fires early, capped at [`MAX_DELAY`].
-    pub fn delay_seconds(delay: std::time::Duration) -> i32 {
-        let secs = delay.min(MAX_DELAY).as_secs_f64().ceil();
-        secs as i32
-    }
-}
-
-#[async_trait::async_trait]
-impl domain::fitness::ports::NudgeTimer for DelayQueue {
-    #[instrument(skip_all, fields(queue = %self.queue_url, launch_id = %check.launch_id))]
-    async fn schedule(
+    /// Sends `body`, to be delivered after `delay` ([`Self::delay_seconds`]).
+    #[instrument(skip(self, body), fields(queue = %self.queue_url))]
+    pub async fn send_after(
         &self,
-        check: &domain::fitness::NudgeCheck,
+        body: &str,
         delay: std::time::Duration,
     ) -> Result<(), PortError> {
-        let envelope = check.outbound(chrono::Utc::now())?.event;
-        let body = serde_json::to_string(&envelope)
-            .map_err(|e| PortError::Permanent(format!("nudge check: {e}")))?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
@@ -230,6 +211,18 @@ impl domain::fitness::ports::NudgeTimer for DelayQueue {
             .map_err(|e| sdk_error("SendMessage", e))?;
         Ok(())
     }
+
+    /// Whole seconds, rounded up so a timer never fires early, capped at [`MAX_DELAY`].
+    pub fn delay_seconds(delay: std::time::Duration) -> i32 {
+        let secs = delay.min(MAX_DELAY).as_secs_f64().ceil();
+        secs as i32
+    }
+}
+
+/// Each flow's queue ports on [`FifoSender`] and [`DelayQueue`]: a file per flow under
+/// `queues/`.
+mod queues {
+    automod::dir!("src/sqs/queues");
 }
 
 #[cfg(test)]
