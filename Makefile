@@ -33,7 +33,7 @@ help:
 	@echo "make zips   release zips of every function (arm64, cargo lambda)"
 	@echo "make contract [CONTRACT_EXAMPLES=100 CONTRACT_SEED=…]   schemathesis + hostile input against docs/openapi.json"
 	@echo "make chaos [CHAOS_FAULTS='baseline duplicate kill dynamodb notify deploy']   every flow under each fault, invariants checked, table in target/chaos/"
-	@echo "make fuzz [FUZZ_SECONDS=300 FUZZ_TARGETS='json_body qr event_time']   cargo-fuzz over the edge parsers, corpus in fuzz/corpus/"
+	@echo "make fuzz [FUZZ_SECONDS=300 FUZZ_TARGETS='json_body text']   cargo-fuzz over the edge parsers, corpus in fuzz/corpus/"
 	@echo "make bench  criterion benchmarks of request handling"
 	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"

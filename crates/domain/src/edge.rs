@@ -1,13 +1,16 @@
-//! Every parser that reads outside input: each flow lists its own ([`Parser`], in the flow's
-//! `EDGE`), and [`crate::EDGE`] lists the flows. The property tests below and the fuzz targets
-//! (`fuzz/`) feed every one, so a parser is fuzzed from the day its flow lists it.
+//! Every parser that reads outside input: each flow lists its own in its `EDGE` ([`Edge`]: the
+//! JSON bodies it reads and the text it decodes), and [`crate::EDGE`] lists the flows. The
+//! property tests below and the fuzz targets (`fuzz/`: `json_body`, `text`) feed every one, so a
+//! parser is fuzzed and property-tested from the day its flow lists it.
 
-use crate::fitness::LEGACY_TIME_FORMAT;
-use crate::rentals::qr::{QrError, decode_qr};
-use crate::time::parse_naive_utc;
 use crate::validation::ValidationError;
-use chrono::{DateTime, Utc};
 use serde_json::Value;
+
+/// A flow's readers of outside input.
+pub struct Edge {
+    pub json: &'static [Parser],
+    pub text: &'static [TextParser],
+}
 
 /// A JSON body's parser, its result reduced to "accepted" or the field problems it reports.
 pub type JsonParser = fn(&Value) -> Result<(), ValidationError>;
@@ -23,19 +26,26 @@ pub struct Parser {
     pub fields: &'static [&'static str],
 }
 
-/// Every parser of every flow.
+/// One kind of outside text a flow decodes (a QR payload, a legacy time), with the promise it
+/// keeps for any text at all.
+pub struct TextParser {
+    pub name: &'static str,
+    /// Reads the text and checks what was read: `Ok(true)` accepted, `Ok(false)` refused for a
+    /// reason the parser names, `Err` the broken promise (a decoded value that breaks its own
+    /// rules, a time that does not read back the same).
+    pub check: fn(&str) -> Result<bool, String>,
+    /// A text it accepts, so tests reach its accepting path.
+    pub sample: &'static str,
+}
+
+/// Every JSON body parser of every flow.
 pub fn parsers() -> impl Iterator<Item = &'static Parser> {
-    crate::EDGE.iter().flat_map(|flow| flow.iter())
+    crate::EDGE.iter().flat_map(|flow| flow.json.iter())
 }
 
-/// The QR payload of a scan (base64 of an id), decoded when the return is processed.
-pub fn qr(data: &str) -> Result<String, QrError> {
-    decode_qr(data)
-}
-
-/// The legacy app events' `time_stamp` (`2021-02-28 16:23:25`, UTC).
-pub fn legacy_app_time(value: &str) -> Option<DateTime<Utc>> {
-    parse_naive_utc(value, LEGACY_TIME_FORMAT)
+/// Every text parser of every flow.
+pub fn text_parsers() -> impl Iterator<Item = &'static TextParser> {
+    crate::EDGE.iter().flat_map(|flow| flow.text.iter())
 }
 
 /// What a parser may answer for any input at all: accepted, or at least one field problem, each
@@ -161,20 +171,15 @@ mod tests {
         }
 
         #[test]
-        fn any_qr_text_decodes_to_a_valid_id_or_says_why_not(s in prop_oneof![".{0,64}", "[A-Za-z0-9+/=]{0,64}"]) {
-            match qr(&s) {
-                Ok(id) => prop_assert!(crate::ids::check_id(&id).is_ok(), "{:?} decoded to a bad id {:?}", s, id),
-                Err(QrError::Empty) => prop_assert!(s.trim().is_empty()),
-                Err(_) => {}
+        fn any_text_is_read_by_every_text_parser_as_it_promises(
+            s in prop_oneof![".{0,64}", "[A-Za-z0-9+/=]{0,64}", "[0-9:TZ+ .-]{0,32}"]
+        ) {
+            for TextParser { name, check, .. } in text_parsers() {
+                if let Err(broken) = check(&s) {
+                    return Err(TestCaseError::fail(format!("{name}: {broken} for {s:?}")));
+                }
             }
         }
-    }
-
-    #[test]
-    fn legacy_times_outside_the_writable_years_are_refused() {
-        assert!(legacy_app_time("2021-02-28 16:23:25").is_some());
-        assert_eq!(legacy_app_time("-12021-02-28 16:23:25"), None);
-        assert_eq!(legacy_app_time("12021-02-28 16:23:25"), None);
     }
 
     #[test]
@@ -198,6 +203,15 @@ mod tests {
             let refused = parse(&json!([])).unwrap_err();
             assert_eq!(refused.details[0].field, "$", "{name}");
             assert!(!fields.is_empty(), "{name} names the fields it reads");
+        }
+        assert!(text_parsers().count() >= 2);
+        for TextParser {
+            name,
+            check,
+            sample,
+        } in text_parsers()
+        {
+            assert_eq!(check(sample), Ok(true), "{name} refused {sample:?}");
         }
     }
 }

@@ -21,7 +21,7 @@ pub mod rentals;
 pub mod tasks;
 
 /// Every flow's parsers of outside input ([`edge`]): one line per flow.
-pub const EDGE: &[&[edge::Parser]] = &[
+pub const EDGE: &[edge::Edge] = &[
     rentals::EDGE,
     fitness::EDGE,
     formulas::EDGE,

@@ -13,7 +13,7 @@
 use super::types::EventTypes;
 use crate::events::Event;
 use crate::ids::{EventId, UserId};
-use crate::time::{parse_event_time, parse_naive_utc, serde_time};
+use crate::time::{format_time, parse_event_time, parse_naive_utc, serde_time};
 use crate::validation::{FieldCode, Problems, TextRule, ValidationError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -206,6 +206,25 @@ impl AppEvent {
     }
 }
 
+/// The promise the event's time readers keep for any text (see [`crate::edge::TextParser`]):
+/// a time read in either shape is written in the one form this service writes, and reads back
+/// as the same instant (a year outside 0000–9999 would not, so it is refused).
+pub(crate) fn check_any_time(text: &str) -> Result<bool, String> {
+    let read: Vec<_> = [rfc3339(text), legacy_time(text)]
+        .into_iter()
+        .flatten()
+        .collect();
+    for t in &read {
+        let written = format_time(t);
+        if parse_event_time(&written).as_ref() != Some(t) {
+            return Err(format!(
+                "read as {t}, written as {written:?}, which reads back otherwise"
+            ));
+        }
+    }
+    Ok(!read.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +233,15 @@ mod tests {
 
     fn read(v: &Value) -> Result<AppEvent, ValidationError> {
         AppEvent::from_json(v, &event_types())
+    }
+
+    #[test]
+    fn legacy_times_outside_the_writable_years_are_refused() {
+        assert!(legacy_time("2021-02-28 16:23:25").is_ok());
+        assert!(legacy_time("-12021-02-28 16:23:25").is_err());
+        assert!(legacy_time("12021-02-28 16:23:25").is_err());
+        assert_eq!(check_any_time("-12021-02-28 16:23:25"), Ok(false));
+        assert_eq!(check_any_time("2025-02-10T11:00:00"), Ok(true));
     }
 
     fn legacy(t: &str, at: &str) -> Value {

@@ -41,26 +41,33 @@ pub use types::{AppPayload, EventTypes, Fitness, Handle};
 
 static APP_EVENT_TYPES: std::sync::LazyLock<EventTypes> = std::sync::LazyLock::new(event_types);
 
-/// The bodies this flow reads from outside (see [`crate::edge`]): either shape of an app event
-/// (a `schema_version` field chooses).
-pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
-    name: "app event",
-    parse: |v| AppEvent::from_json(v, &APP_EVENT_TYPES).map(drop),
-    sample: r#"{"user_id": "u1", "device_id": "d1", "type": "app_launched",
+/// What this flow reads from outside (see [`crate::edge`]): either shape of an app event (a
+/// `schema_version` field chooses), and the times in them.
+pub const EDGE: crate::edge::Edge = crate::edge::Edge {
+    json: &[crate::edge::Parser {
+        name: "app event",
+        parse: |v| AppEvent::from_json(v, &APP_EVENT_TYPES).map(drop),
+        sample: r#"{"user_id": "u1", "device_id": "d1", "type": "app_launched",
         "time_stamp": "2021-02-28 16:23:25"}"#,
-    fields: &[
-        "device_id",
-        "event_id",
-        "payload",
-        "schema_version",
-        "time",
-        "time_stamp",
-        "training_program_id",
-        "training_program_title",
-        "type",
-        "user_id",
-    ],
-}];
+        fields: &[
+            "device_id",
+            "event_id",
+            "payload",
+            "schema_version",
+            "time",
+            "time_stamp",
+            "training_program_id",
+            "training_program_title",
+            "type",
+            "user_id",
+        ],
+    }],
+    text: &[crate::edge::TextParser {
+        name: "app event time",
+        check: event::check_any_time,
+        sample: "2021-02-28 16:23:25",
+    }],
+};
 
 #[cfg(test)]
 mod tests;

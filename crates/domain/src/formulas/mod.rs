@@ -19,9 +19,12 @@ pub use service::{ProcessFormula, submit_formula};
 pub use validation::{CODES as FIELD_CODES, MAX_MATERIAL_NAME_LEN, MAX_MATERIALS, MAX_NAME_LEN};
 
 /// The bodies this flow reads from outside (see [`crate::edge`]).
-pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
-    name: "formula",
-    parse: |v| NewFormula::from_json(v).map(drop),
-    sample: r#"{"name": "Rose", "materials": [{"name": "a", "concentration": 10}]}"#,
-    fields: &["name", "materials", "concentration"],
-}];
+pub const EDGE: crate::edge::Edge = crate::edge::Edge {
+    json: &[crate::edge::Parser {
+        name: "formula",
+        parse: |v| NewFormula::from_json(v).map(drop),
+        sample: r#"{"name": "Rose", "materials": [{"name": "a", "concentration": 10}]}"#,
+        fields: &["name", "materials", "concentration"],
+    }],
+    text: &[],
+};

@@ -34,23 +34,26 @@ pub use validation::{
 };
 
 /// The bodies this flow reads from outside (see [`crate::edge`]).
-pub const EDGE: &[crate::edge::Parser] = &[
-    crate::edge::Parser {
-        name: "order",
-        parse: |v| NewOrder::from_json(v).map(drop),
-        sample: r#"{"customer_id": "c1", "items": [{"sku": "s1", "quantity": 1}]}"#,
-        fields: &["customer_id", "items", "sku", "quantity"],
-    },
-    crate::edge::Parser {
-        name: "order status",
-        parse: |v| status_from_json(v).map(drop),
-        sample: r#"{"status": "preparing"}"#,
-        fields: &["status"],
-    },
-    crate::edge::Parser {
-        name: "stock setting",
-        parse: |v| StockSetting::from_json(v).map(drop),
-        sample: r#"{"available": 3, "low_stock_threshold": 1}"#,
-        fields: &["available", "low_stock_threshold"],
-    },
-];
+pub const EDGE: crate::edge::Edge = crate::edge::Edge {
+    json: &[
+        crate::edge::Parser {
+            name: "order",
+            parse: |v| NewOrder::from_json(v).map(drop),
+            sample: r#"{"customer_id": "c1", "items": [{"sku": "s1", "quantity": 1}]}"#,
+            fields: &["customer_id", "items", "sku", "quantity"],
+        },
+        crate::edge::Parser {
+            name: "order status",
+            parse: |v| status_from_json(v).map(drop),
+            sample: r#"{"status": "preparing"}"#,
+            fields: &["status"],
+        },
+        crate::edge::Parser {
+            name: "stock setting",
+            parse: |v| StockSetting::from_json(v).map(drop),
+            sample: r#"{"available": 3, "low_stock_threshold": 1}"#,
+            fields: &["available", "low_stock_threshold"],
+        },
+    ],
+    text: &[],
+};

@@ -31,11 +31,19 @@ pub use service::{ReturnDecision, process_return};
 pub use stats::ProjectStats;
 pub use submission::submit_return_scan;
 
-/// The bodies this flow reads from outside (see [`crate::edge`]).
-pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
-    name: "return scan",
-    parse: |v| ReturnScan::from_json(v).map(drop),
-    sample: r#"{"timestamp": "2025-02-10T11:00:00Z", "location_id": "l1",
+/// What this flow reads from outside (see [`crate::edge`]): the scan's body, and the QR
+/// payloads in it, decoded when the return is processed.
+pub const EDGE: crate::edge::Edge = crate::edge::Edge {
+    json: &[crate::edge::Parser {
+        name: "return scan",
+        parse: |v| ReturnScan::from_json(v).map(drop),
+        sample: r#"{"timestamp": "2025-02-10T11:00:00Z", "location_id": "l1",
         "user_qr_data": "dHBnX3UwMDAx", "asset_qr_data": "dHBnX2EwMDAwMQ=="}"#,
-    fields: &["timestamp", "location_id", "user_qr_data", "asset_qr_data"],
-}];
+        fields: &["timestamp", "location_id", "user_qr_data", "asset_qr_data"],
+    }],
+    text: &[crate::edge::TextParser {
+        name: "QR payload",
+        check: qr::check_any,
+        sample: "dHBnX3UwMDAx",
+    }],
+};

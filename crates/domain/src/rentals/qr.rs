@@ -31,6 +31,18 @@ pub fn decode_qr(data: &str) -> Result<String, QrError> {
     Ok(text)
 }
 
+/// The promise [`decode_qr`] keeps for any text (see [`crate::edge::TextParser`]): a valid id,
+/// or a reason, "empty" only for blank text.
+pub(crate) fn check_any(data: &str) -> Result<bool, String> {
+    match decode_qr(data) {
+        Ok(id) => crate::ids::check_id(&id)
+            .map(|()| true)
+            .map_err(|e| format!("decoded to a bad id {id:?} ({e:?})")),
+        Err(QrError::Empty) if !data.trim().is_empty() => Err("called empty".to_owned()),
+        Err(_) => Ok(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,9 +20,12 @@ pub use task::{NewTask, Priority, Settlement, Task, TaskGroup, TaskStatus};
 pub use validation::{CODES as FIELD_CODES, MAX_DESCRIPTION_LEN, MAX_TITLE_LEN};
 
 /// The bodies this flow reads from outside (see [`crate::edge`]).
-pub const EDGE: &[crate::edge::Parser] = &[crate::edge::Parser {
-    name: "task",
-    parse: |v| NewTask::from_json(v).map(drop),
-    sample: r#"{"title": "t", "description": "", "priority": "low"}"#,
-    fields: &["title", "description", "priority", "due_date"],
-}];
+pub const EDGE: crate::edge::Edge = crate::edge::Edge {
+    json: &[crate::edge::Parser {
+        name: "task",
+        parse: |v| NewTask::from_json(v).map(drop),
+        sample: r#"{"title": "t", "description": "", "priority": "low"}"#,
+        fields: &["title", "description", "priority", "due_date"],
+    }],
+    text: &[],
+};
