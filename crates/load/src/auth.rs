@@ -1,20 +1,21 @@
-//! How a request proves who sends it to a deployed API: the return-bin route takes the usage
-//! plan's API key (`x-api-key`); every other route is signed with SigV4 for `execute-api`, which
-//! the IAM routes need (the fitness app's `appUsers` routes need a Cognito token this tool does
-//! not send yet, so that scenario runs on the local stack only). The local stack needs neither.
+//! How a request proves who sends it to a deployed API, by the security scheme
+//! `docs/openapi.json` declares for its route: `returnBinKey` routes take the usage plan's API
+//! key (`x-api-key`), `iam` routes a SigV4 signature for `execute-api` (the fitness app's
+//! `appUsers` routes need a Cognito token this tool does not send yet, so that scenario runs on
+//! the local stack only). The local stack needs neither.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use devstack::routes::{Authorization, Routes};
+use std::sync::Arc;
 use std::time::SystemTime;
 
-/// The route the API key opens (API key required, no IAM).
-pub const API_KEY_ROUTE: &str = "/rentals/returns";
-
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Auth {
-    pub api_key: Option<String>,
-    pub sigv4: Option<Signer>,
+    api_key: Option<String>,
+    sigv4: Option<Signer>,
+    routes: Arc<Routes>,
 }
 
 #[derive(Clone)]
@@ -76,6 +77,16 @@ impl Signer {
 }
 
 impl Auth {
+    /// The API key and signer to use, each on the routes whose scheme takes it.
+    pub fn new(api_key: Option<String>, sigv4: Option<Signer>) -> Result<Self, String> {
+        let routes = Routes::declared().map_err(|e| e.to_string())?;
+        Ok(Self {
+            api_key,
+            sigv4,
+            routes: Arc::new(routes),
+        })
+    }
+
     /// The headers a request to `path` needs.
     pub fn headers(
         &self,
@@ -84,17 +95,21 @@ impl Auth {
         path: &str,
         body: &[u8],
     ) -> Result<Vec<(String, String)>, String> {
-        let route = path.split('?').next().unwrap_or(path);
-        if route == API_KEY_ROUTE && method == "POST" {
-            return Ok(self
+        let path = path.split('?').next().unwrap_or(path);
+        // A path no operation declares is signed: the gateway refuses it either way, and a
+        // signed refusal is the one that says the route is missing.
+        let scheme = self
+            .routes
+            .find(method, path)
+            .map_or(Authorization::Iam, |m| m.route.authorization);
+        match (scheme, &self.sigv4) {
+            (Authorization::ReturnBinKey, _) => Ok(self
                 .api_key
                 .iter()
                 .map(|k| ("x-api-key".to_owned(), k.clone()))
-                .collect());
-        }
-        match &self.sigv4 {
-            Some(signer) => signer.headers(method, url, body),
-            None => Ok(vec![]),
+                .collect()),
+            (Authorization::Iam, Some(signer)) => signer.headers(method, url, body),
+            (Authorization::Iam, None) | (Authorization::AppUsers, _) => Ok(vec![]),
         }
     }
 }
@@ -104,14 +119,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_return_bin_route_takes_the_key_and_the_rest_a_signature() {
-        let auth = Auth {
-            api_key: Some("k".into()),
-            sigv4: Some(Signer {
+    fn each_route_gets_the_credential_of_its_declared_scheme() {
+        let auth = Auth::new(
+            Some("k".into()),
+            Some(Signer {
                 credentials: Credentials::new("AKID", "secret", None, None, "test"),
                 region: "eu-west-1".into(),
             }),
-        };
+        )
+        .unwrap();
         let url = "https://abc.execute-api.eu-west-1.amazonaws.com/prod";
         let key = auth
             .headers(
@@ -130,8 +146,14 @@ mod tests {
         assert!(names.contains(&"x-amz-date"), "{names:?}");
         let authorization = &signed.iter().find(|(k, _)| k == "authorization").unwrap().1;
         assert!(authorization.contains("/eu-west-1/execute-api/aws4_request"));
+        // The key goes only where the document declares returnBinKey.
+        let read = auth
+            .headers("GET", url, "/rentals/returns/r1", b"")
+            .unwrap();
+        assert!(read.iter().all(|(k, _)| k != "x-api-key"), "{read:?}");
         assert!(
-            Auth::default()
+            Auth::new(None, None)
+                .unwrap()
                 .headers("GET", url, "/tasks/x", b"")
                 .unwrap()
                 .is_empty()

@@ -142,14 +142,12 @@ async fn run(cli: Cli) -> Result<bool, String> {
 /// The run's harness: the API, its authentication (`--api-key`, `--sigv4`), the open model's
 /// pacer (`--rate`).
 fn harness(cli: &Cli, api: &str) -> Result<harness::Harness, String> {
-    let auth = auth::Auth {
-        api_key: cli.api_key.clone(),
-        sigv4: if cli.sigv4 {
-            Some(auth::Signer::from_env()?)
-        } else {
-            None
-        },
+    let signer = if cli.sigv4 {
+        Some(auth::Signer::from_env()?)
+    } else {
+        None
     };
+    let auth = auth::Auth::new(cli.api_key.clone(), signer)?;
     let pacer = match cli.rate {
         None => None,
         Some(rate) => Some(
