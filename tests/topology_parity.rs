@@ -336,12 +336,7 @@ fn every_function_is_wired_by_exactly_what_topology_json_declares() {
                 .map(drop)
                 .map_err(e),
             "notifier" => notifier::from_vars(&sdk, &vars).map(drop).map_err(e),
-            "queue-processor" => {
-                let executor = std::sync::Arc::new(queue_processor::RecordingExecutor);
-                queue_processor::from_vars(&sdk, &vars, executor)
-                    .map(drop)
-                    .map_err(e)
-            }
+            "queue-processor" => queue_processor::from_vars(&sdk, &vars).map(drop).map_err(e),
             "outbox-relay" => outbox_relay::Relay::from_vars(&sdk, &vars)
                 .map(drop)
                 .map_err(e),

@@ -4,7 +4,9 @@
 
 use axum::http::StatusCode;
 use domain::tasks::ports::TaskStore;
-use integration_tests::TestStack;
+use domain::tasks::memory::ScriptedExecutor;
+use domain::tasks::ports::TaskExecutor;
+use integration_tests::{Functions, TestStack};
 use platform::dynamo::task_store::DynamoTaskStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,6 +35,15 @@ async fn all_settled(stack: &TestStack, ids: &[String]) -> bool {
     true
 }
 
+/// The functions with a scripted task executor in place of the shipped one: it runs every task
+/// and records it; a test scripts failures with `executor.fail`.
+fn scripted(stack: &TestStack) -> (Arc<Functions>, Arc<ScriptedExecutor>) {
+    let executor = Arc::new(ScriptedExecutor::default());
+    let given: Arc<dyn TaskExecutor> = executor.clone();
+    let functions = stack.functions_given(platform::wiring::Ports::default().with(given));
+    (functions, executor)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_five_tasks_are_processed_in_submission_order() {
     let stack = Arc::new(TestStack::start().await);
@@ -44,7 +55,7 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
     assert_eq!(first["status"], "queued");
     assert_eq!(first["sequence"], Value::Null);
 
-    let functions = stack.functions();
+    let (functions, executor) = scripted(&stack);
     let (s, watched) = (stack.clone(), ids.clone());
     stack
         .pump_until(&functions, Duration::from_secs(60), move || {
@@ -60,8 +71,7 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
         assert_eq!(t["attempts"], 1, "{t}");
         assert!(t["finished_at"].is_string());
     }
-    let ran: Vec<String> = functions
-        .executor
+    let ran: Vec<String> = executor
         .ran()
         .iter()
         .map(|id| id.to_string())
@@ -88,8 +98,8 @@ async fn twenty_five_tasks_are_processed_in_submission_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_task_blocks_its_group_then_goes_to_the_dead_letter_queue_as_failed() {
     let stack = Arc::new(TestStack::start().await);
-    let functions = stack.functions();
-    functions.executor.fail("task 2", u32::MAX);
+    let (functions, executor) = scripted(&stack);
+    executor.fail("task 2", u32::MAX);
     let mut ids = Vec::new();
     for i in 1..=5 {
         ids.push(submit(&stack, &format!("task {i}")).await);
@@ -168,7 +178,7 @@ async fn a_failing_task_blocks_its_group_then_goes_to_the_dead_letter_queue_as_f
 async fn a_repeated_delivery_does_not_run_a_completed_task_again() {
     let stack = Arc::new(TestStack::start().await);
     let id = submit(&stack, "once").await;
-    let functions = stack.functions();
+    let (functions, executor) = scripted(&stack);
     let (s, watched) = (stack.clone(), vec![id.clone()]);
     stack
         .pump_until(&functions, Duration::from_secs(30), move || {
@@ -194,7 +204,7 @@ async fn a_repeated_delivery_does_not_run_a_completed_task_again() {
     let work = stack.queue_source("tasks");
     let stats = work.poll_once(&functions.invoker()).await.unwrap();
     assert_eq!((stats.received, stats.failed), (1, 0));
-    assert_eq!(functions.executor.ran().len(), 1);
+    assert_eq!(executor.ran().len(), 1);
     let t = task(&stack, &id).await;
     assert_eq!(
         (t["sequence"].as_u64(), t["attempts"].as_u64()),

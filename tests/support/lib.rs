@@ -15,7 +15,6 @@ use devstack::faults::{FaultProxy, Faults};
 use devstack::provision::Resources;
 use devstack::sink::Sink;
 use devstack::topology::{EventSource, Topology};
-use domain::tasks::memory::ScriptedExecutor;
 use platform::batch::Budget;
 use platform::config::Vars;
 use platform::consumer::Consumer;
@@ -190,8 +189,7 @@ impl TestStack {
         self.functions_notifying(&self.notify_url.clone())
     }
 
-    /// The functions as their `main` wires them (the same `from_vars`), with a scripted task
-    /// executor: it runs every task; a test scripts failures with `functions.executor.fail`.
+    /// The functions as their `main` wires them (the same `from_vars`).
     pub fn functions_notifying(&self, notify_url: &str) -> Arc<Functions> {
         self.functions_with(self.vars_notifying(notify_url))
     }
@@ -202,13 +200,22 @@ impl TestStack {
         self.functions_with(self.vars_with(&self.notify_url, settings))
     }
 
+    /// The functions with `given` ports in place of a flow's own (as a flow's tests script a
+    /// dependency: the tasks' executor).
+    pub fn functions_given(&self, given: platform::wiring::Ports) -> Arc<Functions> {
+        self.functions_wired(self.vars(), given)
+    }
+
     fn functions_with(&self, vars: Vars) -> Arc<Functions> {
-        let executor = Arc::new(ScriptedExecutor::default());
+        self.functions_wired(vars, platform::wiring::Ports::default())
+    }
+
+    fn functions_wired(&self, vars: Vars, given: platform::wiring::Ports) -> Arc<Functions> {
+        let aws = platform::wiring::Aws::new(&self.sdk, &vars).given(given);
         Arc::new(Functions {
             returns: rental_return::Returns::from_vars(&self.sdk, &vars).unwrap(),
             notifier: notifier::from_vars(&self.sdk, &vars).unwrap(),
-            processor: queue_processor::from_vars(&self.sdk, &vars, executor.clone()).unwrap(),
-            executor,
+            processor: queue_processor::from_aws(&aws).unwrap(),
             relay: outbox_relay::Relay::from_vars(&self.sdk, &vars).unwrap(),
         })
     }
@@ -375,7 +382,6 @@ pub struct Functions {
     pub returns: rental_return::Returns,
     pub notifier: Consumer,
     pub processor: Consumer,
-    pub executor: Arc<ScriptedExecutor>,
     pub relay: outbox_relay::Relay,
 }
 

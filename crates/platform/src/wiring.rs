@@ -29,9 +29,9 @@ impl<'a> Aws<'a> {
         }
     }
 
-    /// `port` given to the flows that ask for its type.
-    pub fn with<T: Send + Sync + 'static>(mut self, port: T) -> Self {
-        self.given = self.given.with(port);
+    /// Every port of `given`, each to the flows that ask for its type.
+    pub fn given(mut self, given: Ports) -> Self {
+        self.given = given;
         self
     }
 }

@@ -6,7 +6,6 @@
 // Nested SDK futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
-mod executor;
 pub mod flow;
 
 mod fitness;
@@ -15,9 +14,6 @@ mod orders;
 mod rentals;
 mod tasks;
 
-pub use executor::RecordingExecutor;
-
-use domain::tasks::ports::TaskExecutor;
 use flow::ConsumerFlow;
 use platform::ConfigError;
 use platform::batch::RejectionSink;
@@ -59,25 +55,29 @@ pub fn consumer(
     }
 }
 
-/// The AWS adapters, named by `vars` (see `infrastructure/topology.json`, queue-processor),
-/// with tasks run by `executor`.
-pub fn from_vars(
-    sdk: &aws_config::SdkConfig,
-    vars: &Vars,
-    executor: Arc<dyn TaskExecutor>,
-) -> Result<Consumer, ConfigError> {
-    let aws = Aws::new(sdk, vars).with(executor);
+/// The AWS adapters, named by `vars` (see `infrastructure/topology.json`, queue-processor).
+pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Consumer, ConfigError> {
+    from_aws(&Aws::new(sdk, vars))
+}
+
+/// The AWS adapters with the ports `aws.given` holds in place of a flow's own (a test's
+/// scripted task executor).
+pub fn from_aws(aws: &Aws) -> Result<Consumer, ConfigError> {
+    let vars = aws.vars;
     let registry = FLOWS.iter().try_fold(Registry::new(), |registry, flow| {
-        (flow.from_aws)(registry, &aws)
+        (flow.from_aws)(registry, aws)
     })?;
-    let rejections = Arc::new(RejectionLog::new(aws.dynamo, vars.table("rejections")?));
+    let rejections = Arc::new(RejectionLog::new(
+        aws.dynamo.clone(),
+        vars.table("rejections")?,
+    ));
     // The same file sets the queues' maxReceiveCount (CDK and the local stack alike).
     let max_receive_count = vars.topology().max_receive_count;
     Ok(consumer(registry, rejections, max_receive_count))
 }
 
 /// Every flow's handlers over in-memory ports: a test arranges and inspects state through
-/// `ports.port::<T>()` (a `ScriptedExecutor` runs the tasks).
+/// `ports.port::<T>()`.
 #[cfg(any(test, feature = "memory"))]
 pub fn registry_in_memory(ports: &platform::wiring::Ports) -> Registry {
     FLOWS.iter().fold(Registry::new(), |registry, flow| {
