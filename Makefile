@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 DEVSTACK := target/debug/devstack
-FUNCTIONS := api-handler rental-return notifier queue-processor outbox-relay
+# Every Lambda function: topology.json's.
+FUNCTIONS := $(shell python3 -c 'import json; print(*(f["name"] for f in json.load(open("infrastructure/topology.json"))["functions"]))')
 # Clippy lints the workspace's crates while they are built: clippy-driver is the workspace's
 # compiler (as `cargo clippy` runs it, but with code generation), -D warnings. So `make test`
 # builds once and lints as it goes; a separate `cargo clippy` would check every dependency again

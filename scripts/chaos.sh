@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make chaos`: the mixed load scenario (returns, formulas, tasks, orders, fitness, reads) once per
+# `make chaos`: the mixed load scenario (every flow's load scenario together) once per
 # fault, each on a local stack of its own, then the load's invariants (every accepted item done,
 # once, in its client's order; notifications and nudges exact; stock never oversold; analytics
 # and stats counted once) and the dead-letter queues (no accepted work in them). A table of fault
@@ -25,6 +25,8 @@ run_time=${CHAOS_RUN_TIME:-30}
 settle=${CHAOS_SETTLE:-300}
 out=target/chaos
 mkdir -p "$out"
+# The consumers' binaries (every function of topology.json but the API's), which a deploy restarts.
+mapfile -t consumers < <(python3 -c 'import json; print("\n".join("target/debug/" + f["name"] for f in json.load(open("infrastructure/topology.json"))["functions"] if f["name"] != "api-handler"))')
 if [[ -f .devstack/env ]]; then
   echo "chaos: the local stack is up; each run starts its own, so stop it first (make down)" >&2
   exit 2
@@ -54,8 +56,7 @@ for fault in $faults; do
     # Restarts go on until the invariants are checked: through the load and the settling after.
     : >"$out/deploy.log"
     ( while sleep 10; do
-        touch target/debug/queue-processor target/debug/notifier target/debug/outbox-relay \
-          target/debug/rental-return
+        touch "${consumers[@]}"
         echo "deploy at $(date +%T)" >>"$out/deploy.log"
       done ) &
     deployer=$!

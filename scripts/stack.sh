@@ -12,7 +12,7 @@ running() { [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 # Settings a caller may ask of the stack through the environment (the messaging backend, and
 # every flow setting topology.json gives a local value); a running stack started with other
 # values is restarted rather than silently reused.
-mapfile -t SETTINGS < <(python3 -c 'import json; print("\n".join(["DEVSTACK_MESSAGING", *json.load(open("infrastructure/topology.json")).get("local_settings", {})]))')
+mapfile -t SETTINGS < <(python3 -c 'import json; print("\n".join(["DEVSTACK_MESSAGING", *json.load(open("infrastructure/topology.json")).get("settings", {})]))')
 
 # The first setting the caller asks for that the running stack does not have, as one line.
 mismatch() {

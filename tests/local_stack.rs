@@ -253,7 +253,6 @@ async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
     assert_eq!(answer.status(), 200);
     assert!(sent.elapsed() < Duration::from_secs(2));
 
-    orders_are_counted_as_emf(&stack).await;
     the_clients_pass_against_it(&stack);
 }
 
@@ -290,70 +289,91 @@ fn the_clients_pass_against_it(stack: &LocalStack) {
     );
     let summary = std::fs::read_to_string(out.join("mixed/summary.txt")).unwrap();
     assert!(summary.contains("held — PASS"), "{summary}\n{load}");
-    for scenario in ["reads", "returns", "tasks", "formulas", "orders", "fitness"] {
+    for scenario in load_scenarios() {
         assert!(
             load.contains(&format!("host for {scenario} configured")),
             "the {scenario} scenario did not run:\n{load}"
         );
     }
+    the_functions_write_the_metrics_topology_json_declares(stack);
     the_stack_reports_and_measures_itself(stack);
 }
 
-/// The metrics the functions wrote to their logs (stdout, as in Lambda): the EMF documents
-/// naming `metric`.
-fn emf_documents(stack: &LocalStack, function: &str, metric: &str) -> Vec<serde_json::Value> {
-    let log = std::fs::read_to_string(stack.dir.join(format!("logs/lambda-{function}.log")))
-        .unwrap_or_default();
-    log.lines()
-        .filter(|l| l.starts_with("{\"_aws\""))
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|d| d.get(metric).is_some())
-        .collect()
+/// The load tool's scenarios, as it names them when refusing an unknown one.
+fn load_scenarios() -> Vec<String> {
+    let refused = Command::new(binary("load"))
+        .args(["?", "--stack-settings"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let known = stderr
+        .split("one of ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("load lists no scenarios: {stderr}"));
+    let names: Vec<String> = known
+        .trim()
+        .split(", ")
+        .filter(|n| *n != "mixed")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 6, "{names:?}");
+    names
 }
 
-/// After the load (same stack): an order placed and one refused are counted in CloudWatch's
-/// embedded metric format, with the function's name and the refusal's reason as dimensions.
-async fn orders_are_counted_as_emf(stack: &LocalStack) {
-    let http = reqwest::Client::new();
-    // The limited special: 5 in the reference inventory.
-    let order = |quantity: u32| {
-        serde_json::json!({"customer_id": "ec_c0001",
-            "items": [{"sku": "ec_sku_special_limited", "quantity": quantity}]})
-    };
-    for (quantity, status) in [(1, 201), (50, 409)] {
-        let r = http
-            .post(format!("{}/orders", stack.api()))
-            .json(&order(quantity))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), status);
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let placed = emf_documents(stack, "api-handler", "OrdersPlaced");
-        let refused = emf_documents(stack, "api-handler", "OrdersRefused");
-        if let (Some(p), Some(r)) = (placed.first(), refused.first()) {
-            let directive = &p["_aws"]["CloudWatchMetrics"][0];
-            assert_eq!(directive["Namespace"], "Rentals");
-            assert_eq!(
-                directive["Dimensions"][0],
-                serde_json::json!(["FunctionName"])
-            );
-            assert_eq!(p["FunctionName"], "api-handler");
-            assert_eq!(p["OrdersPlaced"], 1);
-            assert_eq!(r["reason"], "insufficient_stock");
-            assert_eq!(
-                r["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
-                serde_json::json!(["FunctionName", "reason"])
-            );
-            return;
+/// The metrics each function wrote to its log (stdout, as in Lambda) while the demo and the load
+/// ran: every embedded-metric-format document is in the namespace topology.json gives, with the
+/// function's name and the metric's declared labels as its dimensions, and names only metrics
+/// declared for that function; each function with metrics of its own wrote some of them.
+fn the_functions_write_the_metrics_topology_json_declares(stack: &LocalStack) {
+    let topology = platform::topology::Topology::system().unwrap();
+    let namespace = &topology.metrics.namespace;
+    let dimension = &topology.metrics.function_dimension;
+    for function in &topology.functions {
+        let log =
+            std::fs::read_to_string(stack.dir.join(format!("logs/lambda-{}.log", function.name)))
+                .unwrap_or_default();
+        let documents: Vec<serde_json::Value> = log
+            .lines()
+            .filter(|l| l.starts_with("{\"_aws\""))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+            .collect();
+        let mut own_written = 0;
+        for d in &documents {
+            let directive = &d["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(&directive["Namespace"], namespace.as_str(), "{d}");
+            assert_eq!(d[dimension.as_str()], function.name.as_str(), "{d}");
+            for m in directive["Metrics"].as_array().unwrap() {
+                let name = m["Name"].as_str().unwrap();
+                let declared = topology
+                    .metrics
+                    .every_function
+                    .iter()
+                    .chain(&function.metrics)
+                    .find(|spec| spec.name == name)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{} wrote {name}, which topology.json does not declare for it",
+                            function.name
+                        )
+                    });
+                let mut dimensions = vec![dimension.clone()];
+                dimensions.extend(declared.labels.iter().cloned());
+                assert_eq!(
+                    directive["Dimensions"][0],
+                    serde_json::json!(dimensions),
+                    "{d}"
+                );
+                assert_eq!(m["Unit"], declared.unit.as_str(), "{d}");
+                if function.metrics.iter().any(|own| own.name == name) {
+                    own_written += 1;
+                }
+            }
         }
         assert!(
-            Instant::now() < deadline,
-            "no order metrics in the api-handler's log"
+            function.metrics.is_empty() || own_written > 0,
+            "{} wrote none of its own metrics",
+            function.name
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -378,15 +398,10 @@ fn the_stack_reports_and_measures_itself(stack: &LocalStack) {
         &[("FOOTPRINT_BIN_DIR", &bin_dir)],
     );
     let report = std::fs::read_to_string(out.join("report.json")).unwrap();
-    for function in [
-        "api-handler",
-        "rental-return",
-        "notifier",
-        "queue-processor",
-        "outbox-relay",
-    ] {
+    for function in platform::topology::Topology::system().unwrap().functions {
+        let function = &function.name;
         assert!(
-            report.contains(function),
+            report.contains(function.as_str()),
             "{function} is not measured:\n{footprint}"
         );
     }

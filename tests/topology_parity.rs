@@ -327,21 +327,7 @@ fn every_function_is_wired_by_exactly_what_topology_json_declares() {
         .build();
     let wire = |function: &str, vars: BTreeMap<String, String>| -> Result<(), String> {
         let vars = Vars::from_map(vars).unwrap();
-        let e = |e: platform::ConfigError| e.to_string();
-        match function {
-            "api-handler" => api_handler::Services::from_vars(&sdk, &vars)
-                .map(drop)
-                .map_err(e),
-            "rental-return" => rental_return::Returns::from_vars(&sdk, &vars)
-                .map(drop)
-                .map_err(e),
-            "notifier" => notifier::from_vars(&sdk, &vars).map(drop).map_err(e),
-            "queue-processor" => queue_processor::from_vars(&sdk, &vars).map(drop).map_err(e),
-            "outbox-relay" => outbox_relay::Relay::from_vars(&sdk, &vars)
-                .map(drop)
-                .map_err(e),
-            other => Err(format!("{other} has no wiring in this test")),
-        }
+        integration_tests::wire_function(function, &sdk, &vars)
     };
     for f in &topology.functions {
         let names = topology.env_names(&f.name).unwrap();

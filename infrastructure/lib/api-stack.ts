@@ -20,6 +20,9 @@ export interface ApiStackProps extends StackProps {
   readonly routes: Route[];
 }
 
+
+/** The function behind every route; each other function of topology.json is a consumer (ProcessingStack). */
+export const API_FUNCTION = 'api-handler';
 /** API Gateway's own answers (no route, authentication, throttling, size, timeouts), in the API's
  * error shape: a fixed code per response type, the gateway's message and no field details. The
  * codes are the router's where the situation is the same (404, 413, 415) and the local gateway's
@@ -82,9 +85,8 @@ export class ApiStack extends Stack {
     const { config, topology, stateful } = props;
     this.routes = props.routes;
 
-    this.handler = new ServiceFunction(this, 'api-handler', {
-      binary: 'api-handler',
-      description: 'HTTP API: one router for every route',
+    this.handler = new ServiceFunction(this, API_FUNCTION, {
+      binary: API_FUNCTION,
       topology,
       config,
       resources: stateful,

@@ -22,26 +22,18 @@ export interface EnvironmentConfig {
   /** Requests per day for each return bin's API key. */
   readonly returnBinQuotaPerDay: number;
   readonly apiLatencyAlarmP99: Duration;
-  /** `NotificationsFailed` alarm: notifications the notifier failed to deliver in 5 minutes. */
-  readonly notificationsFailedAlarm: number;
-  /** `TrainingNudgesLate` alarm: p99 of how long after they were due fitness nudges are sent,
-   * exceeded for 15 minutes. */
-  readonly nudgeLatenessAlarmP99: Duration;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
-  /** The flows' settings by variable name: every `config` variable of topology.json other than
-   * `NOTIFY_URL` (a function asking for one this lacks fails synthesis, naming it). Each flow's
-   * page says what its settings mean (the fitness nudge window: docs/flows/fitness.md). */
-  readonly settings: Readonly<Record<string, string>>;
+  /** This environment's values of flow settings where they differ from topology.json's
+   * `deployed` value, by variable name (one topology.json does not declare fails synthesis,
+   * naming it). Each flow's page says what its settings mean. */
+  readonly settings?: Readonly<Record<string, string>>;
   /** Optional e-mail subscribed to the alarm topic. */
   readonly alarmEmail?: string;
 }
 
 const common = {
   apiLatencyAlarmP99: Duration.seconds(1),
-  notificationsFailedAlarm: 5,
-  nudgeLatenessAlarmP99: Duration.minutes(2),
-  settings: { FITNESS_NUDGE_AFTER_SECONDS: '600' },
 };
 
 export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {

@@ -1,4 +1,4 @@
-import { Topology, loadTopology } from './topology.js';
+import { MetricAlarm, Topology, loadTopology } from './topology.js';
 
 /** The units the functions record in: counters and histograms (crates/platform/src/metrics.rs). */
 export const METRIC_UNITS = ['Count', 'Milliseconds'] as const;
@@ -15,6 +15,8 @@ export interface MetricSpec {
   labels: string[];
   /** The topology.json function that emits it, or `*` for every function. */
   function: string;
+  /** The alarms on it. */
+  alarms?: MetricAlarm[];
 }
 
 /** The metrics topology.json declares (each function's `metrics`, and those every function
@@ -43,6 +45,12 @@ export function loadMetrics(topology: Topology = loadTopology()): MetricCatalogu
       throw new Error(`topology.json: ${m.name} has unit "${m.unit}" (known: ${METRIC_UNITS.join(', ')})`);
     }
     if (seen.has(m.name)) throw new Error(`topology.json: ${m.name} is listed twice`);
+    for (const a of m.alarms ?? []) {
+      if (a.comparison !== '>=' && a.comparison !== '>') {
+        throw new Error(`topology.json: alarm ${a.name} on ${m.name} compares with "${a.comparison}" (known: >=, >)`);
+      }
+      if (!(Number.isInteger(a.periods) && a.periods >= 1)) throw new Error(`topology.json: alarm ${a.name} on ${m.name} needs periods of 1 or more`);
+    }
     seen.add(m.name);
   }
   return catalogue;

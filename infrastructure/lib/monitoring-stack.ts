@@ -15,6 +15,7 @@ import { EnvironmentConfig, removalPolicy } from './config.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { EVERY_FUNCTION, MetricCatalogue, MetricUnit, emitters, loadMetrics, metricSpec } from './metrics.js';
 import { StatefulStack } from './stateful-stack.js';
+import { MetricAlarm } from './topology.js';
 
 export interface MonitoringStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -28,6 +29,11 @@ export interface MonitoringStackProps extends StackProps {
 /** What a graph draws of a metric, by its unit: counts summed, durations at p50 and p99. */
 const GRAPH_STATISTICS: Record<MetricUnit, string[]> = { Count: ['Sum'], Milliseconds: ['p50', 'p99'] };
 const PERIOD = Duration.minutes(5);
+/** topology.json's comparisons of an alarm's threshold. */
+const COMPARISONS: Record<MetricAlarm['comparison'], ComparisonOperator> = {
+  '>=': ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  '>': ComparisonOperator.GREATER_THAN_THRESHOLD,
+};
 
 /** Alarms on every dead-letter queue, function errors and throttles, API 5xx and latency,
  * failing and late notifications, all sent to one alarm topic (encrypted with its own key,
@@ -114,26 +120,24 @@ export class MonitoringStack extends Stack {
       `API p99 latency at or above ${config.apiLatencyAlarmP99.toMilliseconds()} ms for 15 minutes.`,
       3,
     );
-    // The functions' own metrics: the notification service failing, and fitness nudges sent
-    // late (their queue backed up or the timers lagging). Rejected records are reviewed, not
-    // alarmed on (docs/operations.md).
-    const emf = (name: string, statistic: string, labels: Record<string, string> = {}) =>
-      catalogueMetric(catalogue, functions, name, statistic, labels);
-    alarm(
-      'NotificationsFailed',
-      emf('NotificationsFailed', 'Sum'),
-      config.notificationsFailedAlarm,
-      `The notifier failed to deliver ${config.notificationsFailedAlarm} or more notifications in 5 minutes: the notification service is failing or refusing them.`,
-    );
-    const lateMs = config.nudgeLatenessAlarmP99.toMilliseconds();
-    alarm(
-      'TrainingNudgesLate',
-      emf('NotificationLateness', 'p99', { kind: 'training_nudge' }),
-      lateMs,
-      `Fitness nudges sent more than ${lateMs} ms after they were due (p99) for 15 minutes: the fitness-nudges queue is backed up or the timers lag.`,
-      3,
-      ComparisonOperator.GREATER_THAN_THRESHOLD,
-    );
+    // The alarms topology.json declares on the functions' own metrics (the notification service
+    // failing, fitness nudges sent late, …), each flow's beside the metric it reads. Rejected
+    // records are reviewed, not alarmed on (docs/operations.md).
+    const annotations: Record<string, HorizontalAnnotation[]> = {};
+    for (const m of catalogue.metrics) {
+      for (const a of m.alarms ?? []) {
+        alarm(
+          a.name,
+          catalogueMetric(catalogue, functions, m.name, a.statistic, a.labels),
+          a.threshold,
+          a.description,
+          a.periods,
+          COMPARISONS[a.comparison],
+        );
+        const at = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+        (annotations[m.name] ??= []).push({ value: a.threshold, label: `${a.name} (${[at, a.statistic].filter((p) => p).join(' ')})` });
+      }
+    }
 
     const fns = [...functions.values()];
     new Dashboard(this, 'Dashboard', {
@@ -153,10 +157,7 @@ export class MonitoringStack extends Stack {
             width: 24,
           }),
         ],
-        catalogueWidgets(catalogue, functions, {
-          NotificationsFailed: [{ value: config.notificationsFailedAlarm, label: 'alarm' }],
-          NotificationLateness: [{ value: lateMs, label: 'training_nudge p99 alarm' }],
-        }),
+        catalogueWidgets(catalogue, functions, annotations),
       ],
     });
   }

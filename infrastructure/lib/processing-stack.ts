@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
+import { API_FUNCTION } from './api-stack.js';
 import { EnvironmentConfig } from './config.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { StatefulStack } from './stateful-stack.js';
@@ -13,23 +14,16 @@ export interface ProcessingStackProps extends StackProps {
   readonly stateful: StatefulStack;
 }
 
-/** The consumers: rental-return, notifier, queue-processor and the outbox relay, with their
- * event-source mappings (partial batch responses, batch sizes, maximum concurrency). */
+/** The consumers: every function of topology.json but the API's, with their event-source
+ * mappings (partial batch responses, batch sizes, maximum concurrency). */
 export class ProcessingStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
 
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
     const { config, topology, stateful: s } = props;
-    // Descriptions only: what each function may touch is its `uses` in topology.json.
-    const consumers: [string, string][] = [
-      ['rental-return', 'Processes return scans from the rental-returns queue or a direct invocation'],
-      ['notifier', 'Sends user notifications for domain events'],
-      ['queue-processor', 'Projections (user stats, reward points) and work items (formulas, tasks)'],
-      ['outbox-relay', 'Publishes outbox rows from the outbox stream'],
-    ];
-    for (const [binary, description] of consumers) {
-      this.functions.set(binary, new ServiceFunction(this, binary, { binary, description, topology, config, resources: s }));
+    for (const { name: binary } of topology.functions.filter((f) => f.name !== API_FUNCTION)) {
+      this.functions.set(binary, new ServiceFunction(this, binary, { binary, topology, config, resources: s }));
     }
 
     for (const source of topology.event_sources) {

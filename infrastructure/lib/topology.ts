@@ -14,16 +14,39 @@ export interface FunctionUses {
   config?: string[];
 }
 
-/** A metric a function writes (embedded metric format), declared by the flow that writes it. */
+/** An alarm on a declared metric: `statistic` over 5-minute periods of the series with
+ * `labels`, reaching (`>=`) or passing (`>`) `threshold` in `periods` periods in a row. */
+export interface MetricAlarm {
+  name: string;
+  statistic: string;
+  labels: Record<string, string>;
+  threshold: number;
+  comparison: '>=' | '>';
+  periods: number;
+  description: string;
+}
+
+/** A metric a function writes (embedded metric format), declared by the flow that writes it,
+ * with the alarms that flow wants on it. */
 export interface DeclaredMetric {
   name: string;
   unit: string;
   /** Dimensions besides the function's, in the order the documents list them. */
   labels: string[];
+  alarms?: MetricAlarm[];
+}
+
+/** A flow setting a function's `config` names: its value in a deployment unless the
+ * environment's configuration overrides it, and on the local stack. */
+export interface Setting {
+  deployed: string;
+  local: string;
 }
 
 export interface FunctionSpec {
   name: string;
+  /** Its Lambda description. */
+  description: string;
   timeout_seconds: number;
   memory_mb: number;
   /** Concurrency kept for it, and its ceiling (Lambda's reserved concurrency). */
@@ -68,6 +91,8 @@ export interface TopicSpec {
 /** `topology.json`: the resources both this app and the local stack build. */
 export interface Topology {
   max_receive_count: number;
+  /** The flows' settings by variable name. */
+  settings?: Record<string, Setting>;
   /** The functions' metrics' namespace and dimension, and those every function writes. */
   metrics: { namespace: string; function_dimension: string; every_function: DeclaredMetric[] };
   functions: FunctionSpec[];

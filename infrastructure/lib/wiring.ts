@@ -4,7 +4,7 @@ import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { EnvironmentConfig } from './config.js';
-import { ResolvedUses } from './topology.js';
+import { ResolvedUses, Topology, loadTopology } from './topology.js';
 
 /** Where the tables, queues and topics a function's `uses` names are found (the stateful stack). */
 export interface UsableResources {
@@ -14,10 +14,20 @@ export interface UsableResources {
 }
 
 /** The values of the `config` variables topology.json may ask for: the notification service's
- * URL and the flows' settings. The local stack supplies the same names from its own services and
- * topology.json's `local_settings`, so a name missing here is a function this app cannot run. */
-export function configVariables(config: EnvironmentConfig): Record<string, string> {
-  return { ...config.settings, NOTIFY_URL: config.notifyUrl };
+ * URL and the flows' settings (topology.json's `deployed` value, or the environment's override).
+ * The local stack supplies the same names from its own services and the settings' `local`
+ * values, so a name missing here is a function this app cannot run. An override of a setting
+ * topology.json does not declare throws, naming it. */
+export function configVariables(config: EnvironmentConfig, topology: Topology = loadTopology()): Record<string, string> {
+  const declared = topology.settings ?? {};
+  const values: Record<string, string> = Object.fromEntries(Object.entries(declared).map(([name, s]) => [name, s.deployed]));
+  for (const [name, value] of Object.entries(config.settings ?? {})) {
+    if (!(name in declared)) {
+      throw new Error(`config ${config.name}: settings.${name} is not a setting of topology.json (declared: ${Object.keys(declared).join(', ') || 'none'})`);
+    }
+    values[name] = value;
+  }
+  return { ...values, NOTIFY_URL: config.notifyUrl };
 }
 
 /** The environment `uses` implies: each table's (an index's table's), queue's and topic's `env`

@@ -7,6 +7,7 @@ import { buildSystem, SystemStacks } from '../lib/app.js';
 import { configFor, EnvironmentName } from '../lib/config.js';
 import { loadRoutes, Route } from '../lib/routes.js';
 import { loadTopology, Topology, WORKSPACE_DIR } from '../lib/topology.js';
+import { configVariables } from '../lib/wiring.js';
 
 export interface Synthesized {
   app: App;
@@ -106,7 +107,7 @@ export function implied(topology: Topology, name: string, env: EnvironmentName =
     assert.ok(found, `topology.json defines ${n}`);
     return found;
   };
-  const supplied: Record<string, string> = { ...configFor(env).settings, NOTIFY_URL: configFor(env).notifyUrl };
+  const supplied: Record<string, string> = configVariables(configFor(env), topology);
   const environment: Record<string, string> = {};
   const dynamodb: string[] = [];
   for (const [key, actions] of Object.entries(uses.tables ?? {})) {

@@ -80,32 +80,45 @@ describe('monitoring stack', () => {
     );
   });
 
-  it('alarms when notifications fail and when fitness nudges are late, not on completed returns', () => {
+  it('builds each alarm topology.json declares on a metric, and no other on the catalogue', () => {
+    const declared = catalogue.metrics.flatMap((m) => (m.alarms ?? []).map((a) => ({ m, a })));
+    assert.ok(declared.length >= 2, 'the notifier\'s failures and the late fitness nudges');
     const ours = alarms.filter((a) => a.Properties.Namespace === catalogue.namespace);
-    assert.deepEqual(ours.map((a) => a.Properties.MetricName).sort(), ['NotificationLateness', 'NotificationsFailed']);
+    assert.equal(ours.length, declared.length);
     const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
     const dimensions = (a: (typeof alarms)[number]) =>
       Object.fromEntries((a.Properties.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, functionOf(d.Value)]));
-    const failed = ours.find((a) => a.Properties.MetricName === 'NotificationsFailed');
-    assert.ok(failed);
-    assert.deepEqual(dimensions(failed), { FunctionName: 'fn:notifier' });
-    assert.equal(failed.Properties.Statistic, 'Sum');
-    assert.equal(failed.Properties.Period, 300);
-    assert.equal(failed.Properties.EvaluationPeriods, 1);
-    assert.equal(failed.Properties.Threshold, 5);
-    assert.equal(failed.Properties.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
-    const late = ours.find((a) => a.Properties.MetricName === 'NotificationLateness');
-    assert.ok(late);
-    assert.deepEqual(dimensions(late), { FunctionName: 'fn:notifier', kind: 'training_nudge' });
-    assert.equal(late.Properties.ExtendedStatistic, 'p99');
-    assert.equal(late.Properties.Period, 300);
-    assert.equal(late.Properties.EvaluationPeriods, 3);
-    assert.equal(late.Properties.Threshold, 120_000);
-    assert.equal(late.Properties.ComparisonOperator, 'GreaterThanThreshold');
-    for (const a of ours) {
-      assert.equal(a.Properties.TreatMissingData, 'notBreaching');
-      assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
+    for (const { m, a } of declared) {
+      const built = Object.entries(t.findResources('AWS::CloudWatch::Alarm'))
+        .filter(([id]) => id.startsWith(a.name.replace(/[^A-Za-z0-9]/g, '')))
+        .map(([, r]) => r);
+      assert.equal(built.length, 1, `alarm ${a.name}`);
+      const [alarm] = built;
+      assert.equal(alarm.Properties.MetricName, m.name);
+      assert.deepEqual(dimensions(alarm), { FunctionName: `fn:${m.function}`, ...a.labels });
+      if (a.statistic.startsWith('p')) assert.equal(alarm.Properties.ExtendedStatistic, a.statistic);
+      else assert.equal(alarm.Properties.Statistic, a.statistic);
+      assert.equal(alarm.Properties.Period, 300);
+      assert.equal(alarm.Properties.EvaluationPeriods, a.periods);
+      assert.equal(alarm.Properties.Threshold, a.threshold);
+      assert.equal(alarm.Properties.ComparisonOperator, a.comparison === '>' ? 'GreaterThanThreshold' : 'GreaterThanOrEqualToThreshold');
+      assert.equal(alarm.Properties.AlarmDescription, a.description);
+      assert.equal(alarm.Properties.TreatMissingData, 'notBreaching');
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
     }
+  });
+
+  it('refuses an alarm with an unknown comparison or no periods, naming it', () => {
+    const withAlarm = (alarm: object) => {
+      const t2 = structuredClone(topology);
+      const notifier = t2.functions.find((f) => f.name === 'notifier');
+      assert.ok(notifier?.metrics);
+      notifier.metrics[0] = { ...notifier.metrics[0], alarms: [{ name: 'Odd', statistic: 'Sum', labels: {}, threshold: 1, comparison: '>=', periods: 1, description: 'd', ...alarm }] as never };
+      return () => loadMetrics(t2);
+    };
+    assert.doesNotThrow(withAlarm({}));
+    assert.throws(withAlarm({ comparison: '<' }), /alarm Odd on .* compares with "<"/);
+    assert.throws(withAlarm({ periods: 0 }), /alarm Odd on .* needs periods of 1 or more/);
   });
 
   it('encrypts the alarm topic with a customer-managed, rotated key that CloudWatch may use', () => {

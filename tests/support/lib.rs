@@ -150,7 +150,7 @@ impl TestStack {
     }
 
     /// The configuration the functions get on this stack, as the local stack writes it: every
-    /// resource's variable, the flows' settings at their `local_settings` values, the
+    /// resource's variable, the flows' settings at their `local` values in topology.json, the
     /// notification service at `notify_url` (short timeouts and back-off, so tests of failures
     /// are quick).
     pub fn vars_notifying(&self, notify_url: &str) -> Vars {
@@ -161,7 +161,8 @@ impl TestStack {
     /// their local values.
     pub fn vars_with(&self, notify_url: &str, settings: &[(&str, &str)]) -> Vars {
         let mut env: BTreeMap<String, String> = self.resources.env.clone();
-        env.extend(Topology::system().unwrap().local_settings);
+        let declared = Topology::system().unwrap().settings;
+        env.extend(declared.into_iter().map(|(name, s)| (name, s.local)));
         for (k, v) in settings {
             env.insert((*k).into(), (*v).into());
         }
@@ -378,6 +379,30 @@ impl TestStack {
 }
 
 /// The functions' library handlers, dispatched by function name like the Lambda service does.
+/// Wires `function` of topology.json from `vars` as its `main` does (its `from_vars`); an error
+/// names what it lacks. Every function of the system is here, as in [`Functions`].
+pub fn wire_function(
+    function: &str,
+    sdk: &aws_config::SdkConfig,
+    vars: &Vars,
+) -> Result<(), String> {
+    let e = |e: platform::ConfigError| e.to_string();
+    match function {
+        "api-handler" => api_handler::Services::from_vars(sdk, vars)
+            .map(drop)
+            .map_err(e),
+        "rental-return" => rental_return::Returns::from_vars(sdk, vars)
+            .map(drop)
+            .map_err(e),
+        "notifier" => notifier::from_vars(sdk, vars).map(drop).map_err(e),
+        "queue-processor" => queue_processor::from_vars(sdk, vars).map(drop).map_err(e),
+        "outbox-relay" => outbox_relay::Relay::from_vars(sdk, vars)
+            .map(drop)
+            .map_err(e),
+        other => Err(format!("{other} has no wiring in the tests' support")),
+    }
+}
+
 pub struct Functions {
     pub returns: rental_return::Returns,
     pub notifier: Consumer,

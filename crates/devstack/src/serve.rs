@@ -140,7 +140,7 @@ async fn fault_injector(endpoints: &Endpoints) -> Result<(Endpoints, Option<Stri
 }
 
 /// The settings the topology's functions take from their deployment (`uses.config`), from this
-/// process's environment (`make up` passes them through) or the topology's `local_settings`.
+/// process's environment (`make up` passes them through) or the topology's `settings` (`local`).
 /// `NOTIFY_URL` is the stack's own sink.
 fn settings(topology: &Topology) -> BTreeMap<String, String> {
     let mut settings = BTreeMap::new();
@@ -149,7 +149,7 @@ fn settings(topology: &Topology) -> BTreeMap<String, String> {
             continue;
         }
         let value = std::env::var(name).ok();
-        if let Some(value) = value.or_else(|| topology.local_settings.get(name).cloned()) {
+        if let Some(value) = value.or_else(|| topology.local_setting(name).map(str::to_owned)) {
             info!(%name, %value, "setting");
             settings.insert(name.clone(), value);
         }
@@ -328,7 +328,7 @@ mod tests {
         for name in topology.functions.iter().flat_map(|f| &f.uses.config) {
             assert!(
                 name == "NOTIFY_URL" || settings.contains_key(name),
-                "{name}: give it a value in topology.json's local_settings"
+                "{name}: declare it in topology.json's settings, with its local value"
             );
         }
         assert!(!settings.contains_key("NOTIFY_URL"), "the stack's own sink");

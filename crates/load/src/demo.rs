@@ -185,7 +185,7 @@ mod tests {
         assert!(stack_settings("tasks").is_empty());
         let topology = platform::topology::Topology::system().unwrap();
         for (name, _) in stack_settings("all") {
-            assert!(topology.local_settings.contains_key(name), "{name}");
+            assert!(topology.local_setting(name).is_some(), "{name}");
         }
     }
 

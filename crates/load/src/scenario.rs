@@ -118,8 +118,8 @@ mod tests {
         );
         for (name, value) in asked {
             assert!(
-                topology.local_settings.contains_key(name),
-                "{name} is not a setting of topology.json's local_settings"
+                topology.local_setting(name).is_some(),
+                "{name} is not a setting of topology.json's settings"
             );
             assert!(value.parse::<u64>().is_ok(), "{name}={value}");
         }

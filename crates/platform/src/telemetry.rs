@@ -9,16 +9,19 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// This workspace's crates, which log at the chosen level.
-const CRATES: [&str; 7] = [
-    "domain",
-    "platform",
-    "api_handler",
-    "rental_return",
-    "notifier",
-    "queue_processor",
-    "outbox_relay",
-];
+/// This workspace's crates, which log at the chosen level: the shared ones, the local stack's
+/// and each function's (a function's crate is named as the function in topology.json).
+fn crates() -> Vec<String> {
+    let functions = crate::topology::Topology::system()
+        .map(|t| t.functions.into_iter().map(|f| f.name.replace('-', "_")))
+        .into_iter()
+        .flatten();
+    ["domain", "platform", "devstack"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(functions)
+        .collect()
+}
 
 /// The filter directives for `RUST_LOG` and `AWS_LAMBDA_LOG_LEVEL` as the environment gives them.
 pub fn filter_directives(rust_log: Option<&str>, lambda_level: Option<&str>) -> String {
@@ -37,12 +40,7 @@ pub fn filter_directives(rust_log: Option<&str>, lambda_level: Option<&str>) -> 
     };
     let libraries = if level == "error" { "error" } else { "warn" };
     let mut directives = vec![libraries.to_owned()];
-    directives.extend(
-        CRATES
-            .iter()
-            .chain(["devstack"].iter())
-            .map(|c| format!("{c}={level}")),
-    );
+    directives.extend(crates().iter().map(|c| format!("{c}={level}")));
     directives.join(",")
 }
 
@@ -86,6 +84,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topology::Topology;
 
     #[test]
     fn rust_log_wins_then_lambda_s_level_then_info() {
@@ -112,6 +111,10 @@ mod tests {
             default,
             "an unknown level is info"
         );
+        for function in Topology::system().unwrap().functions {
+            let own = format!("{}=info", function.name.replace('-', "_"));
+            assert!(default.contains(&own), "{own} in {default}");
+        }
         for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
             assert!(EnvFilter::try_new(filter_directives(None, Some(level))).is_ok());
         }

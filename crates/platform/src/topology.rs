@@ -141,6 +141,32 @@ pub struct MetricSpec {
     pub unit: String,
     /// Its dimensions besides the function's, in the order the documents list them.
     pub labels: Vec<String>,
+    /// CloudWatch alarms on it (CDK builds them; the flow that cares declares them here).
+    #[serde(default)]
+    pub alarms: Vec<MetricAlarm>,
+}
+
+/// An alarm on a declared metric: `statistic` over 5-minute periods of the series with `labels`,
+/// reaching (`>=`) or passing (`>`) `threshold` in `periods` periods in a row.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub statistic: String,
+    pub labels: BTreeMap<String, String>,
+    pub threshold: serde_json::Number,
+    pub comparison: String,
+    pub periods: u32,
+    pub description: String,
+}
+
+/// A flow setting a function's `config` names: its value in a deployment (unless the
+/// environment's configuration overrides it) and on the local stack.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub deployed: String,
+    pub local: String,
 }
 
 /// Where the functions' metrics go and those every function writes.
@@ -219,10 +245,9 @@ pub struct Topology {
     pub topics: Vec<TopicSpec>,
     pub subscriptions: Vec<SubscriptionSpec>,
     pub event_sources: Vec<EventSource>,
-    /// The local stack's value of each `config` setting its environment does not give (a
-    /// deployment's come from its environment configuration).
+    /// The flows' settings by variable name.
     #[serde(default)]
-    pub local_settings: BTreeMap<String, String>,
+    pub settings: BTreeMap<String, Setting>,
     pub metrics: Metrics,
 }
 
@@ -254,6 +279,11 @@ impl Topology {
             q.max_receive_count = t.max_receive_count;
         }
         Ok(t)
+    }
+
+    /// The local stack's value of setting `name`, if topology.json declares it.
+    pub fn local_setting(&self, name: &str) -> Option<&str> {
+        self.settings.get(name).map(|s| s.local.as_str())
     }
 
     /// Every metric the system's functions write: those every function writes, then each

@@ -11,7 +11,6 @@ import { UsableResources, configVariables, grantUses, usesEnvironment } from '..
 export interface ServiceFunctionProps {
   /** The Cargo binary (and topology.json function) name. */
   readonly binary: string;
-  readonly description: string;
   readonly topology: Topology;
   readonly config: EnvironmentConfig;
   /** Where the tables, queues and topics of the function's `uses` live. */
@@ -22,7 +21,7 @@ export interface ServiceFunctionProps {
 
 /** Every Rust function of the workspace, built the same way: cargo-lambda-cdk from the
  * workspace manifest, arm64 on provided.al2023, JSON logs at the level Lambda's logging controls set (INFO) in a log group with retention,
- * X-Ray tracing, timeout, memory and reserved concurrency from topology.json. Its environment and its grants both come
+ * X-Ray tracing, description, timeout, memory and reserved concurrency from topology.json. Its environment and its grants both come
  * from its `uses` in topology.json, so the variables it reads and what it may do cannot drift
  * apart, and the local stack wires the same names. */
 export class ServiceFunction extends Construct {
@@ -49,7 +48,7 @@ export class ServiceFunction extends Construct {
       manifestPath: join(WORKSPACE_DIR, 'Cargo.toml'),
       binaryName: binary,
       architecture: Architecture.ARM_64,
-      description: props.description,
+      description: spec.description,
       timeout: Duration.seconds(spec.timeout_seconds),
       memorySize: spec.memory_mb,
       reservedConcurrentExecutions: spec.reserved_concurrency,
