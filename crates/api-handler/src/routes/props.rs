@@ -55,10 +55,7 @@ fn reads() -> Vec<String> {
 }
 
 fn services() -> Arc<Ports> {
-    Arc::new(
-        Ports::default()
-            .with(domain::tasks::TaskGroup::parse("tasks-test").expect("a valid group")),
-    )
+    Arc::new(Ports::default())
 }
 
 /// `None` when the answer keeps the contract, else what is wrong with it.

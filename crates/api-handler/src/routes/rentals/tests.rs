@@ -1,9 +1,62 @@
 //! The rental routes' HTTP contract, with in-memory ports.
 
-use crate::routes::tests::{EVENT, call, services};
+use crate::routes::tests::{EVENT, TestServices, call, services};
+use crate::wiring::Ports;
 use axum::http::StatusCode;
-use domain::rentals::memory::InMemoryReturnQueue;
+use domain::PortError;
+use domain::ids::UserId;
+use domain::rentals::memory::{InMemoryRentalStore, InMemoryReturnQueue};
+use domain::rentals::{AssetId, AssetType, Rental, RentalId, RentalStatus, User};
+use domain::time::parse_event_time;
 use serde_json::json;
+use std::sync::Arc;
+
+/// The ports with a user and two of her rentals in progress.
+fn seeded() -> Arc<TestServices> {
+    let s = Ports::default();
+    let rentals = s.port::<InMemoryRentalStore>();
+    rentals.put_user(User {
+        user_id: UserId::parse("tpg_u0001").unwrap(),
+        name: "Adam".into(),
+    });
+    for (id, created) in [
+        ("tpg_r0002", "2025-02-07T12:00:00Z"),
+        ("tpg_r0001", "2025-02-05T12:00:00Z"),
+    ] {
+        rentals.put_rental(Rental {
+            rental_id: RentalId::parse(id).unwrap(),
+            user_id: UserId::parse("tpg_u0001").unwrap(),
+            asset_id: AssetId::parse("tpg_a00001").unwrap(),
+            status: RentalStatus::InProgress,
+            created_at: parse_event_time(created).unwrap(),
+            expires_at: parse_event_time("2025-02-15T12:00:00Z").unwrap(),
+            eligible_asset_types: vec![AssetType::Clamshell],
+            created_at_location_id: None,
+            returned_at: None,
+            returned_at_location_id: None,
+        });
+    }
+    Arc::new(s)
+}
+
+#[tokio::test]
+async fn storage_trouble_is_503_without_internals() {
+    let s = seeded();
+    s.port::<InMemoryRentalStore>()
+        .fail_next(PortError::Retryable(
+            "ThrottlingException: secret detail".into(),
+        ));
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!body.to_string().contains("secret"));
+    s.port::<InMemoryRentalStore>()
+        .fail_next(PortError::Permanent("corrupt item".into()));
+    let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal_error"))
+    );
+}
 
 #[tokio::test]
 async fn a_return_is_queued_once_and_readable_as_pending() {
@@ -45,7 +98,7 @@ async fn unknown_return_and_user_are_404() {
 
 #[tokio::test]
 async fn lists_rentals_oldest_first_in_the_spec_shape() {
-    let s = services();
+    let s = seeded();
     let (status, body) = call(&s, "GET", "/users/tpg_u0001/rentals", None).await;
     assert_eq!(status, StatusCode::OK);
     let rentals = body["rentals"].as_array().unwrap();
@@ -62,7 +115,7 @@ async fn lists_rentals_oldest_first_in_the_spec_shape() {
 
 #[tokio::test]
 async fn stats_of_a_user_without_returns_are_zero() {
-    let s = services();
+    let s = seeded();
     let (status, body) = call(&s, "GET", "/users/tpg_u0001/stats", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

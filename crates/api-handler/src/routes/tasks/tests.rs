@@ -2,6 +2,7 @@
 
 use crate::routes::tests::{call, post_to_with_key, services};
 use axum::http::StatusCode;
+use domain::tasks::TaskGroup;
 use domain::tasks::memory::InMemoryTaskStore;
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ async fn a_task_is_queued_in_the_configured_group_and_readable() {
     assert!(id.starts_with("tsk_"));
     let events = s.port::<InMemoryTaskStore>().events();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].aggregate_id, "tasks-test");
+    assert_eq!(events[0].aggregate_id, TaskGroup::DEFAULT);
     let (status, got) = call(&s, "GET", &format!("/tasks/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["title"], "Restock shelf 4");
