@@ -36,7 +36,7 @@ help:
 	@echo "make chaos [CHAOS_FAULTS='baseline duplicate kill dynamodb notify deploy']   every flow under each fault, invariants checked, table in target/chaos/"
 	@echo "make fuzz [FUZZ_SECONDS=300 FUZZ_TARGETS='json_body text']   cargo-fuzz over the edge parsers, corpus in fuzz/corpus/"
 	@echo "make bench  criterion benchmarks of request handling"
-	@echo "make load [LOAD_SCENARIO=mixed|reads|returns|tasks|formulas|orders|fitness] [LOAD_ARGS='--users 500 --run-time 60']"
+	@echo "make load [LOAD_SCENARIO=mixed|<a flow's scenario>] [LOAD_ARGS='--users 500 --run-time 60']"
 	@echo "           load run against API_URL or the local stack, invariants checked after; report in target/load/"
 	@echo "make load-router   the API router alone with in-memory ports under wrk (500 connections)"
 	@echo "make footprint   each function's cold start, memory after 1000 invocations, release zip size"

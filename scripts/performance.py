@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +22,20 @@ LOAD = os.path.join(ROOT, "target", "load")
 DOC = os.path.join(ROOT, "docs", "performance.md")
 CHARTS = os.path.join(ROOT, "docs", "performance")
 NOTES = "<!-- notes -->"
-SCENARIOS = ["reads", "returns", "tasks", "formulas", "orders", "fitness", "mixed"]
+
+def scenarios():
+    """The load tool's scenarios, as it lists them when refusing an unknown one (mixed last)."""
+    tool = os.path.join(ROOT, "target", "debug", "load")
+    try:
+        refused = subprocess.run([tool, "?", "--stack-settings"], capture_output=True, text=True).stderr
+        return refused.split("one of ", 1)[1].strip().split(", ")
+    except (OSError, IndexError):
+        # Not built: whatever reports the runs left.
+        found = sorted(d for d in os.listdir(LOAD) if os.path.isfile(os.path.join(LOAD, d, "report.json"))) if os.path.isdir(LOAD) else []
+        return [d for d in found if d != "mixed"] + (["mixed"] if "mixed" in found else [])
+
+
+SCENARIOS = scenarios()
 
 
 def load(path):

@@ -21,7 +21,8 @@ use std::time::Duration;
     about = "Load scenarios per flow, with invariants checked afterwards"
 )]
 struct Cli {
-    /// reads | returns | tasks | formulas | orders | fitness | mixed
+    /// A flow's scenario (rentals has two: reads, returns) or mixed, every one weighted; an
+    /// unknown name is refused with the list
     scenario: String,
     /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
     #[arg(long, env = "API_KEY")]

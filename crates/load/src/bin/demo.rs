@@ -9,7 +9,7 @@ use clap::Parser;
     about = "A flow's demo step against the running API: its sample requests and what became of them"
 )]
 struct Cli {
-    /// A flow (rentals, formulas, tasks, orders, fitness) or `all`.
+    /// A flow with a demo step, or `all` (an unknown name is refused with the list).
     flow: String,
     /// The files to post; the flow's samples (`events/demo-<flow>/`) when none are given.
     files: Vec<String>,
