@@ -95,7 +95,7 @@ impl Publisher for AwsPublisher {
                 self.sns
                     .publish()
                     .topic_arn(arn)
-                    .message(&record.body)
+                    .message(crate::sqs::wire_safe(&record.body))
                     .message_group_id(&record.message_group_id)
                     .message_deduplication_id(&record.event_id)
                     .message_attributes("event_type", event_type)

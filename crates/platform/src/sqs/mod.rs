@@ -7,6 +7,30 @@ use domain::PortError;
 use std::collections::{HashMap, HashSet};
 use tracing::instrument;
 
+/// `json` with every character SQS does not carry (it takes `#x9 | #xA | #xD | #x20` to
+/// `#xD7FF` and `#xE000` to `#xFFFD`, AWS also `#x10000` up; an emulator may not) written as its
+/// JSON escape: the same JSON value, in characters every queue takes. A JSON text holds such
+/// characters only inside its strings, where an escape means the same.
+pub fn wire_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    let carried =
+        |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}');
+    if json.chars().all(carried) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if carried(c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[derive(Clone)]
 pub struct FifoSender {
     client: aws_sdk_sqs::Client,
@@ -30,7 +54,7 @@ impl FifoSender {
             .queue_url(&self.queue_url)
             .message_group_id(group)
             .message_deduplication_id(dedup_id)
-            .message_body(body)
+            .message_body(wire_safe(body))
             .send()
             .await
             .map_err(|e| sdk_error("SendMessage", e))?;
@@ -100,7 +124,7 @@ fn batch_entry(
         .id(i.to_string())
         .message_group_id(&message.group)
         .message_deduplication_id(&message.dedup_id)
-        .message_body(body)
+        .message_body(wire_safe(&body))
         .build()
         .map_err(|err| PortError::Permanent(format!("batch entry: {err}")))
 }
@@ -205,7 +229,7 @@ impl DelayQueue {
             .send_message()
             .queue_url(&self.queue_url)
             .delay_seconds(Self::delay_seconds(delay))
-            .message_body(body)
+            .message_body(wire_safe(body))
             .send()
             .await
             .map_err(|e| sdk_error("SendMessage", e))?;
@@ -229,6 +253,26 @@ mod queues {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn what_sqs_does_not_carry_is_escaped_and_reads_back_the_same() {
+        let value = serde_json::json!({"device": "a\u{FFFE}b😀c\u{FFFF}", "plain": "é ok"});
+        let json = serde_json::to_string(&value).unwrap();
+        let safe = wire_safe(&json);
+        assert!(!safe.contains('\u{FFFE}') && !safe.contains('😀'), "{safe}");
+        assert!(
+            safe.contains("\\ufffe") && safe.contains("\\ud83d\\ude00"),
+            "{safe}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
+            value
+        );
+        assert!(matches!(
+            wire_safe("{\"a\":\"é\"}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn a_delay_is_whole_seconds_rounded_up_within_what_sqs_allows() {
