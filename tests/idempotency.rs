@@ -154,7 +154,11 @@ async fn post_secrets(stack: &TestStack, round: &str) {
         ("/v1/event", &event, format!("{key}-event")),
         ("/tasks", &bad, format!("{key}-bad")),
     ] {
-        let (status, _, _) = stack.http("POST", path, Some(body), Some(&key)).await;
+        // The app's user sends its own event.
+        let user = body["user_id"].as_str();
+        let (status, _, _) = stack
+            .http_as(user, "POST", path, Some(body), Some(&key))
+            .await;
         statuses.push(status.as_u16());
     }
     assert_eq!(statuses, [202, 202, 422, 202, 400]);

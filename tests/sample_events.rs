@@ -155,10 +155,34 @@ fn the_stream_sample_is_an_outbox_insert() {
     }
 }
 
+/// Each API sample is a REST proxy event with the caller its route's scheme gives, as API
+/// Gateway fills the request context: an app user's claims (the body's user), an IAM principal,
+/// a bin's API key id.
 #[test]
-fn api_samples_are_rest_proxy_events() {
+fn api_samples_are_rest_proxy_events_with_their_caller() {
+    use devstack::routes::{Authorization, Routes};
+    let routes = Routes::declared().unwrap();
     for f in files("api-handler") {
         let event: ApiGatewayProxyRequest = serde_json::from_value(json(&f)).unwrap();
-        assert!(event.path.is_some());
+        let path = event.path.clone().unwrap();
+        let context = &event.request_context;
+        let scheme = routes
+            .find(event.http_method.as_str(), &path)
+            .map_or(Authorization::Iam, |m| m.route.authorization);
+        match scheme {
+            Authorization::AppUsers => {
+                let body: Value = serde_json::from_str(event.body.as_deref().unwrap()).unwrap();
+                assert_eq!(
+                    context.authorizer.fields["claims"]["sub"],
+                    body["user_id"],
+                    "{}",
+                    f.display()
+                );
+            }
+            Authorization::Iam => assert!(context.identity.user_arn.is_some(), "{}", f.display()),
+            Authorization::ReturnBinKey => {
+                assert!(context.identity.api_key_id.is_some(), "{}", f.display())
+            }
+        }
     }
 }

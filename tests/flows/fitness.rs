@@ -36,8 +36,10 @@ fn v2(id: &str, user: &str, kind: &str, at: DateTime<Utc>, payload: Value) -> Va
            "time": at.to_rfc3339(), "payload": payload})
 }
 
+/// `body` posted by its own user, as the app sends its user's events.
 async fn post(stack: &TestStack, body: &Value) -> String {
-    let (status, answer) = stack.api("POST", "/v1/event", Some(body)).await;
+    let user = body["user_id"].as_str();
+    let (status, answer) = stack.api_as(user, "POST", "/v1/event", Some(body)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     answer["event_id"].as_str().unwrap().to_owned()
 }
@@ -57,7 +59,7 @@ fn fitness_notifications(stack: &TestStack) -> Vec<Received> {
 
 async fn activity(stack: &TestStack, user: &str) -> Value {
     let (status, a) = stack
-        .api("GET", &format!("/v1/users/{user}/activity"), None)
+        .api_as(Some(user), "GET", &format!("/v1/users/{user}/activity"), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{a}");
     a
@@ -322,12 +324,12 @@ async fn unknown_types_are_counted_once_and_never_dead_lettered() {
     .await;
     stack
         .pump_until(&functions, Duration::from_secs(60), || async {
-            let (_, types) = stack.api("GET", "/v1/event-types", None).await;
+            let (_, types) = stack.api_as(Some("u"), "GET", "/v1/event-types", None).await;
             types["unknown"]["training_program_paused"] == 2
         })
         .await;
     pump_for(&stack, &functions, Duration::from_secs(2)).await;
-    let (_, types) = stack.api("GET", "/v1/event-types", None).await;
+    let (_, types) = stack.api_as(Some("u"), "GET", "/v1/event-types", None).await;
     assert_eq!(
         types["unknown"],
         json!({"badge_earned": 1, "training_program_paused": 2})
@@ -371,7 +373,8 @@ async fn unknown_types_are_counted_once_and_never_dead_lettered() {
 async fn bad_events_are_refused_with_field_codes_and_a_batch_answers_per_event() {
     let stack = TestStack::start().await;
     let (status, body) = stack
-        .api(
+        .api_as(
+            Some("u"),
             "POST",
             "/v1/event",
             Some(&json!({"user_id": "u", "type": "app_launch"})),
@@ -385,7 +388,9 @@ async fn bad_events_are_refused_with_field_codes_and_a_batch_answers_per_event()
         {"user_id": "b1", "type": "app_launch", "time_stamp": "soon"},
         legacy("b1", "training_program_started", "2026-12-01 09:01:00"),
     ]});
-    let (status, body) = stack.api("POST", "/v1/events", Some(&batch)).await;
+    let (status, body) = stack
+        .api_as(Some("b1"), "POST", "/v1/events", Some(&batch))
+        .await;
     assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
     let statuses: Vec<u64> = body["results"]
         .as_array()

@@ -292,6 +292,19 @@ impl TestStack {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.http_as(None, method, uri, body, idempotency_key).await
+    }
+
+    /// [`Self::http`] from the fitness app's user `user`, as the Cognito authorizer hands the
+    /// function a request it let through.
+    pub async fn http_as(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
         let services = api_handler::Services::from_vars(&self.sdk, &self.vars()).unwrap();
@@ -302,12 +315,17 @@ impl TestStack {
         if let Some(key) = idempotency_key {
             request = request.header("idempotency-key", key);
         }
-        let request = request
+        let mut request = request
             .body(
                 body.map(|b| axum::body::Body::from(b.to_string()))
                     .unwrap_or_else(axum::body::Body::empty),
             )
             .unwrap();
+        if let Some(user) = user {
+            request
+                .extensions_mut()
+                .insert(api_handler::caller::app_user_context(user));
+        }
         let response = api_handler::router(services)
             .oneshot(request)
             .await
@@ -327,7 +345,18 @@ impl TestStack {
         uri: &str,
         body: Option<&Value>,
     ) -> (axum::http::StatusCode, Value) {
-        let (status, _, body) = self.http(method, uri, body, None).await;
+        self.api_as(None, method, uri, body).await
+    }
+
+    /// [`Self::api`] from the fitness app's user `user`.
+    pub async fn api_as(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> (axum::http::StatusCode, Value) {
+        let (status, _, body) = self.http_as(user, method, uri, body, None).await;
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 

@@ -40,6 +40,12 @@ pub enum ApiError {
         message: String,
         details: Vec<FieldError>,
     },
+    /// The request names no caller where one is needed.
+    #[error("this route needs a signed-in user")]
+    Unauthorized,
+    /// The caller may not do this (another user's data).
+    #[error("{message}")]
+    Forbidden { message: String },
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
     #[error("method {method} is not allowed on {path}")]
@@ -90,6 +96,8 @@ impl ApiError {
                 message,
                 details,
             } => (*status, code, message.clone(), details.clone()),
+            Self::Unauthorized => plain(StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden { .. } => plain(StatusCode::FORBIDDEN, "forbidden"),
             Self::RouteNotFound { .. } => plain(StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed { .. } => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")

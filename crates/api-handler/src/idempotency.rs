@@ -2,7 +2,8 @@
 //! stored; a retry with the same key and request gets that response again, byte for byte (with
 //! `Idempotent-Replayed: true`); the same key with a different request is `422`; a retry while
 //! the first is still running is `409` with `Retry-After`. 5xx responses are not stored, so a
-//! retry after a server failure runs again. Design and store: `platform::idempotency`.
+//! retry after a server failure runs again. A key is the caller's own (`Caller::scope`): two
+//! callers using one key make two requests. Design and store: `platform::idempotency`.
 
 use crate::body::MAX_BODY_BYTES;
 use crate::error::ApiError;
@@ -48,7 +49,14 @@ pub async fn idempotency(
         }
         .into_response();
     };
-    let scoped = format!("{} {} {}", parts.method, parts.uri.path(), key.as_str());
+    // The caller's own: the same key from another caller is another request.
+    let caller = crate::caller::Caller::of(&parts).scope();
+    let scoped = format!(
+        "{caller} {} {} {}",
+        parts.method,
+        parts.uri.path(),
+        key.as_str()
+    );
     let hash = request_hash(parts.method.as_str(), parts.uri.path(), &bytes);
     match store.claim(&scoped, &hash, now_ms()).await {
         Err(e) => ApiError::Port(e).into_response(),

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod body;
+pub mod caller;
 pub mod error;
 pub mod flow;
 pub mod idempotency;

@@ -1,4 +1,5 @@
 use crate::body::{JsonBody, PathParams};
+use crate::caller::AppUser;
 use crate::error::ApiError;
 use crate::flow::{ApiFlow, FlowRoutes, Routes};
 use axum::Json;
@@ -68,13 +69,15 @@ pub fn routes(state: Fitness) -> Routes {
 }
 
 /// `POST /v1/event`: the legacy or the versioned shape; `202 {"event_id"}` once the event is on
-/// the ingest queue (grouped by user, de-duplicated by its id).
+/// the ingest queue (grouped by user, de-duplicated by its id). `403` for an event of another
+/// user than the token's.
 #[instrument(skip_all)]
 pub async fn post_event(
     State(p): State<Arc<Fitness>>,
+    AppUser(sender): AppUser,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let event = ingest_event(&*p.queue, &p.types, &body).await?;
+    let event = ingest_event(&*p.queue, &p.types, &body, &sender).await?;
     info!(event_id = %event.event_id, event_type = %event.type_name, "app event queued");
     Ok((
         StatusCode::ACCEPTED,
@@ -85,14 +88,16 @@ pub async fn post_event(
 
 /// `POST /v1/events` with `{"events": [...]}` (1 to 25, either shape each): every event is
 /// read and queued on its own, in order, with a result per event. `202` when all were queued,
-/// `207` when some were not (their results carry the error body and status).
+/// `207` when some were not (their results carry the error body and status: `403` for an event
+/// of another user than the token's).
 #[instrument(skip_all)]
 pub async fn post_events(
     State(p): State<Arc<Fitness>>,
+    AppUser(sender): AppUser,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let items = batch_items(&body)?;
-    let outcomes = ingest_batch(&*p.queue, &p.types, &items).await;
+    let outcomes = ingest_batch(&*p.queue, &p.types, &items, &sender).await;
     let all_accepted = outcomes.iter().all(Result::is_ok);
     let results: Vec<Value> = outcomes
         .into_iter()
@@ -115,12 +120,15 @@ pub async fn post_events(
     Ok((status, Json(json!({"results": results}))).into_response())
 }
 
-/// `GET /v1/users/{user_id}/activity`: sessions, launches with their nudge, unknown-type counts.
-#[instrument(skip(p))]
+/// `GET /v1/users/{user_id}/activity`: sessions, launches with their nudge, unknown-type counts;
+/// the token's user's own only (`403` for another's).
+#[instrument(skip(p, caller))]
 pub async fn activity(
     State(p): State<Arc<Fitness>>,
+    caller: AppUser,
     PathParams(user): PathParams<UserId>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.may_act_as(&user, "the activity")?;
     let a = p.view.activity(&user).await?;
     let mut body = serde_json::to_value(&a).map_err(|e| PortError::Permanent(e.to_string()))?;
     body["user_id"] = json!(user);
@@ -143,6 +151,9 @@ impl From<domain::fitness::Refused> for ApiError {
     fn from(e: domain::fitness::Refused) -> Self {
         match e {
             domain::fitness::Refused::Invalid(v) => Self::Validation(v),
+            domain::fitness::Refused::NotYours(_) => Self::Forbidden {
+                message: "an event of another user than the token's".into(),
+            },
             domain::fitness::Refused::NotQueued(p) => Self::Port(p),
         }
     }

@@ -26,16 +26,31 @@ pub(crate) async fn call(
     uri: &str,
     body: Option<&str>,
 ) -> (StatusCode, Value) {
+    call_as(s, None, method, uri, body).await
+}
+
+/// [`call`] from the app user `user`, as the Cognito authorizer vouches for one.
+pub(crate) async fn call_as(
+    s: &Arc<TestServices>,
+    user: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     if body.is_some() {
         req = req.header("content-type", "application/json");
     }
-    let req = req
+    let mut req = req
         .body(
             body.map(|b| Body::from(b.to_owned()))
                 .unwrap_or_else(Body::empty),
         )
         .unwrap();
+    if let Some(user) = user {
+        req.extensions_mut()
+            .insert(crate::caller::app_user_context(user));
+    }
     let res = router(Services::in_memory(s)).oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
@@ -125,7 +140,8 @@ async fn invalid_path_ids_are_400() {
         ("/rentals/returns/a%20b", "return_id"),
         ("/v1/users/a%20b/activity", "user_id"),
     ] {
-        let (status, body) = call(&s, "GET", path, None).await;
+        // As an app user: the app's routes read their caller before the path.
+        let (status, body) = call_as(&s, Some("u"), "GET", path, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         let detail = &body["error"]["details"][0];
         assert_eq!(detail["field"], field, "{path}");
@@ -282,11 +298,26 @@ pub(crate) async fn post_to_with_key(
     key: &str,
     body: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let req = Request::post(path)
+    post_to_with_key_as(s, None, path, key, body).await
+}
+
+/// [`post_to_with_key`] from the app user `user`.
+pub(crate) async fn post_to_with_key_as(
+    s: &Arc<TestServices>,
+    user: Option<&str>,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::post(path)
         .header("content-type", "application/json")
         .header("idempotency-key", key)
         .body(Body::from(body.to_owned()))
         .unwrap();
+    if let Some(user) = user {
+        req.extensions_mut()
+            .insert(crate::caller::app_user_context(user));
+    }
     let res = router(Services::in_memory(s)).oneshot(req).await.unwrap();
     let (parts, body) = res.into_parts();
     (
@@ -343,7 +374,7 @@ async fn a_key_in_use_by_a_running_request_is_409() {
     let hash = platform::idempotency::request_hash("POST", "/rentals/returns", EVENT.as_bytes());
     let now = chrono::Utc::now().timestamp_millis();
     s.port::<InMemoryIdempotencyStore>()
-        .claim("POST /rentals/returns k-3", &hash, now)
+        .claim("anonymous POST /rentals/returns k-3", &hash, now)
         .await
         .unwrap();
     let (status, headers, body) = post_with_key(&s, "k-3", EVENT).await;
@@ -372,7 +403,7 @@ async fn a_server_failure_is_not_stored_so_a_retry_runs_again() {
 #[tokio::test]
 async fn a_corrupt_stored_response_is_a_500_not_a_made_up_replay() {
     let s = services();
-    let key = "POST /rentals/returns k-9";
+    let key = "anonymous POST /rentals/returns k-9";
     let hash = platform::idempotency::request_hash("POST", "/rentals/returns", EVENT.as_bytes());
     let corrupt = platform::idempotency::StoredResponse {
         status: 202,
