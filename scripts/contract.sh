@@ -17,6 +17,13 @@ if [[ -z ${API_URL:-} && ! -f .devstack/env ]]; then
 fi
 trap '[[ -z $started ]] || scripts/stack.sh down >/dev/null' EXIT
 api=${API_URL:-$(sed -n 's/^API_URL=//p' .devstack/env)}
+# On the local stack every request authenticates as its route's scheme says, with the stack's own
+# credentials (scripts/contract/local_auth.py); against API_URL the run sends what it is given.
+local=()
+if [[ -z ${API_URL:-} ]]; then
+  export SCHEMATHESIS_HOOKS=scripts.contract.hooks PYTHONPATH=$PWD
+  local=(--local)
+fi
 
 seed=()
 [[ -z ${CONTRACT_SEED:-} ]] || seed=(--seed "$CONTRACT_SEED")
@@ -33,5 +40,5 @@ if [[ $status != 0 ]]; then
   sed -n '/^=* FAILURES =*$/,/^=* SUMMARY/p' "$out/schemathesis.txt" | head -n 200
   echo "contract: schemathesis failed; the whole output is in $out/schemathesis.txt" >&2
 fi
-.venv/bin/python scripts/contract/hostile.py "$api" --report "$out/hostile.json" || status=1
+.venv/bin/python scripts/contract/hostile.py "$api" "${local[@]}" --report "$out/hostile.json" || status=1
 exit "$status"

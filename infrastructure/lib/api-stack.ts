@@ -38,9 +38,9 @@ const GATEWAY_ERRORS: { type: ResponseType; status?: string; code: string }[] = 
   { type: ResponseType.EXPIRED_TOKEN, status: '403', code: 'expired_token' },
   { type: ResponseType.INVALID_SIGNATURE, status: '403', code: 'invalid_signature' },
   { type: ResponseType.INVALID_API_KEY, status: '403', code: 'invalid_api_key' },
-  // A method the gateway does not route. API Gateway gives an unsigned request to an IAM route
-  // the same type, so that is a 404 too; only its message ("Missing Authentication Token") hints.
-  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', code: 'route_not_found' },
+  // An unsigned request to an IAM route, and a method the gateway does not route (API Gateway
+  // gives both this type): a missing credential is a 403, as the local gateway answers it.
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '403', code: 'missing_authentication' },
   { type: ResponseType.RESOURCE_NOT_FOUND, status: '404', code: 'route_not_found' },
   { type: ResponseType.THROTTLED, status: '429', code: 'throttled' },
   { type: ResponseType.QUOTA_EXCEEDED, status: '429', code: 'quota_exceeded' },

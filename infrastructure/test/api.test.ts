@@ -198,7 +198,7 @@ describe('API stack', () => {
       ['EXPIRED_TOKEN', '403', 'expired_token'],
       ['INVALID_SIGNATURE', '403', 'invalid_signature'],
       ['INVALID_API_KEY', '403', 'invalid_api_key'],
-      ['MISSING_AUTHENTICATION_TOKEN', '404', 'route_not_found'],
+      ['MISSING_AUTHENTICATION_TOKEN', '403', 'missing_authentication'],
       ['THROTTLED', '429', 'throttled'],
       ['QUOTA_EXCEEDED', '429', 'quota_exceeded'],
       ['REQUEST_TOO_LARGE', '413', 'payload_too_large'],

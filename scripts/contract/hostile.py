@@ -7,7 +7,10 @@ wrong or missing content types, JSON that is not an object, and path parameters 
 `..`, NUL, invalid percent-encoding and 5,000 characters. Every answer must be below 500, and
 every 4xx must carry the error body of the SPEC, valid against the `Error` schema, as JSON.
 
-Usage: hostile.py API_URL [--report FILE]. Exit status 1 when any probe fails.
+With --local (the local stack) every probe carries the credential its route's scheme takes, as
+the stack's clients send it (local_auth.py), so that it reaches the router.
+
+Usage: hostile.py API_URL [--local] [--report FILE]. Exit status 1 when any probe fails.
 """
 
 import argparse
@@ -103,10 +106,23 @@ def sample_path(path):
     return fill(path, "probe")
 
 
+AUTH = None
+
+
+def credentials(conn_args, method, target, body, content_type):
+    """The headers that authenticate a probe on the local stack (none elsewhere)."""
+    if AUTH is None:
+        return {}
+    url = f"http://{conn_args[0]}:{conn_args[1]}{target}"
+    return AUTH.headers(method, url, body, content_type)
+
+
 def send(conn_args, method, target, body, content_type):
     conn = http.client.HTTPConnection(*conn_args, timeout=35)
     try:
         conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in credentials(conn_args, method, target, body, content_type).items():
+            conn.putheader(name, value)
         if content_type is not None:
             conn.putheader("Content-Type", content_type)
         if body is not None:
@@ -158,8 +174,14 @@ MUST_REFUSE = [
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("api_url")
+    ap.add_argument("--local", action="store_true")
     ap.add_argument("--report")
     args = ap.parse_args()
+    if args.local:
+        global AUTH
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from local_auth import LocalAuth
+        AUTH = LocalAuth()
     url = urllib.parse.urlsplit(args.api_url)
     conn_args = (url.hostname, url.port or 80)
     base = url.path.rstrip("/")
@@ -193,7 +215,10 @@ def main():
         for key in (None, "hostile-oversized-key"):
             conn = http.client.HTTPConnection(*conn_args, timeout=35)
             try:
-                conn.putrequest(method, base + sample_path(path), skip_accept_encoding=True)
+                target = base + sample_path(path)
+                conn.putrequest(method, target, skip_accept_encoding=True)
+                for name, value in credentials(conn_args, method, target, big, "application/json").items():
+                    conn.putheader(name, value)
                 conn.putheader("Content-Type", "application/json")
                 conn.putheader("Content-Length", str(len(big)))
                 if key:

@@ -1,6 +1,8 @@
-//! The commands that work on a running stack: seed, reset, report.
+//! The commands that work on a running stack: seed, reset, report, token.
 
-use devstack::{Result, Topology, report, seed, with_stack};
+use devstack::stackenv::state_dir;
+use devstack::user_pool::{UserPool, VALID_FOR};
+use devstack::{DevError, Result, Topology, report, seed, with_stack};
 
 /// `seed`: writes the reference data that is missing.
 pub async fn seed() -> Result<()> {
@@ -54,4 +56,19 @@ pub async fn report(all: bool) -> Result<()> {
         Ok(())
     })
     .await
+}
+
+/// `token USER_ID`: an ID token of the running stack's user pool for the app user `USER_ID`.
+pub fn token(user_id: &str) -> Result<()> {
+    if domain::ids::UserId::parse(user_id).is_err() {
+        return Err(DevError::Setup(format!(
+            "{user_id:?} is not a user id (1 to 128 characters, no spaces)"
+        )));
+    }
+    let pool = UserPool::load(&state_dir())?;
+    println!(
+        "{}",
+        pool.token(user_id, chrono::Utc::now().timestamp(), VALID_FOR)?
+    );
+    Ok(())
 }

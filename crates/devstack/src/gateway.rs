@@ -4,12 +4,17 @@
 //! itself (a request it cannot pass on, a failing function, the 29 s integration timeout, stage
 //! throttling) has the API's error shape, with the codes the deployed API's gateway responses use.
 //!
+//! Each route's caller is checked as its declared security scheme says ([`crate::access`]),
+//! refused with the deployed gateway's status and code, and handed to the function in the
+//! request context.
+//!
 //! Like API Gateway it never waits without bound: a request over the stage's rate and burst is
 //! answered `429` at once, and one the function has not answered within the integration timeout
 //! (waiting for a free function instance included) `504`.
 
+use crate::access::{self, Access};
 use crate::bridge::Invoker;
-use crate::routes::{Matched, Routes};
+use crate::routes::{Authorization, Matched, Routes};
 use aws_lambda_events::event::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use axum::Router;
 use axum::body::Bytes;
@@ -42,6 +47,9 @@ pub struct Gateway<I> {
     throttle: Option<Throttle>,
     /// The declared routes, to name each request's resource as API Gateway does.
     routes: Routes,
+    /// Who may call each route; `None` lets every request through (a gateway under test for
+    /// what it does besides).
+    access: Option<Access>,
 }
 
 /// Stage throttling as API Gateway applies it: a token bucket holding up to `burst` requests,
@@ -88,15 +96,17 @@ impl<I: Invoker + 'static> Gateway<I> {
 
     /// A gateway that gives up on the function after `timeout` (tests use a short one).
     pub fn with_timeout(invoker: I, function: impl Into<String>, timeout: Duration) -> Arc<Self> {
-        Self::configured(invoker, function, timeout, None)
+        Self::configured(invoker, function, timeout, None, None)
     }
 
-    /// A gateway with the integration `timeout` and, if given, stage throttling.
+    /// A gateway with the integration `timeout` and, if given, stage throttling and the callers
+    /// it lets in.
     pub fn configured(
         invoker: I,
         function: impl Into<String>,
         timeout: Duration,
         throttle: Option<Throttle>,
+        access: Option<Access>,
     ) -> Arc<Self> {
         Arc::new(Self {
             invoker,
@@ -108,6 +118,7 @@ impl<I: Invoker + 'static> Gateway<I> {
                 warn!(error = %e, "no declared routes: every request goes to /{{proxy+}}");
                 Routes::parse(&serde_json::Value::Null).unwrap_or_else(|_| unreachable!())
             }),
+            access,
         })
     }
 
@@ -149,7 +160,29 @@ async fn proxy<I: Invoker + 'static>(
     }
     let n = gw.requests.fetch_add(1, Ordering::Relaxed);
     let matched = gw.routes.find(parts.method.as_str(), parts.uri.path());
-    let event = proxy_event(&parts, &body, n, matched);
+    // An undeclared path is the `{proxy+}` catch-all's, an IAM route.
+    let scheme = matched
+        .as_ref()
+        .map_or(Authorization::Iam, |m| m.route.authorization);
+    let caller = match &gw.access {
+        // A method API Gateway has no method for on a resource it has.
+        Some(_) if matched.is_none() && gw.routes.has_resource(parts.uri.path()) => {
+            return gateway_error(
+                StatusCode::FORBIDDEN,
+                "missing_authentication",
+                "Missing Authentication Token",
+            );
+        }
+        Some(access) => match authenticate(access, scheme, &parts, &body) {
+            Ok(caller) => Some(caller),
+            Err(refused) => return gateway_error(refused.status, refused.code, &refused.message),
+        },
+        None => None,
+    };
+    let mut event = proxy_event(&parts, &body, n, matched);
+    if let Some(caller) = caller {
+        caller.fill(&mut event.request_context);
+    }
     let payload = match serde_json::to_value(&event) {
         Ok(p) => p,
         Err(e) => {
@@ -188,6 +221,37 @@ async fn proxy<I: Invoker + 'static>(
             )
         }
     }
+}
+
+/// The caller of a request to a route of `scheme`, as `access` checks it.
+fn authenticate(
+    access: &Access,
+    scheme: Authorization,
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Result<access::Caller, access::Refusal> {
+    // Every header is text by now (checked above).
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .collect();
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("http://{host}{path}");
+    access.check(
+        scheme,
+        &access::Request {
+            method: parts.method.as_str(),
+            url: &url,
+            headers: &headers,
+            body,
+        },
+    )
 }
 
 /// An answer of the gateway itself, in the API's error shape.
@@ -312,7 +376,25 @@ mod tests {
             });
             async move { answer }
         };
-        let gw = Gateway::configured(invoker, "api-handler", INTEGRATION_TIMEOUT, throttle);
+        let gw = Gateway::configured(invoker, "api-handler", INTEGRATION_TIMEOUT, throttle, None);
+        (gw, seen)
+    }
+
+    /// A gateway that lets in the callers of `access`, before a function that answers 200.
+    fn guarded(access: Access) -> (Arc<Gateway<impl Invoker + 'static>>, Seen) {
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        let invoker = move |_: String, payload: Value| {
+            log.lock().unwrap().push(payload);
+            async move { Ok(json!({"statusCode": 200, "body": "{}"})) }
+        };
+        let gw = Gateway::configured(
+            invoker,
+            "api-handler",
+            INTEGRATION_TIMEOUT,
+            None,
+            Some(access),
+        );
         (gw, seen)
     }
 
@@ -502,5 +584,180 @@ mod tests {
             (StatusCode::BAD_REQUEST, json!("invalid_header"))
         );
         assert!(seen.lock().unwrap().is_empty());
+    }
+
+    /// Every route × credential: none, malformed, wrong (signature, key, another pool's or an
+    /// expired token), another scheme's, and the right one. A refusal is the deployed gateway's
+    /// status and code and never reaches the function; the right one reaches it with its caller.
+    #[tokio::test]
+    async fn each_route_lets_in_only_the_credential_its_scheme_takes() {
+        use crate::access::{BinKey, Principal, bin_keys};
+        use crate::routes::Authorization as Scheme;
+        use crate::sigv4::Signer;
+        use crate::user_pool::{UserPool, VALID_FOR};
+        let principal = Principal {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+            arn: "arn:aws:iam::000000000000:user/devstack".into(),
+        };
+        let bins: Vec<BinKey> = bin_keys(2);
+        let users = UserPool::generate().unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let token = |user: &str| users.token(user, now, VALID_FOR).unwrap();
+        let (expired, foreign) = (
+            users.token("foo1", now - 7200, VALID_FOR).unwrap(),
+            UserPool::generate()
+                .unwrap()
+                .token("foo1", now, VALID_FOR)
+                .unwrap(),
+        );
+        let (good_token, bin) = (token("foo1"), bins[0].value.clone());
+        let access = Access {
+            region: "eu-west-1".into(),
+            bins,
+            principals: vec![principal],
+            users,
+        };
+        let (gw, seen) = guarded(access);
+        let sign = |secret: &str, method: &str, path: &str, body: &[u8]| {
+            let url = format!("http://127.0.0.1:3000{path}");
+            let json = [("content-type", "application/json")];
+            let signed: &[(&str, &str)] = if body.is_empty() { &[] } else { &json };
+            Signer::new("AKID", secret, None, "eu-west-1")
+                .headers(method, &url, signed, body)
+                .unwrap()
+        };
+        let routes = Routes::declared().unwrap();
+        assert!(routes.all().len() >= 10);
+        for route in routes.all() {
+            let path = route
+                .resource
+                .split('/')
+                .map(|s| if s.starts_with('{') { "foo1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let body: &[u8] = if route.method == "GET" { b"" } else { b"{}" };
+            let request = |headers: Vec<(String, String)>| {
+                let mut r = axum::http::Request::builder()
+                    .method(route.method.as_str())
+                    .uri(&path)
+                    .header("host", "127.0.0.1:3000");
+                if !body.is_empty() {
+                    r = r.header("content-type", "application/json");
+                }
+                for (k, v) in headers {
+                    r = r.header(k, v);
+                }
+                r.body(axum::body::Body::from(body.to_vec())).unwrap()
+            };
+            let one = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+            let signed = sign("secret", &route.method, &path, body);
+            let wrongly_signed = sign("guess", &route.method, &path, body);
+            let (right, refusals) = match route.authorization {
+                Scheme::ReturnBinKey => (
+                    one("x-api-key", &bin),
+                    vec![
+                        ("none", vec![], 403, "invalid_api_key"),
+                        (
+                            "unknown key",
+                            one("x-api-key", "guess"),
+                            403,
+                            "invalid_api_key",
+                        ),
+                        ("a signature", signed.clone(), 403, "invalid_api_key"),
+                    ],
+                ),
+                Scheme::Iam => (
+                    signed.clone(),
+                    vec![
+                        ("none", vec![], 403, "missing_authentication"),
+                        (
+                            "malformed",
+                            one("authorization", "AWS4-HMAC-SHA256 x"),
+                            403,
+                            "invalid_signature",
+                        ),
+                        ("wrong secret", wrongly_signed, 403, "invalid_signature"),
+                        (
+                            "a bin key",
+                            one("x-api-key", &bin),
+                            403,
+                            "missing_authentication",
+                        ),
+                        (
+                            "a token",
+                            one("authorization", &good_token),
+                            403,
+                            "invalid_signature",
+                        ),
+                    ],
+                ),
+                Scheme::AppUsers => (
+                    one("authorization", &good_token),
+                    vec![
+                        ("none", vec![], 401, "unauthorized"),
+                        (
+                            "malformed",
+                            one("authorization", "not-a-token"),
+                            401,
+                            "unauthorized",
+                        ),
+                        (
+                            "expired",
+                            one("authorization", &expired),
+                            401,
+                            "unauthorized",
+                        ),
+                        (
+                            "another pool's",
+                            one("authorization", &foreign),
+                            401,
+                            "unauthorized",
+                        ),
+                        ("a signature", signed.clone(), 401, "unauthorized"),
+                    ],
+                ),
+            };
+            for (what, headers, status, code) in refusals {
+                let before = seen.lock().unwrap().len();
+                let (got, _, answer) = send(gw.clone(), request(headers)).await;
+                let answer: Value = serde_json::from_slice(&answer).unwrap();
+                assert_eq!(
+                    (got.as_u16(), answer["error"]["code"].as_str()),
+                    (status, Some(code)),
+                    "{} {} with {what}: {answer}",
+                    route.method,
+                    route.resource
+                );
+                assert_eq!(
+                    seen.lock().unwrap().len(),
+                    before,
+                    "a refusal reached the function"
+                );
+            }
+            let (got, _, _) = send(gw.clone(), request(right)).await;
+            assert_eq!(got, StatusCode::OK, "{} {}", route.method, route.resource);
+            let event: ApiGatewayProxyRequest =
+                serde_json::from_value(seen.lock().unwrap().last().unwrap().clone()).unwrap();
+            let context = &event.request_context;
+            match route.authorization {
+                Scheme::ReturnBinKey => {
+                    assert_eq!(context.identity.api_key_id.as_deref(), Some("local-bin-1"))
+                }
+                Scheme::Iam => assert!(context.identity.user_arn.is_some()),
+                Scheme::AppUsers => {
+                    assert_eq!(context.authorizer.fields["claims"]["sub"], "foo1")
+                }
+            }
+        }
+        // A method not declared on a declared path: API Gateway's missing authentication.
+        let (got, _, _) = send(
+            gw.clone(),
+            axum::http::Request::delete("/tasks")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(got, StatusCode::FORBIDDEN);
     }
 }

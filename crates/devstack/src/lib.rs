@@ -9,6 +9,7 @@
 // Nested SDK futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod bridge;
 pub mod chaos;
 pub mod emulator;
@@ -20,8 +21,10 @@ pub mod routes;
 pub mod runtime;
 pub mod seed;
 pub mod serve;
+pub mod sigv4;
 pub mod sink;
 pub mod stackenv;
+pub mod user_pool;
 /// The topology (`infrastructure/topology.json`), as the functions read it.
 pub use platform::topology;
 

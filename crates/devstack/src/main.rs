@@ -31,6 +31,9 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Prints an ID token of the local user pool for the fitness app's user USER_ID (valid 1 h),
+    /// for the `Authorization` header of the app's routes.
+    Token { user_id: String },
 }
 
 #[tokio::main]
@@ -42,6 +45,7 @@ async fn main() {
         Command::Seed => commands::seed().await,
         Command::Reset => commands::reset().await,
         Command::Report { all } => commands::report(all).await,
+        Command::Token { user_id } => commands::token(&user_id),
     };
     if let Err(e) = result {
         // The whole error (an SDK's can run to pages) goes to the log; the terminal gets a line.

@@ -105,10 +105,20 @@ impl Routes {
     /// The route serving `method` on `path`, as API Gateway picks it: a literal segment before
     /// a `{param}` one, and a parameter never matching an empty segment.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
+        self.best(path, |r| r.method.eq_ignore_ascii_case(method))
+    }
+
+    /// Whether some operation is declared on `path`'s resource, whatever its method: API Gateway
+    /// has that resource, so another method there is not the `{proxy+}` catch-all's.
+    pub fn has_resource(&self, path: &str) -> bool {
+        self.best(path, |_| true).is_some()
+    }
+
+    fn best(&self, path: &str, keep: impl Fn(&Route) -> bool) -> Option<Matched<'_>> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         self.0
             .iter()
-            .filter(|r| r.method.eq_ignore_ascii_case(method))
+            .filter(|r| keep(r))
             .filter_map(|route| {
                 let template: Vec<&str> =
                     route.resource.trim_start_matches('/').split('/').collect();

@@ -4,12 +4,14 @@
 //! started stops with it; `.devstack/env` (see [`crate::stackenv`]) says where everything
 //! answers while it runs.
 
+use crate::access::{self, Access, Principal};
 use crate::bridge::{API_CONCURRENCY, Bridge, Invoker, Limited, limits};
 use crate::emulator::{Emulator, Messaging, workspace_root};
 use crate::faults::{FaultProxy, Faults};
 use crate::runtime::LocalLambda;
 use crate::sink::Sink;
 use crate::stackenv::{StackEnv, state_dir};
+use crate::user_pool::{self, UserPool};
 use crate::{DevError, Endpoints, Result, Topology, gateway, provision, sdk_config, seed};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,12 @@ use tracing::info;
 /// Prefix of every resource the local stack creates.
 pub const PREFIX: &str = "local-";
 const API_FUNCTION: &str = "api-handler";
+/// The local credentials: the emulators take them, and the gateway lets them call every IAM
+/// route (`.devstack/env` gives them to clients).
+const ACCESS_KEY_ID: &str = "test";
+const SECRET_ACCESS_KEY: &str = "test";
+/// How many return bins have a key of their own on the local API.
+const LOCAL_BINS: usize = 3;
 
 /// Where the stack's services listen (`DEVSTACK_*_PORT`).
 pub struct Ports {
@@ -84,11 +92,14 @@ pub async fn serve() -> Result<()> {
     tokio::spawn(crate::sink::serve(sink_listener, Arc::new(Sink::default())));
 
     let invoker = start_functions(&topology, &functions_env, &ports, &logs).await?;
-    start_gateway(invoker.clone(), ports.api).await?;
+    let access = local_access(&dir)?;
+    let access_env = access::client_env(&access);
+    start_gateway(invoker.clone(), ports.api, access).await?;
     let bridge = Bridge::new(&sdk, &topology, &resources, which)?;
     tokio::spawn(bridge.run(invoker));
 
     let mut public_env = public_env(&endpoints, which, &ports, &settings);
+    public_env.extend(access_env);
     public_env.insert("DEVSTACK_FAULTS_URL".into(), faults_url.unwrap_or_default());
     StackEnv::write(&dir.join("env"), &public_env)?;
     info!(api_url = %Ports::url(ports.api), seconds = started.elapsed().as_secs(), "local stack ready");
@@ -96,7 +107,25 @@ pub async fn serve() -> Result<()> {
     wait_for_shutdown().await;
     info!("stopping");
     let _ = std::fs::remove_file(dir.join("env"));
+    let _ = std::fs::remove_file(dir.join(user_pool::KEY_FILE));
     Ok(())
+}
+
+/// The local API's callers: the bins' keys, the local credentials, and a user pool with a new
+/// key (kept in `dir` for `devstack token`).
+fn local_access(dir: &Path) -> Result<Access> {
+    let users = UserPool::generate()?;
+    users.save(dir)?;
+    Ok(Access {
+        region: provision::REGION.to_owned(),
+        bins: access::bin_keys(LOCAL_BINS),
+        principals: vec![Principal {
+            access_key_id: ACCESS_KEY_ID.to_owned(),
+            secret_access_key: SECRET_ACCESS_KEY.to_owned(),
+            arn: format!("arn:aws:iam::{}:user/devstack", access::ACCOUNT),
+        }],
+        users,
+    })
 }
 
 /// The messaging emulator and DynamoDB Local, started together; they stop when the returned
@@ -169,8 +198,8 @@ fn functions_env(
     env.extend(settings.clone());
     for (k, v) in [
         ("AWS_REGION", provision::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_owned()),
         ("NOTIFY_URL", Ports::url(ports.notify)),
         // The local gateway uses stage "local"; routes do not include the stage.
         ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true".to_owned()),
@@ -200,8 +229,8 @@ fn public_env(
         ("NOTIFY_URL", Ports::url(ports.notify)),
         ("LAMBDA_RUNTIME_URL", Ports::url(ports.lambda)),
         ("AWS_REGION", provision::REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_owned()),
     ] {
         env.insert(k.into(), v);
     }
@@ -242,9 +271,14 @@ async fn start_functions(
     Ok(invoker)
 }
 
-/// The API gateway in front of api-handler, throttled like the production stage unless
-/// `DEVSTACK_API_RATE_LIMIT` / `DEVSTACK_API_BURST_LIMIT` say otherwise.
-async fn start_gateway(invoker: Arc<Limited<LocalLambda>>, port: u16) -> Result<()> {
+/// The API gateway in front of api-handler, letting in the callers of `access`, throttled like
+/// the production stage unless `DEVSTACK_API_RATE_LIMIT` / `DEVSTACK_API_BURST_LIMIT` say
+/// otherwise.
+async fn start_gateway(
+    invoker: Arc<Limited<LocalLambda>>,
+    port: u16,
+    access: Access,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let throttle = gateway::Throttle::new(
         number("DEVSTACK_API_RATE_LIMIT", gateway::LOCAL_RATE_LIMIT)?,
@@ -258,6 +292,7 @@ async fn start_gateway(invoker: Arc<Limited<LocalLambda>>, port: u16) -> Result<
         API_FUNCTION,
         gateway::INTEGRATION_TIMEOUT,
         Some(throttle),
+        Some(access),
     );
     tokio::spawn(async move { axum::serve(listener, gw.router()).await });
     Ok(())

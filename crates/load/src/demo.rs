@@ -3,6 +3,7 @@
 //! the running API and shows what became of them. What the steps share: posting a file, polling
 //! a resource, an error in one line, the stack's URLs.
 
+use crate::auth::Auth;
 use crate::scenarios::DEMOS;
 use devstack::emulator::workspace_root;
 use devstack::stackenv::StackEnv;
@@ -85,16 +86,82 @@ fn samples(flow: &str) -> Result<Vec<String>> {
 }
 
 /// POSTs a JSON file; answers the file's name, the status and the JSON answer.
+/// The local stack's API as its clients call it: each request with the credential its route's
+/// scheme takes ([`Auth::local`]).
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    auth: Auth,
+}
+
+impl Api {
+    /// The running local stack's API.
+    pub fn local() -> Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base: StackEnv::read()?.get("API_URL")?,
+            auth: Auth::local().map_err(DevError::Setup)?,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET path`, authenticated.
+    pub fn get(&self, path: &str) -> Result<reqwest::RequestBuilder> {
+        self.request(reqwest::Method::GET, path, "", None)
+    }
+
+    /// `GET path` of an app route that names no user, as the app's user `user`.
+    pub fn get_as(&self, path: &str, user: &str) -> Result<reqwest::RequestBuilder> {
+        self.request(reqwest::Method::GET, path, "", Some(user))
+    }
+
+    /// `method path` with the JSON `body`, authenticated.
+    pub fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+    ) -> Result<reqwest::RequestBuilder> {
+        self.request(method, path, body, None)
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+        user: Option<&str>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let url = format!("{}{path}", self.base);
+        let headers = self
+            .auth
+            .headers_as(user, method.as_str(), &url, path, body.as_bytes())
+            .map_err(DevError::Setup)?;
+        let mut request = self.http.request(method, &url);
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        Ok(request)
+    }
+}
+
 pub async fn post_file(
-    http: &reqwest::Client,
-    url: &str,
+    api: &Api,
+    path: &str,
     file: &str,
 ) -> Result<(String, reqwest::StatusCode, Value)> {
     let body = std::fs::read_to_string(file)?;
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
+    let response = api
+        .send_json(reqwest::Method::POST, path, &body)?
         .send()
         .await?;
     let status = response.status();
@@ -130,24 +197,16 @@ pub fn error_line(answer: &Value) -> String {
     }
 }
 
-/// GETs `url` until `done` holds for the answer or a minute has passed; the last answer.
-pub async fn poll(
-    http: &reqwest::Client,
-    url: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Result<Value> {
+/// GETs `path` until `done` holds for the answer or a minute has passed; the last answer.
+pub async fn poll(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let answer: Value = http.get(url).send().await?.json().await?;
+        let answer: Value = api.get(path)?.send().await?.json().await?;
         if done(&answer) || Instant::now() > deadline {
             return Ok(answer);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-pub fn api_url() -> Result<String> {
-    StackEnv::read()?.get("API_URL")
 }
 
 #[cfg(test)]

@@ -24,11 +24,12 @@ struct Cli {
     /// A flow's scenario (rentals has two: reads, returns) or mixed, every one weighted; an
     /// unknown name is refused with the list
     scenario: String,
-    /// The usage plan's API key, sent on the return-bin route (`POST /rentals/returns`).
+    /// A return bin's API key, sent on the routes of the `returnBinKey` scheme (the local
+    /// stack's own when it is the target).
     #[arg(long, env = "API_KEY")]
     api_key: Option<String>,
-    /// Sign every route but the return bins' with SigV4 (credentials and AWS_REGION from the
-    /// environment), as a deployed API's IAM routes require.
+    /// Sign the `iam` routes with SigV4 (credentials and AWS_REGION from the environment), as a
+    /// deployed API requires (the local stack's own credentials sign when it is the target).
     #[arg(long)]
     sigv4: bool,
     /// The open model: every user sends this many requests a second, whatever the answers
@@ -140,15 +141,21 @@ async fn run(cli: Cli) -> Result<bool, String> {
     Ok(summary.passed())
 }
 
-/// The run's harness: the API, its authentication (`--api-key`, `--sigv4`), the open model's
-/// pacer (`--rate`).
+/// The run's harness: the API, its authentication (the local stack's own credentials when it is
+/// the target and none are given, else `--api-key`, `--sigv4`), the open model's pacer
+/// (`--rate`).
 fn harness(cli: &Cli, api: &str) -> Result<harness::Harness, String> {
-    let signer = if cli.sigv4 {
-        Some(auth::Signer::from_env()?)
+    let the_local_stack = stack::value("API_URL").as_deref() == Some(api);
+    let auth = if the_local_stack && cli.api_key.is_none() && !cli.sigv4 {
+        auth::Auth::local()?
     } else {
-        None
+        let signer = if cli.sigv4 {
+            Some(devstack::sigv4::Signer::from_env()?)
+        } else {
+            None
+        };
+        auth::Auth::new(cli.api_key.clone(), signer)?
     };
-    let auth = auth::Auth::new(cli.api_key.clone(), signer)?;
     let pacer = match cli.rate {
         None => None,
         Some(rate) => Some(

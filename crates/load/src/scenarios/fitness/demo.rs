@@ -7,6 +7,7 @@
 /// A nudge window short enough that the live nudge comes while the step waits for it.
 pub const STACK_SETTINGS: &[(&str, &str)] = &[("FITNESS_NUDGE_AFTER_SECONDS", "15")];
 
+use crate::demo::Api;
 use devstack::stackenv::StackEnv;
 use devstack::{DevError, Result};
 use serde_json::{Value, json};
@@ -18,19 +19,19 @@ const LIVE_USER: &str = "demo-live";
 
 pub async fn run(files: &[String]) -> Result<()> {
     let env = StackEnv::read()?;
-    let api = env.get("API_URL")?;
+    let api = Api::local()?;
     let notify = env.get("NOTIFY_URL")?;
     let window: u64 = env
         .get("FITNESS_NUDGE_AFTER_SECONDS")?
         .parse()
         .map_err(|e| DevError::Setup(format!("FITNESS_NUDGE_AFTER_SECONDS: {e}")))?;
     let http = reqwest::Client::new();
-    println!("\n== Fitness app events through {api} ==");
+    println!("\n== Fitness app events through {} ==", api.base());
     let mut users = BTreeSet::new();
     for file in files {
         let body: Value = serde_json::from_str(&std::fs::read_to_string(file)?)?;
         users.extend(body["user_id"].as_str().map(str::to_owned));
-        let answer = post(&http, &api, &body).await?;
+        let answer = post(&api, &body).await?;
         let name = std::path::Path::new(file)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -40,7 +41,7 @@ pub async fn run(files: &[String]) -> Result<()> {
     let now = chrono::Utc::now();
     let launch = json!({"schema_version": 2, "event_id": format!("live-{}", now.timestamp_millis()),
         "user_id": LIVE_USER, "type": "app_launch", "time": now.to_rfc3339()});
-    let answer = post(&http, &api, &launch).await?;
+    let answer = post(&api, &launch).await?;
     println!("  live app_launch of {LIVE_USER} (now) → {answer}; its nudge is due in {window} s");
     users.insert(LIVE_USER.to_owned());
     let started = Instant::now();
@@ -63,10 +64,10 @@ pub async fn run(files: &[String]) -> Result<()> {
     }
     println!("  activity:");
     for user in &users {
-        print_activity(&http, &api, user).await?;
+        print_activity(&api, user).await?;
     }
-    let types: Value = http
-        .get(format!("{api}/v1/event-types"))
+    let types: Value = api
+        .get_as("/v1/event-types", LIVE_USER)?
         .send()
         .await?
         .json()
@@ -113,9 +114,9 @@ async fn await_notifications(
 }
 
 /// One line per user: sessions, launches with their nudge, unknown-type counts.
-async fn print_activity(http: &reqwest::Client, api: &str, user: &str) -> Result<()> {
-    let a: Value = http
-        .get(format!("{api}/v1/users/{user}/activity"))
+async fn print_activity(api: &Api, user: &str) -> Result<()> {
+    let a: Value = api
+        .get(&format!("/v1/users/{user}/activity"))?
         .send()
         .await?
         .json()
@@ -149,10 +150,10 @@ async fn print_activity(http: &reqwest::Client, api: &str, user: &str) -> Result
     Ok(())
 }
 
-async fn post(http: &reqwest::Client, api: &str, body: &Value) -> Result<String> {
-    let response = http
-        .post(format!("{api}/v1/event"))
-        .json(body)
+/// `body` posted by its user, as the app sends its user's events.
+async fn post(api: &Api, body: &Value) -> Result<String> {
+    let response = api
+        .send_json(reqwest::Method::POST, "/v1/event", &body.to_string())?
         .send()
         .await?;
     let status = response.status();

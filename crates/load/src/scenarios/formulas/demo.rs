@@ -1,17 +1,20 @@
 //! `demo formulas FILE...`: posts formulas and waits until each accepted one is
 //! processed.
 
-use crate::demo::{api_url, error_line, poll, post_file};
+use crate::demo::{Api, error_line, poll, post_file};
 use devstack::Result;
 
 /// Posts each formula file in order, then waits until every accepted formula is processed.
 pub async fn run(files: &[String]) -> Result<()> {
-    let api = api_url()?;
-    let http = reqwest::Client::new();
+    let api = Api::local()?;
     let mut accepted = Vec::new();
-    println!("== Submitting {} formulas through {api} ==", files.len());
+    println!(
+        "== Submitting {} formulas through {} ==",
+        files.len(),
+        api.base()
+    );
     for file in files {
-        let (name, status, answer) = post_file(&http, &format!("{api}/formulas"), file).await?;
+        let (name, status, answer) = post_file(&api, "/formulas", file).await?;
         let detail = match (answer["formula_id"].as_str(), answer.get("error")) {
             (Some(id), None) => {
                 accepted.push(id.to_owned());
@@ -24,7 +27,7 @@ pub async fn run(files: &[String]) -> Result<()> {
         println!("  {name:<34} HTTP {status}  {detail}");
     }
     for id in &accepted {
-        let f = poll(&http, &format!("{api}/formulas/{id}"), |f| {
+        let f = poll(&api, &format!("/formulas/{id}"), |f| {
             f["status"] == "processed"
         })
         .await?;

@@ -2,8 +2,10 @@
 //! and the statuses it then moves through), then waits for its tracking notifications, the
 //! low-stock alerts and the analytics to catch up, and shows them.
 
+use crate::demo::Api;
 use devstack::stackenv::StackEnv;
 use devstack::{DevError, Result};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -18,26 +20,26 @@ pub async fn run(files: &[String]) -> Result<()> {
 
 async fn scenario(file: &str) -> Result<()> {
     let env = StackEnv::read()?;
-    let api = env.get("API_URL")?;
+    let api = Api::local()?;
     let notify = env.get("NOTIFY_URL")?;
     let steps: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(file)?)?;
     let http = reqwest::Client::new();
-    println!("\n== Orders through {api} ==");
+    println!("\n== Orders through {} ==", api.base());
     let mut placed = Vec::new();
     let mut skus = BTreeSet::new();
     for step in &steps {
         for line in step["order"]["items"].as_array().into_iter().flatten() {
             skus.extend(line["sku"].as_str().map(str::to_owned));
         }
-        if let Some(order) = play(&http, &api, step).await? {
+        if let Some(order) = play(&api, step).await? {
             placed.push(order);
         }
     }
-    print_inventory(&http, &api, &skus).await?;
+    print_inventory(&api, &skus).await?;
     let (tracking, alerts) = await_notifications(&http, &notify, &placed).await?;
     print_notifications("tracking notifications", &tracking);
     print_notifications("low-stock alerts", &alerts);
-    let analytics = await_analytics(&http, &api, placed.len()).await?;
+    let analytics = await_analytics(&api, placed.len()).await?;
     println!("  analytics: {analytics}");
     if alerts.is_empty() || tracking.is_empty() {
         return Err(DevError::Setup(
@@ -49,11 +51,10 @@ async fn scenario(file: &str) -> Result<()> {
 
 /// One step: places its order and moves it through its statuses. The order's id and last
 /// status, or `None` when it was refused.
-async fn play(http: &reqwest::Client, api: &str, step: &Value) -> Result<Option<(String, String)>> {
+async fn play(api: &Api, step: &Value) -> Result<Option<(String, String)>> {
     let title = step["title"].as_str().unwrap_or("");
-    let response = http
-        .post(format!("{api}/orders"))
-        .json(&step["order"])
+    let response = api
+        .send_json(Method::POST, "/orders", &step["order"].to_string())?
         .send()
         .await?;
     let status = response.status();
@@ -75,9 +76,12 @@ async fn play(http: &reqwest::Client, api: &str, step: &Value) -> Result<Option<
     println!("  {title}\n    POST /orders → {status} {id}");
     let mut last = "placed".to_owned();
     for next in step["then"].as_array().into_iter().flatten() {
-        let response = http
-            .patch(format!("{api}/orders/{id}/status"))
-            .json(&json!({"status": next}))
+        let response = api
+            .send_json(
+                Method::PATCH,
+                &format!("/orders/{id}/status"),
+                &json!({"status": next}).to_string(),
+            )?
             .send()
             .await?;
         let status = response.status();
@@ -91,11 +95,11 @@ async fn play(http: &reqwest::Client, api: &str, step: &Value) -> Result<Option<
     Ok(Some((id.to_owned(), last)))
 }
 
-async fn print_inventory(http: &reqwest::Client, api: &str, skus: &BTreeSet<String>) -> Result<()> {
+async fn print_inventory(api: &Api, skus: &BTreeSet<String>) -> Result<()> {
     println!("  inventory now:");
     for sku in skus {
-        let s: Value = http
-            .get(format!("{api}/inventory/{sku}"))
+        let s: Value = api
+            .get(&format!("/inventory/{sku}"))?
             .send()
             .await?
             .json()
@@ -164,16 +168,11 @@ fn print_notifications(title: &str, notifications: &[Value]) {
 }
 
 /// The analytics once they count every placed order and none is left `placed` (60 s at most).
-async fn await_analytics(http: &reqwest::Client, api: &str, placed: usize) -> Result<Value> {
+async fn await_analytics(api: &Api, placed: usize) -> Result<Value> {
     let placed = placed as i64;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let a: Value = http
-            .get(format!("{api}/analytics/orders"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let a: Value = api.get("/analytics/orders")?.send().await?.json().await?;
         let settled: i64 = a["by_status"]
             .as_object()
             .map_or(0, |m| m.values().filter_map(Value::as_i64).sum());

@@ -1,7 +1,7 @@
 //! `demo rentals FILE...`: replays return scans through the API, each waited for until
 //! it is decided, then waits for the notifications of the completed ones.
 
-use crate::demo::post_file;
+use crate::demo::{Api, post_file};
 use devstack::DevError;
 use devstack::Result;
 use devstack::emulator::workspace_root;
@@ -18,21 +18,21 @@ pub async fn run(files: &[String]) -> Result<()> {
         .chain(files.iter().cloned())
         .collect();
     let env = StackEnv::read()?;
-    let api = env.get("API_URL")?;
+    let api = Api::local()?;
     let http = reqwest::Client::new();
     let mut completed = std::collections::BTreeSet::new();
     println!(
-        "== Replaying {} return events through {api} ==",
-        files.len()
+        "== Replaying {} return events through {} ==",
+        files.len(),
+        api.base()
     );
     for file in &files {
-        let (name, status, answer) =
-            post_file(&http, &format!("{api}/rentals/returns"), file).await?;
+        let (name, status, answer) = post_file(&api, "/rentals/returns", file).await?;
         let Some(id) = answer["return_id"].as_str() else {
             println!("  {name:<28} HTTP {status} {answer}");
             continue;
         };
-        let outcome = wait_decided(&http, &api, id).await?;
+        let outcome = wait_decided(&api, id).await?;
         if outcome["status"] == "completed" {
             completed.insert(id.to_owned());
         }
@@ -48,11 +48,11 @@ pub async fn run(files: &[String]) -> Result<()> {
     wait_side_effects(&http, &env, completed.len()).await
 }
 
-async fn wait_decided(http: &reqwest::Client, api: &str, id: &str) -> Result<serde_json::Value> {
+async fn wait_decided(api: &Api, id: &str) -> Result<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let v: serde_json::Value = http
-            .get(format!("{api}/rentals/returns/{id}"))
+        let v: serde_json::Value = api
+            .get(&format!("/rentals/returns/{id}"))?
             .send()
             .await?
             .json()

@@ -1,18 +1,21 @@
 //! `demo tasks FILE...`: posts tasks, waits until each has settled and checks they ran
 //! in submission order.
 
-use crate::demo::{api_url, error_line, poll, post_file};
+use crate::demo::{Api, error_line, poll, post_file};
 use devstack::Result;
 
 /// Posts each task file in order, waits until every accepted task has settled, and lists them
 /// in processing order with their sequence numbers.
 pub async fn run(files: &[String]) -> Result<()> {
-    let api = api_url()?;
-    let http = reqwest::Client::new();
+    let api = Api::local()?;
     let mut accepted = Vec::new();
-    println!("\n== Submitting {} tasks through {api} ==", files.len());
+    println!(
+        "\n== Submitting {} tasks through {} ==",
+        files.len(),
+        api.base()
+    );
     for file in files {
-        let (name, status, answer) = post_file(&http, &format!("{api}/tasks"), file).await?;
+        let (name, status, answer) = post_file(&api, "/tasks", file).await?;
         let detail = match answer["task_id"].as_str() {
             Some(id) => {
                 accepted.push(id.to_owned());
@@ -25,7 +28,7 @@ pub async fn run(files: &[String]) -> Result<()> {
     let mut settled = Vec::new();
     for id in &accepted {
         settled.push(
-            poll(&http, &format!("{api}/tasks/{id}"), |t| {
+            poll(&api, &format!("/tasks/{id}"), |t| {
                 t["status"] == "completed" || t["status"] == "failed"
             })
             .await?,
