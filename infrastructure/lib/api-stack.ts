@@ -119,10 +119,14 @@ export class ApiStack extends Stack {
         allowHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token', 'Idempotency-Key'],
       },
     });
+    // A gateway response's headers are fixed: they name the environment's first allowed origin,
+    // whose pages may then read the refusal (another origin's may not, as the function answers).
+    const cors = { 'Access-Control-Allow-Origin': `'${config.corsAllowOrigins[0]}'`, Vary: "'Origin'" };
     for (const { type, status, code } of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(DEPLOYED_IDS[type.responseType] ?? `Error-${type.responseType}`, {
         type,
         statusCode: status,
+        responseHeaders: cors,
         templates: { 'application/json': gatewayErrorTemplate(code) },
       });
     }

@@ -14,7 +14,7 @@ export interface UsableResources {
 }
 
 /** The values of the `config` variables topology.json may ask for: the notification service's
- * URL and the flows' settings (topology.json's `deployed` value, or the environment's override).
+ * URL, the origins allowed to read the API's answers and the flows' settings (topology.json's `deployed` value, or the environment's override).
  * The local stack supplies the same names from its own services and the settings' `local`
  * values, so a name missing here is a function this app cannot run. An override of a setting
  * topology.json does not declare throws, naming it. */
@@ -27,7 +27,7 @@ export function configVariables(config: EnvironmentConfig, topology: Topology = 
     }
     values[name] = value;
   }
-  return { ...values, NOTIFY_URL: config.notifyUrl };
+  return { ...values, NOTIFY_URL: config.notifyUrl, CORS_ALLOW_ORIGINS: config.corsAllowOrigins.join(',') };
 }
 
 /** The environment `uses` implies: each table's (an index's table's), queue's and topic's `env`

@@ -210,6 +210,12 @@ describe('API stack', () => {
       assert.equal(r.StatusCode, status, type);
       assert.equal(rendered(r).error.code, code, type);
     }
+    // Each lets the environment's page read it, and says it varies by origin.
+    for (const r of gatewayResponses) {
+      const headers = (r as { ResponseParameters?: Record<string, string> }).ResponseParameters ?? {};
+      assert.equal(headers['gatewayresponse.header.Access-Control-Allow-Origin'], "'http://localhost:3000'", r.ResponseType);
+      assert.equal(headers['gatewayresponse.header.Vary'], "'Origin'", r.ResponseType);
+    }
     // Without gateway validation these cannot occur; DEFAULT_4XX would answer them.
     assert.equal(byType.BAD_REQUEST_BODY, undefined);
     assert.equal(byType.BAD_REQUEST_PARAMETERS, undefined);

@@ -168,6 +168,7 @@ impl TestStack {
         }
         for (k, v) in [
             ("NOTIFY_URL", notify_url),
+            ("CORS_ALLOW_ORIGINS", CORS_ORIGIN),
             ("NOTIFY_TIMEOUT_MS", "2000"),
             ("NOTIFY_MAX_ATTEMPTS", "3"),
             ("NOTIFY_BACKOFF_MS", "10"),
@@ -431,6 +432,9 @@ pub fn wire_function(
         other => Err(format!("{other} has no wiring in the tests' support")),
     }
 }
+
+/// The browser origin the tests' API allows.
+pub const CORS_ORIGIN: &str = "http://localhost:3000";
 
 pub struct Functions {
     pub returns: rental_return::Returns,

@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod caller;
+pub mod cors;
 pub mod error;
 pub mod flow;
 pub mod idempotency;

@@ -2,6 +2,7 @@
 //! (and for integration tests against the emulators), or in memory for unit tests and
 //! benchmarks, with what every route shares (the idempotency store).
 
+use crate::cors::AllowedOrigins;
 use crate::flow::Routes;
 use crate::routes::FLOWS;
 use platform::ConfigError;
@@ -10,11 +11,13 @@ use platform::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
 use platform::wiring::Aws;
 use std::sync::Arc;
 
-/// The routes of every flow and the store their idempotent POSTs share.
+/// The routes of every flow, the store their idempotent POSTs share and the origins whose pages
+/// may read the answers.
 #[derive(Clone)]
 pub struct Services {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub routes: Routes,
+    pub cors: AllowedOrigins,
 }
 
 impl Services {
@@ -30,6 +33,7 @@ impl Services {
                 vars.table("idempotency")?,
             )),
             routes,
+            cors: AllowedOrigins::from_vars(vars)?,
         })
     }
 
@@ -42,6 +46,7 @@ impl Services {
             routes: FLOWS.iter().fold(Routes::default(), |routes, flow| {
                 routes.merge((flow.in_memory)(ports))
             }),
+            cors: AllowedOrigins::clone(&ports.port::<AllowedOrigins>()),
         }
     }
 }

@@ -34,12 +34,13 @@ pub struct Principal {
     pub arn: String,
 }
 
-/// Everyone the local API lets in.
+/// Everyone the local API lets in, and the browser origins whose pages may read its answers.
 pub struct Access {
     pub region: String,
     pub bins: Vec<BinKey>,
     pub principals: Vec<Principal>,
     pub users: UserPool,
+    pub origins: Vec<String>,
 }
 
 /// A caller the gateway let through, as the request context names it.
@@ -195,14 +196,18 @@ pub fn bin_keys(count: usize) -> Vec<BinKey> {
         .collect()
 }
 
-/// The variables `.devstack/env` gives clients for `access`: the first bin's key.
+/// The variables `.devstack/env` gives clients for `access`: the first bin's key and the first
+/// allowed origin.
 pub fn client_env(access: &Access) -> BTreeMap<String, String> {
-    access
+    let key = access
         .bins
         .first()
-        .map(|b| ("RETURN_BIN_API_KEY".to_owned(), b.value.clone()))
-        .into_iter()
-        .collect()
+        .map(|b| ("RETURN_BIN_API_KEY".to_owned(), b.value.clone()));
+    let origin = access
+        .origins
+        .first()
+        .map(|o| ("CORS_ORIGIN".to_owned(), o.clone()));
+    key.into_iter().chain(origin).collect()
 }
 
 #[cfg(test)]
@@ -220,6 +225,7 @@ mod tests {
                 arn: format!("arn:aws:iam::{ACCOUNT}:user/devstack"),
             }],
             users: UserPool::generate().unwrap(),
+            origins: vec!["http://localhost:3000".into()],
         }
     }
 
@@ -323,5 +329,6 @@ mod tests {
             serde_json::json!({"sub": "foo1", "exp": "5"})
         );
         assert_eq!(client_env(&a)["RETURN_BIN_API_KEY"], a.bins[0].value);
+        assert_eq!(client_env(&a)["CORS_ORIGIN"], "http://localhost:3000");
     }
 }

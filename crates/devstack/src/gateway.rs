@@ -127,10 +127,34 @@ impl<I: Invoker + 'static> Gateway<I> {
     }
 }
 
+/// The gateway's answer to `request`; the function's own carries its CORS headers, the gateway's
+/// own get them here, as API Gateway's gateway responses do.
 async fn proxy<I: Invoker + 'static>(
     State(gw): State<Arc<Gateway<I>>>,
     request: Request,
 ) -> Response {
+    let origin = request.headers().get(axum::http::header::ORIGIN).cloned();
+    let mut response = answer(&gw, request).await;
+    let allowed = origin.filter(|o| {
+        let origins = gw
+            .access
+            .as_ref()
+            .map(|a| a.origins.as_slice())
+            .unwrap_or_default();
+        o.to_str()
+            .is_ok_and(|o| origins.iter().any(|allowed| allowed == o))
+    });
+    let headers = response.headers_mut();
+    if let Some(origin) = allowed
+        && !headers.contains_key(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
+        headers.insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.append(axum::http::header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) -> Response {
     if let Some(Err(retry_after)) = gw.throttle.as_ref().map(Throttle::take) {
         let mut response = gateway_error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -617,6 +641,7 @@ mod tests {
             bins,
             principals: vec![principal],
             users,
+            origins: vec!["http://localhost:3000".into()],
         };
         let (gw, seen) = guarded(access);
         let sign = |secret: &str, method: &str, path: &str, body: &[u8]| {
@@ -759,5 +784,24 @@ mod tests {
         )
         .await;
         assert_eq!(got, StatusCode::FORBIDDEN);
+        // The gateway's own answers let the allowed origin's pages read them, no other's.
+        for (origin, readable) in [
+            ("http://localhost:3000", true),
+            ("https://evil.example", false),
+        ] {
+            let refused = axum::http::Request::get("/tasks/t1")
+                .header("origin", origin)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let (got, headers, _) = send(gw.clone(), refused).await;
+            assert_eq!(got, StatusCode::FORBIDDEN);
+            assert_eq!(
+                headers
+                    .get("access-control-allow-origin")
+                    .map(|v| v.to_str().unwrap()),
+                readable.then_some(origin),
+                "{origin}"
+            );
+        }
     }
 }

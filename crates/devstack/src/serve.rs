@@ -28,6 +28,10 @@ const ACCESS_KEY_ID: &str = "test";
 const SECRET_ACCESS_KEY: &str = "test";
 /// How many return bins have a key of their own on the local API.
 const LOCAL_BINS: usize = 3;
+/// The origin whose browser pages may read the local API's answers (the dev environment's).
+const LOCAL_CORS_ORIGIN: &str = "http://localhost:3000";
+/// The `config` variables the deployment itself gives (not a flow's settings).
+const DEPLOYMENT_CONFIG: [&str; 2] = ["NOTIFY_URL", "CORS_ALLOW_ORIGINS"];
 
 /// Where the stack's services listen (`DEVSTACK_*_PORT`).
 pub struct Ports {
@@ -125,6 +129,7 @@ fn local_access(dir: &Path) -> Result<Access> {
             arn: format!("arn:aws:iam::{}:user/devstack", access::ACCOUNT),
         }],
         users,
+        origins: vec![LOCAL_CORS_ORIGIN.to_owned()],
     })
 }
 
@@ -170,11 +175,11 @@ async fn fault_injector(endpoints: &Endpoints) -> Result<(Endpoints, Option<Stri
 
 /// The settings the topology's functions take from their deployment (`uses.config`), from this
 /// process's environment (`make up` passes them through) or the topology's `settings` (`local`).
-/// `NOTIFY_URL` is the stack's own sink.
+/// The deployment's own (`NOTIFY_URL`, the stack's sink; `CORS_ALLOW_ORIGINS`) are not settings.
 fn settings(topology: &Topology) -> BTreeMap<String, String> {
     let mut settings = BTreeMap::new();
     for name in topology.functions.iter().flat_map(|f| &f.uses.config) {
-        if name == "NOTIFY_URL" {
+        if DEPLOYMENT_CONFIG.contains(&name.as_str()) {
             continue;
         }
         let value = std::env::var(name).ok();
@@ -201,6 +206,7 @@ fn functions_env(
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_owned()),
         ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_owned()),
         ("NOTIFY_URL", Ports::url(ports.notify)),
+        ("CORS_ALLOW_ORIGINS", LOCAL_CORS_ORIGIN.to_owned()),
         // The local gateway uses stage "local"; routes do not include the stage.
         ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true".to_owned()),
         ("RUST_LOG", "info".to_owned()),
@@ -362,7 +368,7 @@ mod tests {
         let settings = settings(&topology);
         for name in topology.functions.iter().flat_map(|f| &f.uses.config) {
             assert!(
-                name == "NOTIFY_URL" || settings.contains_key(name),
+                DEPLOYMENT_CONFIG.contains(&name.as_str()) || settings.contains_key(name),
                 "{name}: declare it in topology.json's settings, with its local value"
             );
         }

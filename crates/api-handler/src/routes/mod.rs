@@ -39,6 +39,11 @@ pub fn router(services: Services) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The body extractor enforces its own limit with this API's error shape.
         .layer(DefaultBodyLimit::disable())
+        // Every answer, the fallbacks' included.
+        .layer(axum::middleware::from_fn_with_state(
+            services.cors,
+            crate::cors::cors,
+        ))
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> ApiError {

@@ -477,3 +477,38 @@ async fn a_crashed_claim_expires_and_the_key_can_be_used_again() {
         platform::idempotency::Claim::Acquired
     );
 }
+
+/// Every answer, a refusal or an unrouted path's included, lets a page of an allowed origin read
+/// it and no other origin's; each says it varies by origin.
+#[tokio::test]
+async fn answers_are_readable_by_the_allowed_origins_only() {
+    let s =
+        Arc::new(Ports::default().with(crate::cors::AllowedOrigins::new(["https://app.example"])));
+    for (method, uri) in [
+        ("GET", "/tasks/tsk_x"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/tasks"),
+    ] {
+        for (origin, readable) in [
+            (Some("https://app.example"), true),
+            (Some("https://evil.example"), false),
+            (None, false),
+        ] {
+            let mut req = Request::builder().method(method).uri(uri);
+            if let Some(origin) = origin {
+                req = req.header("origin", origin);
+            }
+            let res = router(Services::in_memory(&s))
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let allowed = res.headers().get("access-control-allow-origin");
+            assert_eq!(
+                allowed.map(|v| v.to_str().unwrap()),
+                origin.filter(|_| readable),
+                "{method} {uri} from {origin:?}"
+            );
+            assert_eq!(res.headers()["vary"], "Origin", "{method} {uri}");
+        }
+    }
+}
