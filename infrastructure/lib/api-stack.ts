@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType,
   LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, MethodOptions, Period, ResponseType, RestApi,
@@ -165,13 +165,37 @@ export class ApiStack extends Stack {
       ratePerIpPer5Minutes: config.webAclRatePerIpPer5Minutes,
       metricPrefix: config.stackPrefix,
     });
-    const key = this.api.addApiKey('ReturnBinKey', { description: 'Key for the return bins' });
-    plan.addApiKey(key);
+    // A key per bin: one bin's key opens the route for that bin only, and the function records
+    // which bin sent each return (the key's id, from the request context).
+    const keys = returnBinKeys(config).map((bin) => {
+      const key = this.api.addApiKey(`ReturnBinKey-${bin}`, {
+        apiKeyName: `${config.stackPrefix}-${bin}`,
+        description: `Key of return bin ${bin}`,
+      });
+      plan.addApiKey(key);
+      return { bin, key };
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'ReturnBinApiKeyId', {
-      value: key.keyId,
-      description: 'aws apigateway get-api-key --include-value --api-key <id> prints the key',
+      value: keys[0].key.keyId,
+      description: `The key of return bin ${keys[0].bin}: aws apigateway get-api-key --include-value --api-key <id> prints it`,
+    });
+    new CfnOutput(this, 'ReturnBinApiKeyIds', {
+      value: Fn.join(',', keys.map(({ bin, key }) => Fn.join('=', [bin, key.keyId]))),
+      description: 'Every return bin and the id of its API key (bin=id, comma-separated)',
     });
   }
+}
+
+/** The environment's return bins, checked: at least one, each named once, in letters, digits and
+ * dashes (the name is part of its key's construct id and name). */
+export function returnBinKeys(config: EnvironmentConfig): string[] {
+  const bins = [...config.returnBins];
+  if (bins.length === 0) throw new Error(`config ${config.name}: returnBins names no bin`);
+  for (const bin of bins) {
+    if (!/^[A-Za-z0-9-]+$/.test(bin)) throw new Error(`config ${config.name}: return bin "${bin}" must be letters, digits and dashes`);
+  }
+  if (new Set(bins).size !== bins.length) throw new Error(`config ${config.name}: a return bin is named twice`);
+  return bins;
 }

@@ -21,6 +21,9 @@ export interface EnvironmentConfig {
   readonly webAclRatePerIpPer5Minutes: number;
   /** Requests per day for each return bin's API key. */
   readonly returnBinQuotaPerDay: number;
+  /** The return bins, one API key each (named `<stackPrefix>-<bin>`): a return records the id
+   * of the key it came with. Letters, digits and dashes. */
+  readonly returnBins: readonly string[];
   readonly apiLatencyAlarmP99: Duration;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
@@ -46,6 +49,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['http://localhost:3000'],
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     returnBinQuotaPerDay: 10_000,
+    returnBins: ['dev-bin-01', 'dev-bin-02'],
     webAclRatePerIpPer5Minutes: 3_000,
     notifyUrl: 'https://notify.dev.rentals.example.com',
   },
@@ -58,6 +62,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['https://staging.rentals.example.com'],
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     returnBinQuotaPerDay: 50_000,
+    returnBins: ['staging-bin-01', 'staging-bin-02'],
     webAclRatePerIpPer5Minutes: 6_000,
     notifyUrl: 'https://notify.staging.rentals.example.com',
   },
@@ -70,6 +75,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     corsAllowOrigins: ['https://rentals.example.com'],
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
     returnBinQuotaPerDay: 100_000,
+    returnBins: ['topanga-location-01', 'topanga-location-02', 'topanga-location-03'],
     webAclRatePerIpPer5Minutes: 15_000,
     notifyUrl: 'https://notify.rentals.example.com',
   },

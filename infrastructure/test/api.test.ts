@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { returnBinKeys } from '../lib/api-stack.js';
 import { CONFIGS } from '../lib/config.js';
 import { loadRoutes } from '../lib/routes.js';
 import { loadTopology } from '../lib/topology.js';
@@ -132,7 +133,15 @@ describe('API stack', () => {
       Quota: { Limit: CONFIGS.dev.returnBinQuotaPerDay, Period: 'DAY' },
       Throttle: { RateLimit: rateLimit, BurstLimit: burstLimit },
     });
-    t.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    // A key per configured bin, each in the plan, named for its bin.
+    t.resourceCountIs('AWS::ApiGateway::UsagePlanKey', CONFIGS.dev.returnBins.length);
+    t.resourceCountIs('AWS::ApiGateway::ApiKey', CONFIGS.dev.returnBins.length);
+    for (const bin of CONFIGS.dev.returnBins) {
+      t.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: `${CONFIGS.dev.stackPrefix}-${bin}` });
+    }
+    assert.throws(() => returnBinKeys({ ...CONFIGS.dev, returnBins: [] }), /names no bin/);
+    assert.throws(() => returnBinKeys({ ...CONFIGS.dev, returnBins: ['a b'] }), /letters, digits and dashes/);
+    assert.throws(() => returnBinKeys({ ...CONFIGS.dev, returnBins: ['a', 'a'] }), /named twice/);
   });
 
   it('guards the stage with a web ACL: a per-IP rate, bodies over 64 KiB and the common rules', () => {

@@ -258,6 +258,8 @@ fn scan(when: &str, asset: &str) -> ReturnScan {
         location_id: LocationId::parse("pc-bin").unwrap(),
         user_qr_data: qr(USER),
         asset_qr_data: qr(asset),
+        // Recorded with the return, so both stores keep it.
+        bin: Some("pc-bin-key".into()),
     }
 }
 

@@ -119,8 +119,8 @@ pub async fn handle_batch(
     Ok(
         process_sqs_fifo_batch(SOURCE, event, rejections, budget, |message| async move {
             let body: Value = json_body(&message)?;
-            let scan =
-                ReturnScan::from_json(&body).map_err(|e| RecordError::Permanent(e.to_string()))?;
+            let scan = ReturnScan::from_queued(&body)
+                .map_err(|e| RecordError::Permanent(e.to_string()))?;
             process(store, &scan)
                 .await
                 .map(|_| ())

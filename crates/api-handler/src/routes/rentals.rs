@@ -1,4 +1,5 @@
 use crate::body::{JsonBody, PathParams};
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::flow::{ApiFlow, FlowRoutes, Routes};
 use axum::Json;
@@ -74,13 +75,18 @@ pub fn routes(state: Rentals) -> Routes {
 
 /// `POST /rentals/returns`: validates the scan, queues it durably and answers `202` with the
 /// scan's id. Processing happens asynchronously; the same scan always gets the same id and is
-/// processed once.
+/// processed once. The return records the bin that sent it (its API key's id).
 #[instrument(skip_all)]
 pub async fn submit_return(
     State(p): State<Arc<Rentals>>,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let scan = ReturnScan::from_json(&body)?;
+    let bin = match caller {
+        Caller::ReturnBin(key_id) => Some(key_id),
+        _ => None,
+    };
+    let scan = ReturnScan::from_json(&body)?.from_bin(bin);
     let return_id = submit_return_scan(&*p.returns, &*p.store, scan).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -107,6 +113,9 @@ pub async fn get_return(
     let mut body = serde_json::to_value(&record.state)
         .map_err(|e| domain::PortError::Permanent(e.to_string()))?;
     body["return_id"] = json!(record.return_id);
+    if let Some(bin) = &record.scan.bin {
+        body["bin"] = json!(bin);
+    }
     Ok(Json(body))
 }
 

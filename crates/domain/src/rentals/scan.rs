@@ -21,6 +21,9 @@ pub struct RawReturnEvent {
     pub location_id: String,
     pub user_qr_data: String,
     pub asset_qr_data: String,
+    /// The bin that sent it, when it came through the API ([`ReturnScan::bin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
 }
 
 /// A well-formed scan. The QR payloads are kept as scanned: decoding them is a business step
@@ -32,6 +35,10 @@ pub struct ReturnScan {
     pub location_id: LocationId,
     pub user_qr_data: String,
     pub asset_qr_data: String,
+    /// The return bin that sent the scan: the id of the API key it called with, as the gateway
+    /// vouches for it (never read from the body). None for a scan invoked directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
 }
 
 impl ReturnScan {
@@ -54,8 +61,21 @@ impl ReturnScan {
                 location_id: location_id?,
                 user_qr_data: user_qr_data?,
                 asset_qr_data: asset_qr_data?,
+                bin: None,
             })
         })
+    }
+
+    /// The scan as the bin `bin` sent it.
+    pub fn from_bin(self, bin: Option<String>) -> Self {
+        Self { bin, ..self }
+    }
+
+    /// A scan this service queued ([`Self::to_raw`]): the body read as any scan, and the bin it
+    /// recorded, which only the API writes there.
+    pub fn from_queued(value: &Value) -> Result<Self, ValidationError> {
+        let bin = value.get("bin").and_then(Value::as_str).map(str::to_owned);
+        Ok(Self::from_json(value)?.from_bin(bin))
     }
 
     /// Same scan, same id: the id hashes the normalised scan, so a bin that re-sends an event
@@ -93,6 +113,7 @@ impl ReturnScan {
             location_id: self.location_id.to_string(),
             user_qr_data: self.user_qr_data.clone(),
             asset_qr_data: self.asset_qr_data.clone(),
+            bin: self.bin.clone(),
         }
     }
 }
@@ -101,6 +122,26 @@ impl ReturnScan {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_bin_comes_from_the_caller_or_the_queue_never_from_a_body() {
+        let mut body = example();
+        body["bin"] = json!("forged");
+        assert_eq!(ReturnScan::from_json(&body).unwrap().bin, None);
+        let scan = ReturnScan::from_json(&example())
+            .unwrap()
+            .from_bin(Some("key-1".into()));
+        let queued = serde_json::to_value(scan.to_raw()).unwrap();
+        let read = ReturnScan::from_queued(&queued).unwrap();
+        assert_eq!(read, scan);
+        assert_eq!(
+            read.return_id(),
+            ReturnScan::from_json(&example()).unwrap().return_id()
+        );
+        let direct =
+            serde_json::to_value(ReturnScan::from_json(&example()).unwrap().to_raw()).unwrap();
+        assert!(direct.get("bin").is_none());
+    }
 
     fn example() -> Value {
         json!({"timestamp": "2025-02-10T11:00:00+00:00", "location_id": "topanga-location-01",

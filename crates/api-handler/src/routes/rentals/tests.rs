@@ -124,3 +124,38 @@ async fn stats_of_a_user_without_returns_are_zero() {
                             "reward_points": 0, "last_return_at": null})
     );
 }
+
+/// A return records the bin that sent it, by its API key's id from the request context; a bin
+/// cannot name another in the body.
+#[tokio::test]
+async fn a_return_records_the_bin_that_sent_it() {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let s = services();
+    let mut context =
+        lambda_http::aws_lambda_events::event::apigw::ApiGatewayProxyRequestContext::default();
+    context.identity.api_key_id = Some("bin-key-7".into());
+    let mut body: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+    body["bin"] = json!("someone-else");
+    let mut req = axum::http::Request::post("/rentals/returns")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(lambda_http::request::RequestContext::ApiGatewayV1(context));
+    let res = crate::routes::router(crate::wiring::Services::in_memory(&s))
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let answer: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let id = answer["return_id"].as_str().unwrap();
+    assert_eq!(
+        s.port::<InMemoryReturnQueue>().queued()[0].bin.as_deref(),
+        Some("bin-key-7")
+    );
+    let (_, got) = call(&s, "GET", &format!("/rentals/returns/{id}"), None).await;
+    assert_eq!(got["bin"], "bin-key-7");
+}
