@@ -3,6 +3,7 @@ import {
   AccessLogFormat, ApiKeySourceType, AuthorizationType, CognitoUserPoolsAuthorizer, EndpointType,
   LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, MethodOptions, Period, ResponseType, RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { AccountRootPrincipal, AnyPrincipal, Effect, IRole, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface ApiStackProps extends StackProps {
   readonly stateful: StatefulStack;
   /** The API's routes (`loadRoutes()`: those docs/openapi.json declares). */
   readonly routes: Route[];
+  /** The caller roles of the IAM routes (`loadCallerRoles()`: name → who they are). */
+  readonly callerRoles: Readonly<Record<string, string>>;
 }
 
 
@@ -79,6 +82,8 @@ export class ApiStack extends Stack {
   readonly api: RestApi;
   readonly handler: ServiceFunction;
   readonly routes: Route[];
+  /** The IAM role of each caller role, by name. */
+  readonly callerRoles: ReadonlyMap<string, IRole>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -96,7 +101,18 @@ export class ApiStack extends Stack {
     const h = this.handler;
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });
+    // Who may invoke the IAM routes: a role per caller role of docs/openapi.json (x-caller-roles),
+    // assumable in this account; the resource policy lets each role invoke exactly the routes whose
+    // x-roles name it, and denies every other signed principal.
+    const policy = new PolicyDocument();
+    this.callerRoles = new Map(
+      Object.entries(props.callerRoles).map(([name, description]) => [
+        name,
+        new Role(this, `Caller-${name}`, { assumedBy: new AccountRootPrincipal(), description: `API caller role ${name}: ${description}` }),
+      ]),
+    );
     this.api = new RestApi(this, 'Api', {
+      policy,
       description: `Rental returns API (${config.name})`,
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
@@ -153,6 +169,7 @@ export class ApiStack extends Stack {
     }
     // Everything else reaches the router, which answers 404/405 in the API's error shape.
     this.api.root.addProxy({ anyMethod: true, defaultIntegration: lambda, defaultMethodOptions: options.iam() });
+    for (const statement of resourcePolicy(props.routes, this.callerRoles)) policy.addStatements(statement);
 
     const plan = this.api.addUsagePlan('ReturnBins', {
       description: 'Return bins: one API key each',
@@ -198,4 +215,46 @@ export function returnBinKeys(config: EnvironmentConfig): string[] {
   }
   if (new Set(bins).size !== bins.length) throw new Error(`config ${config.name}: a return bin is named twice`);
   return bins;
+}
+
+/** The API's resource policy: anyone may reach the API (API keys, Cognito tokens and IAM
+ * signatures are checked per method), but a signed principal that is none of the caller roles is
+ * denied everywhere, and on each IAM route every role its x-roles do not name is denied. */
+export function resourcePolicy(routes: readonly Route[], roles: ReadonlyMap<string, IRole>): PolicyStatement[] {
+  const invoke = ['execute-api:Invoke'];
+  const arn = (route: Route) => `execute-api:/*/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
+  const signedAndNot = (names: readonly string[]) => ({
+    Null: { 'aws:PrincipalArn': 'false' },
+    ArnNotEquals: {
+      'aws:PrincipalArn': names.map((n) => {
+        const role = roles.get(n);
+        if (!role) throw new Error(`docs/openapi.json: x-roles names ${n}, which x-caller-roles does not declare`);
+        return role.roleArn;
+      }),
+    },
+  });
+  const statements = [
+    new PolicyStatement({ sid: 'AnyoneReachesTheMethods', principals: [new AnyPrincipal()], actions: invoke, resources: ['execute-api:/*'] }),
+    new PolicyStatement({
+      sid: 'OnlyCallerRolesSign',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: invoke,
+      resources: ['execute-api:/*'],
+      conditions: signedAndNot([...roles.keys()]),
+    }),
+  ];
+  for (const route of routes.filter((r) => r.authorization === 'iam')) {
+    statements.push(
+      new PolicyStatement({
+        sid: `Roles${route.method}${route.path.replace(/[^A-Za-z0-9]/g, '')}`,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: invoke,
+        resources: [arn(route)],
+        conditions: signedAndNot(route.roles),
+      }),
+    );
+  }
+  return statements;
 }

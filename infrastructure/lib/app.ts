@@ -4,7 +4,7 @@ import { EnvironmentConfig } from './config.js';
 import { MonitoringStack } from './monitoring-stack.js';
 import { applyNagSuppressions } from './nag-suppressions.js';
 import { ProcessingStack } from './processing-stack.js';
-import { Route, loadRoutes } from './routes.js';
+import { Route, loadCallerRoles, loadRoutes } from './routes.js';
 import { StatefulStack } from './stateful-stack.js';
 import { Topology } from './topology.js';
 
@@ -22,7 +22,7 @@ export function buildSystem(app: App, config: EnvironmentConfig, topology: Topol
   const p = config.stackPrefix;
   const tags = { project: 'rentals', environment: config.name };
   const stateful = new StatefulStack(app, `${p}-stateful`, { env, config, topology, tags, terminationProtection: config.protectData });
-  const api = new ApiStack(app, `${p}-api`, { env, config, topology, routes, stateful, tags });
+  const api = new ApiStack(app, `${p}-api`, { env, config, topology, routes, callerRoles: loadCallerRoles(), stateful, tags });
   const processing = new ProcessingStack(app, `${p}-processing`, { env, config, topology, stateful, tags });
   const functions = new Map([['api-handler', api.handler], ...processing.functions]);
   const monitoring = new MonitoringStack(app, `${p}-monitoring`, { env, config, stateful, api: api.api, functions, tags });

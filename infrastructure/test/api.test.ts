@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { returnBinKeys } from '../lib/api-stack.js';
 import { CONFIGS } from '../lib/config.js';
-import { loadRoutes } from '../lib/routes.js';
+import { loadCallerRoles, loadRoutes } from '../lib/routes.js';
 import { loadTopology } from '../lib/topology.js';
 import { environmentOf, grantsOf, implied, openApi, schemaProblems, synthesize } from './helpers.js';
 
@@ -87,15 +87,67 @@ describe('API stack', () => {
     for (const p of synthesized.values()) assert.equal(p.AuthorizationType, 'AWS_IAM');
   });
 
+  it('lets each caller role invoke exactly the IAM routes whose x-roles name it, and denies every other signed principal', () => {
+    const [api] = Object.values(t.findResources('AWS::ApiGateway::RestApi'));
+    type Statement = { Sid: string; Effect: string; Resource: string; Condition?: Record<string, Record<string, unknown>> };
+    const statements = api.Properties.Policy.Statement as Statement[];
+    const roles = Object.keys(loadCallerRoles());
+    assert.deepEqual(roles.sort(), ['intake', 'kitchen', 'operations', 'ordering']);
+    const roleIds = Object.keys(t.findResources('AWS::IAM::Role'));
+    const idOf = (role: string) => {
+      const id = roleIds.find((r) => r.startsWith(`Caller${role}`));
+      assert.ok(id, `a role for ${role}`);
+      return id;
+    };
+    // The roles a Deny statement spares: the signed principals it does not deny.
+    const spared = (st: Statement) => {
+      assert.deepEqual(st.Condition?.Null, { 'aws:PrincipalArn': 'false' }, st.Sid);
+      const arns = st.Condition?.ArnNotEquals['aws:PrincipalArn'] as { 'Fn::GetAtt': [string, string] }[];
+      return roles.filter((r) => arns.some((a) => a['Fn::GetAtt'][0] === idOf(r)));
+    };
+    const allowAll = statements.find((st) => st.Effect === 'Allow');
+    assert.equal(allowAll?.Resource, 'execute-api:/*');
+    const everywhere = statements.find((st) => st.Effect === 'Deny' && st.Resource === 'execute-api:/*');
+    assert.ok(everywhere);
+    assert.deepEqual(spared(everywhere), roles, 'only the caller roles may sign');
+    const iamRoutes = loadRoutes().filter((r) => r.authorization === 'iam');
+    assert.ok(iamRoutes.length >= 10);
+    for (const route of iamRoutes) {
+      const resource = `execute-api:/*/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
+      const deny = statements.find((st) => st.Effect === 'Deny' && st.Resource === resource);
+      assert.ok(deny, `a statement for ${route.method} ${route.path}`);
+      for (const role of roles) {
+        assert.equal(spared(deny).includes(role), route.roles.includes(role), `${role} on ${route.method} ${route.path}`);
+      }
+      assert.ok(route.roles.includes('operations'), `${route.method} ${route.path}: operations reads and runs everything`);
+    }
+    // No Deny names an app or bin route: their callers are not signed principals.
+    for (const route of loadRoutes().filter((r) => r.authorization !== 'iam')) {
+      const resource = `execute-api:/*/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
+      assert.equal(statements.find((st) => st.Resource === resource), undefined, `${route.method} ${route.path}`);
+    }
+  });
+
+  it('refuses an IAM route without caller roles, or with a role the document does not declare', () => {
+    const doc = (roles: unknown, security: unknown = [{ iam: [] }]) => ({
+      'x-caller-roles': { kitchen: 'k' },
+      paths: { '/extra': { get: { operationId: 'getExtra', tags: ['extra'], security, 'x-roles': roles } } },
+    });
+    assert.equal(loadRoutes(doc(['kitchen']))[0].roles[0], 'kitchen');
+    assert.throws(() => loadRoutes(doc(undefined)), /GET \/extra needs x-roles naming the caller roles/);
+    assert.throws(() => loadRoutes(doc(['chef'])), /unknown: chef/);
+    assert.throws(() => loadRoutes(doc(['kitchen'], [{ appUsers: [] }])), /x-roles are for iam operations/);
+  });
+
   it('builds its routes from the declaration it is given, and refuses a route without a flow or scheme', () => {
     const doc = (security: unknown, tags: unknown = ['extra']) => ({ paths: { '/extra/{id}': { get: { operationId: 'getExtra', tags, security } } } });
     assert.deepEqual(loadRoutes(doc([{ returnBinKey: [] }])), [
-      { method: 'GET', path: '/extra/{id}', operationId: 'getExtra', flow: 'extra', authorization: 'returnBinKey' },
+      { method: 'GET', path: '/extra/{id}', operationId: 'getExtra', flow: 'extra', authorization: 'returnBinKey', roles: [] },
     ]);
     assert.throws(() => loadRoutes(doc(undefined)), /GET \/extra\/\{id\} needs exactly one security scheme/);
     assert.throws(() => loadRoutes(doc([{ oauth: [] }])), /needs exactly one security scheme of iam, returnBinKey, appUsers/);
     assert.throws(() => loadRoutes(doc([{ iam: [] }], [])), /needs exactly one tag, its flow/);
-    const extra = synthesize('dev', topology, loadRoutes(doc([{ iam: [] }]))).templates.api;
+    const extra = synthesize('dev', topology, loadRoutes(doc([{ returnBinKey: [] }]))).templates.api;
     const parts = Object.values(extra.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
     assert.deepEqual(parts, ['extra', '{id}', '{proxy+}']);
   });

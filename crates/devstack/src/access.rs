@@ -26,12 +26,14 @@ pub struct BinKey {
     pub value: String,
 }
 
-/// A principal that may sign requests to the IAM routes.
+/// A principal that may sign requests to the IAM routes: one caller role's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub arn: String,
+    /// The caller role (`x-caller-roles` of `docs/openapi.json`) it acts as.
+    pub role: String,
 }
 
 /// Everyone the local API lets in, and the browser origins whose pages may read its answers.
@@ -90,11 +92,32 @@ impl Request<'_> {
 }
 
 impl Access {
-    /// The caller of `request` to a route of `scheme`, or the gateway's refusal.
-    pub fn check(&self, scheme: Authorization, request: &Request<'_>) -> Result<Caller, Refusal> {
+    /// The caller of `request` to a route of `scheme` that `roles` may invoke (an IAM route's;
+    /// `None`: the catch-all, which every caller role may reach), or the gateway's refusal.
+    pub fn check(
+        &self,
+        scheme: Authorization,
+        roles: Option<&[String]>,
+        request: &Request<'_>,
+    ) -> Result<Caller, Refusal> {
         match scheme {
             Authorization::ReturnBinKey => self.bin(request),
-            Authorization::Iam => self.principal(request),
+            Authorization::Iam => {
+                let caller = self.principal(request)?;
+                match (&caller, roles) {
+                    (Caller::Principal(p), Some(roles)) if !roles.contains(&p.role) => {
+                        Err(Refusal::new(
+                            StatusCode::FORBIDDEN,
+                            "forbidden",
+                            format!(
+                                "User: {} is not authorized to perform: execute-api:Invoke on this resource",
+                                p.arn
+                            ),
+                        ))
+                    }
+                    _ => Ok(caller),
+                }
+            }
             Authorization::AppUsers => self.user(request),
         }
     }
@@ -222,7 +245,8 @@ mod tests {
             principals: vec![Principal {
                 access_key_id: "AKID".into(),
                 secret_access_key: "secret".into(),
-                arn: format!("arn:aws:iam::{ACCOUNT}:user/devstack"),
+                arn: format!("arn:aws:iam::{ACCOUNT}:role/kitchen"),
+                role: "kitchen".into(),
             }],
             users: UserPool::generate().unwrap(),
             origins: vec!["http://localhost:3000".into()],
@@ -245,6 +269,7 @@ mod tests {
         let bin = a
             .check(
                 Authorization::ReturnBinKey,
+                None,
                 &request(&[("x-api-key", &key)]),
             )
             .unwrap();
@@ -252,6 +277,7 @@ mod tests {
         let refused = a
             .check(
                 Authorization::ReturnBinKey,
+                None,
                 &request(&[("x-api-key", "guess")]),
             )
             .unwrap_err();
@@ -259,7 +285,10 @@ mod tests {
             (refused.status.as_u16(), refused.code),
             (403, "invalid_api_key")
         );
-        assert!(a.check(Authorization::ReturnBinKey, &request(&[])).is_err());
+        assert!(
+            a.check(Authorization::ReturnBinKey, None, &request(&[]))
+                .is_err()
+        );
 
         let signed = Signer::new("AKID", "secret", None, "eu-west-1")
             .headers("GET", "http://127.0.0.1:3000/tasks/t1", &[], b"")
@@ -269,17 +298,25 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         headers.push(("host", "127.0.0.1:3000"));
+        let kitchen = ["kitchen".to_owned()];
         assert!(matches!(
-            a.check(Authorization::Iam, &request(&headers)),
+            a.check(Authorization::Iam, Some(&kitchen), &request(&headers)),
             Ok(Caller::Principal(_))
         ));
-        let missing = a.check(Authorization::Iam, &request(&[])).unwrap_err();
+        let elsewhere = ["ordering".to_owned()];
+        let refused = a
+            .check(Authorization::Iam, Some(&elsewhere), &request(&headers))
+            .unwrap_err();
+        assert_eq!((refused.status.as_u16(), refused.code), (403, "forbidden"));
+        let missing = a
+            .check(Authorization::Iam, None, &request(&[]))
+            .unwrap_err();
         assert_eq!(
             (missing.status.as_u16(), missing.code),
             (403, "missing_authentication")
         );
         // A key that opens the bins' route opens no other.
-        let keyed = a.check(Authorization::Iam, &request(&[("x-api-key", &key)]));
+        let keyed = a.check(Authorization::Iam, None, &request(&[("x-api-key", &key)]));
         assert!(keyed.is_err());
 
         let now = chrono::Utc::now().timestamp();
@@ -289,6 +326,7 @@ mod tests {
             .unwrap();
         let Ok(Caller::User(claims)) = a.check(
             Authorization::AppUsers,
+            None,
             &request(&[("authorization", &token)]),
         ) else {
             panic!("the token is refused")
@@ -297,7 +335,7 @@ mod tests {
         let bearer = format!("Bearer {token}");
         for header in [vec![], vec![("authorization", bearer.as_str())]] {
             let refused = a
-                .check(Authorization::AppUsers, &request(&header))
+                .check(Authorization::AppUsers, None, &request(&header))
                 .unwrap_err();
             assert_eq!(
                 (refused.status.as_u16(), refused.code),
@@ -316,7 +354,7 @@ mod tests {
         Caller::Principal(a.principals[0].clone()).fill(&mut context);
         assert_eq!(
             context.identity.user_arn.as_deref(),
-            Some("arn:aws:iam::000000000000:user/devstack")
+            Some("arn:aws:iam::000000000000:role/kitchen")
         );
         let mut context = ApiGatewayProxyRequestContext::default();
         let claims = serde_json::json!({"sub": "foo1", "exp": 5})

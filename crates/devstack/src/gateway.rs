@@ -188,6 +188,7 @@ async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) ->
     let scheme = matched
         .as_ref()
         .map_or(Authorization::Iam, |m| m.route.authorization);
+    let roles = matched.as_ref().map(|m| m.route.roles.as_slice());
     let caller = match &gw.access {
         // A method API Gateway has no method for on a resource it has.
         Some(_) if matched.is_none() && gw.routes.has_resource(parts.uri.path()) => {
@@ -197,7 +198,7 @@ async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) ->
                 "Missing Authentication Token",
             );
         }
-        Some(access) => match authenticate(access, scheme, &parts, &body) {
+        Some(access) => match authenticate(access, scheme, roles, &parts, &body) {
             Ok(caller) => Some(caller),
             Err(refused) => return gateway_error(refused.status, refused.code, &refused.message),
         },
@@ -251,6 +252,7 @@ async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) ->
 fn authenticate(
     access: &Access,
     scheme: Authorization,
+    roles: Option<&[String]>,
     parts: &axum::http::request::Parts,
     body: &Bytes,
 ) -> Result<access::Caller, access::Refusal> {
@@ -269,6 +271,7 @@ fn authenticate(
     let url = format!("http://{host}{path}");
     access.check(
         scheme,
+        roles,
         &access::Request {
             method: parts.method.as_str(),
             url: &url,
@@ -622,7 +625,14 @@ mod tests {
         let principal = Principal {
             access_key_id: "AKID".into(),
             secret_access_key: "secret".into(),
-            arn: "arn:aws:iam::000000000000:user/devstack".into(),
+            arn: "arn:aws:iam::000000000000:role/operations".into(),
+            role: "operations".into(),
+        };
+        let kitchen = Principal {
+            access_key_id: "KITCHEN".into(),
+            secret_access_key: "kitchen".into(),
+            arn: "arn:aws:iam::000000000000:role/kitchen".into(),
+            role: "kitchen".into(),
         };
         let bins: Vec<BinKey> = bin_keys(2);
         let users = UserPool::generate().unwrap();
@@ -639,18 +649,21 @@ mod tests {
         let access = Access {
             region: "eu-west-1".into(),
             bins,
-            principals: vec![principal],
+            principals: vec![principal, kitchen],
             users,
             origins: vec!["http://localhost:3000".into()],
         };
         let (gw, seen) = guarded(access);
-        let sign = |secret: &str, method: &str, path: &str, body: &[u8]| {
+        let sign_as = |key: &str, secret: &str, method: &str, path: &str, body: &[u8]| {
             let url = format!("http://127.0.0.1:3000{path}");
             let json = [("content-type", "application/json")];
             let signed: &[(&str, &str)] = if body.is_empty() { &[] } else { &json };
-            Signer::new("AKID", secret, None, "eu-west-1")
+            Signer::new(key, secret, None, "eu-west-1")
                 .headers(method, &url, signed, body)
                 .unwrap()
+        };
+        let sign = |secret: &str, method: &str, path: &str, body: &[u8]| {
+            sign_as("AKID", secret, method, path, body)
         };
         let routes = Routes::declared().unwrap();
         assert!(routes.all().len() >= 10);
@@ -694,7 +707,7 @@ mod tests {
                 ),
                 Scheme::Iam => (
                     signed.clone(),
-                    vec![
+                    [
                         ("none", vec![], 403, "missing_authentication"),
                         (
                             "malformed",
@@ -715,7 +728,14 @@ mod tests {
                             403,
                             "invalid_signature",
                         ),
-                    ],
+                    ]
+                    .into_iter()
+                    // A role the route's x-roles do not name.
+                    .chain((!route.roles.iter().any(|r| r == "kitchen")).then(|| {
+                        let as_kitchen = sign_as("KITCHEN", "kitchen", &route.method, &path, body);
+                        ("a role not allowed", as_kitchen, 403, "forbidden")
+                    }))
+                    .collect(),
                 ),
                 Scheme::AppUsers => (
                     one("authorization", &good_token),

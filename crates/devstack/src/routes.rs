@@ -37,6 +37,8 @@ pub struct Route {
     pub resource: String,
     pub flow: String,
     pub authorization: Authorization,
+    /// The caller roles that may invoke an IAM route (its `x-roles`).
+    pub roles: Vec<String>,
 }
 
 /// A request matched to its declared route, with the values of the route's path parameters.
@@ -87,11 +89,18 @@ impl Routes {
                         "{where_} needs one security scheme of iam, returnBinKey, appUsers"
                     ))
                 })?;
+                let roles = op["x-roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect();
                 routes.push(Route {
                     method: method.to_uppercase(),
                     resource: path.clone(),
                     flow,
                     authorization,
+                    roles,
                 });
             }
         }

@@ -26,6 +26,8 @@ const API_FUNCTION: &str = "api-handler";
 /// route (`.devstack/env` gives them to clients).
 const ACCESS_KEY_ID: &str = "test";
 const SECRET_ACCESS_KEY: &str = "test";
+/// The caller role the local credentials act as: it may call every IAM route.
+const OPERATIONS: &str = "operations";
 /// How many return bins have a key of their own on the local API.
 const LOCAL_BINS: usize = 3;
 /// The origin whose browser pages may read the local API's answers (the dev environment's).
@@ -115,6 +117,33 @@ pub async fn serve() -> Result<()> {
     Ok(())
 }
 
+/// A local principal per caller role of the IAM routes: `operations` (every IAM route) signs with
+/// `.devstack/env`'s credentials, each other role with its name as key id and secret.
+fn local_principals() -> Result<Vec<Principal>> {
+    let routes = crate::routes::Routes::declared()?;
+    let roles: std::collections::BTreeSet<&str> = routes
+        .all()
+        .iter()
+        .flat_map(|r| r.roles.iter().map(String::as_str))
+        .collect();
+    Ok(roles
+        .into_iter()
+        .map(|role| {
+            let (key, secret) = if role == OPERATIONS {
+                (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+            } else {
+                (role, role)
+            };
+            Principal {
+                access_key_id: key.to_owned(),
+                secret_access_key: secret.to_owned(),
+                arn: format!("arn:aws:iam::{}:role/{role}", access::ACCOUNT),
+                role: role.to_owned(),
+            }
+        })
+        .collect())
+}
+
 /// The local API's callers: the bins' keys, the local credentials, and a user pool with a new
 /// key (kept in `dir` for `devstack token`).
 fn local_access(dir: &Path) -> Result<Access> {
@@ -123,11 +152,7 @@ fn local_access(dir: &Path) -> Result<Access> {
     Ok(Access {
         region: provision::REGION.to_owned(),
         bins: access::bin_keys(LOCAL_BINS),
-        principals: vec![Principal {
-            access_key_id: ACCESS_KEY_ID.to_owned(),
-            secret_access_key: SECRET_ACCESS_KEY.to_owned(),
-            arn: format!("arn:aws:iam::{}:user/devstack", access::ACCOUNT),
-        }],
+        principals: local_principals()?,
         users,
         origins: vec![LOCAL_CORS_ORIGIN.to_owned()],
     })
