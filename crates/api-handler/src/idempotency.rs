@@ -28,6 +28,18 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// What the store keeps `key` under: the caller's own (the same key from another caller is
+/// another request), for this method and path.
+fn scoped_key(parts: &axum::http::request::Parts, key: &IdempotencyKey) -> String {
+    let caller = crate::caller::Caller::of(parts).scope();
+    format!(
+        "{caller} {} {} {}",
+        parts.method,
+        parts.uri.path(),
+        key.as_str()
+    )
+}
+
 pub async fn idempotency(
     State(store): State<Arc<dyn IdempotencyStore>>,
     request: Request,
@@ -49,14 +61,7 @@ pub async fn idempotency(
         }
         .into_response();
     };
-    // The caller's own: the same key from another caller is another request.
-    let caller = crate::caller::Caller::of(&parts).scope();
-    let scoped = format!(
-        "{caller} {} {} {}",
-        parts.method,
-        parts.uri.path(),
-        key.as_str()
-    );
+    let scoped = scoped_key(&parts, &key);
     let hash = request_hash(parts.method.as_str(), parts.uri.path(), &bytes);
     match store.claim(&scoped, &hash, now_ms()).await {
         Err(e) => ApiError::Port(e).into_response(),

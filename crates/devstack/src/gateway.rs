@@ -184,21 +184,8 @@ async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) ->
     }
     let n = gw.requests.fetch_add(1, Ordering::Relaxed);
     let matched = gw.routes.find(parts.method.as_str(), parts.uri.path());
-    // An undeclared path is the `{proxy+}` catch-all's, an IAM route.
-    let scheme = matched
-        .as_ref()
-        .map_or(Authorization::Iam, |m| m.route.authorization);
-    let roles = matched.as_ref().map(|m| m.route.roles.as_slice());
     let caller = match &gw.access {
-        // A method API Gateway has no method for on a resource it has.
-        Some(_) if matched.is_none() && gw.routes.has_resource(parts.uri.path()) => {
-            return gateway_error(
-                StatusCode::FORBIDDEN,
-                "missing_authentication",
-                "Missing Authentication Token",
-            );
-        }
-        Some(access) => match authenticate(access, scheme, roles, &parts, &body) {
+        Some(access) => match caller_of(access, &gw.routes, matched.as_ref(), &parts, &body) {
             Ok(caller) => Some(caller),
             Err(refused) => return gateway_error(refused.status, refused.code, &refused.message),
         },
@@ -246,6 +233,28 @@ async fn answer<I: Invoker + 'static>(gw: &Arc<Gateway<I>>, request: Request) ->
             )
         }
     }
+}
+
+/// The caller of a request to the `matched` route (none: the `{proxy+}` catch-all's, an IAM
+/// route), or the gateway's refusal.
+fn caller_of(
+    access: &Access,
+    routes: &Routes,
+    matched: Option<&Matched<'_>>,
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Result<access::Caller, access::Refusal> {
+    // A method API Gateway has no method for on a resource it has.
+    if matched.is_none() && routes.has_resource(parts.uri.path()) {
+        return Err(access::Refusal {
+            status: StatusCode::FORBIDDEN,
+            code: "missing_authentication",
+            message: "Missing Authentication Token".into(),
+        });
+    }
+    let scheme = matched.map_or(Authorization::Iam, |m| m.route.authorization);
+    let roles = matched.map(|m| m.route.roles.as_slice());
+    authenticate(access, scheme, roles, parts, body)
 }
 
 /// The caller of a request to a route of `scheme`, as `access` checks it.
