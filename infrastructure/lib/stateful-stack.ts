@@ -120,8 +120,19 @@ export class StatefulStack extends Stack {
       authFlows: { userSrp: true },
       preventUserExistenceErrors: true,
     });
+    // The environment's test users (load and smoke runs) sign in with a password, which a
+    // program can send and SRP makes hard; a client of its own keeps the app's client SRP-only.
+    const testUserClient = this.appUsers.addClient('TestUsers', {
+      generateSecret: false,
+      authFlows: { userPassword: true },
+      preventUserExistenceErrors: true,
+    });
     new CfnOutput(this, 'AppUserPoolId', { value: this.appUsers.userPoolId, description: 'Cognito user pool of the fitness app' });
     new CfnOutput(this, 'AppClientId', { value: this.appClient.userPoolClientId, description: 'App client the mobile app signs in with' });
+    new CfnOutput(this, 'TestUserClientId', {
+      value: testUserClient.userPoolClientId,
+      description: "Client the environment's test users sign in with (password): make load, make smoke",
+    });
 
     this.relayFailures = new Queue(this, 'RelayFailures', {
       encryption: QueueEncryption.SQS_MANAGED,

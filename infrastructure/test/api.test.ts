@@ -170,7 +170,12 @@ describe('API stack', () => {
     const authorizers = Object.values(t.findResources('AWS::ApiGateway::Authorizer'));
     assert.equal(authorizers.length, 1);
     assert.equal(authorizers[0].Properties.Type, 'COGNITO_USER_POOLS');
-    s.templates.stateful.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+    const clients = Object.values(s.templates.stateful.findResources('AWS::Cognito::UserPoolClient'));
+    const flows = clients.map((c) => [...c.Properties.ExplicitAuthFlows].sort().join(' ')).sort();
+    // The app signs in with SRP; only the test users' client takes a password.
+    assert.deepEqual(flows, ['ALLOW_REFRESH_TOKEN_AUTH ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH ALLOW_USER_SRP_AUTH']);
+    for (const c of clients) assert.equal(c.Properties.GenerateSecret, false);
+    s.templates.stateful.hasOutput('TestUserClientId', Match.anyValue());
   });
 
   it('throttles, logs access and traces the stage; binds a usage plan with quota', () => {

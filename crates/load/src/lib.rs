@@ -14,4 +14,5 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod scenarios;
+pub mod sign_in;
 pub mod stack;

@@ -24,14 +24,8 @@ struct Cli {
     /// A flow's scenario (rentals has two: reads, returns) or mixed, every one weighted; an
     /// unknown name is refused with the list
     scenario: String,
-    /// A return bin's API key, sent on the routes of the `returnBinKey` scheme (the local
-    /// stack's own when it is the target).
-    #[arg(long, env = "API_KEY")]
-    api_key: Option<String>,
-    /// Sign the `iam` routes with SigV4 (credentials and AWS_REGION from the environment), as a
-    /// deployed API requires (the local stack's own credentials sign when it is the target).
-    #[arg(long)]
-    sigv4: bool,
+    #[command(flatten)]
+    credentials: auth::Credentials,
     /// The open model: every user sends this many requests a second, whatever the answers
     /// take (500 users × 1 = 500 requests/s offered). Without it each user sends its next
     /// request as soon as the last is answered: a closed loop, which measures a ceiling.
@@ -86,7 +80,7 @@ fn is_local(api: &str) -> bool {
 
 async fn run(cli: Cli) -> Result<bool, String> {
     let api = api_url(&cli)?;
-    let h = Arc::new(harness(&cli, &api)?);
+    let h = Arc::new(harness(&cli, &api).await?);
     let chosen = scenario::chosen(&cli.scenario)?;
     let dir = cli.out.join(&cli.scenario);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -141,21 +135,10 @@ async fn run(cli: Cli) -> Result<bool, String> {
     Ok(summary.passed())
 }
 
-/// The run's harness: the API, its authentication (the local stack's own credentials when it is
-/// the target and none are given, else `--api-key`, `--sigv4`), the open model's pacer
-/// (`--rate`).
-fn harness(cli: &Cli, api: &str) -> Result<harness::Harness, String> {
-    let the_local_stack = stack::value("API_URL").as_deref() == Some(api);
-    let auth = if the_local_stack && cli.api_key.is_none() && !cli.sigv4 {
-        auth::Auth::local()?
-    } else {
-        let signer = if cli.sigv4 {
-            Some(devstack::sigv4::Signer::from_env()?)
-        } else {
-            None
-        };
-        auth::Auth::new(cli.api_key.clone(), signer)?
-    };
+/// The run's harness: the API, its authentication ([`auth::Credentials`]), the open model's
+/// pacer (`--rate`).
+async fn harness(cli: &Cli, api: &str) -> Result<harness::Harness, String> {
+    let auth = cli.credentials.auth(api).await?;
     let pacer = match cli.rate {
         None => None,
         Some(rate) => Some(

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 /// How long to read the sink for the run's notifications.
 pub(super) struct Wait {
-    /// The run's app users' ids start with it.
-    pub prefix: String,
+    /// The run's app users.
+    pub ours: BTreeSet<String>,
     /// Notifications the certain users' streams call for.
     pub expected: usize,
     /// A window and a bit: every timer set during the attack is due by then.
@@ -35,7 +35,7 @@ impl Wait {
             let ours: Vec<Value> = received(http, notify)
                 .await?
                 .into_iter()
-                .filter(|r| user_of(r).is_some_and(|u| u.starts_with(&self.prefix)))
+                .filter(|r| user_of(r).is_some_and(|u| self.ours.contains(u)))
                 .collect();
             let of_certain = ours
                 .iter()
@@ -200,7 +200,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreadable_sink_fails_the_check() {
         let wait = Wait {
-            prefix: "fit_x_".into(),
+            ours: BTreeSet::from(["fit_x_1".to_owned()]),
             expected: 1,
             hold: Duration::ZERO,
             settle: Duration::ZERO,

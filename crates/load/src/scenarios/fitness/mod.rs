@@ -19,15 +19,18 @@
 
 mod checks;
 pub mod demo;
+mod plan;
 
 use crate::harness::{Check, Harness, call, notify_url};
 use crate::scenario::Scenario;
 use checks::{Tally, Wait};
 use chrono::{DateTime, Duration as Span, Utc};
 use goose::prelude::*;
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use plan::{AppUser, Effect, plan_visit};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The window of the stack under load: the running local stack's (`.devstack/env`), else
@@ -58,6 +61,10 @@ pub struct Fitness {
     window: Span,
     /// What each app user's accepted events call for.
     users: Mutex<BTreeMap<String, Expected>>,
+    /// Clients so far: each is the next app user.
+    clients: AtomicUsize,
+    /// Clients that found no app user to act as (fewer test users than clients).
+    without_user: Mutex<Vec<String>>,
 }
 
 impl Fitness {
@@ -65,6 +72,25 @@ impl Fitness {
         Self {
             window,
             users: Mutex::new(BTreeMap::new()),
+            clients: AtomicUsize::new(0),
+            without_user: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A new client's app user: one of its own on the local stack, the next test user against
+    /// a deployed one; none (the client stays idle, the run fails) when the test users ran out.
+    fn app_user(&self, h: &Harness) -> Option<String> {
+        let n = self.clients.fetch_add(1, Ordering::Relaxed);
+        match h.auth.app_user(n) {
+            Ok(user) => Some(user.unwrap_or_else(|| format!("fit_{}_{n}", h.run))),
+            Err(e) => {
+                let mut without = self.without_user.lock().unwrap_or_else(|e| e.into_inner());
+                if without.is_empty() {
+                    eprintln!("load: {e}");
+                }
+                without.push(e);
+                None
+            }
         }
     }
 
@@ -83,7 +109,14 @@ impl Fitness {
             user.set_session_data(me);
             return Ok(());
         }
-        let name = format!("fit_{}_{}", h.run, user.weighted_users_index);
+        if me.name.is_none() {
+            me.name = self.app_user(h);
+            me.quiet_until = me.name.is_none().then(|| Instant::now() + IDLE_FOREVER);
+        }
+        let Some(name) = me.name.clone() else {
+            user.set_session_data(me);
+            return Ok(());
+        };
         if me.plan.is_empty() {
             plan_visit(&mut me, &name, &h.run, self.window);
         }
@@ -131,128 +164,11 @@ impl Fitness {
     }
 }
 
-/// What an accepted event means for the user's notifications.
-#[derive(Debug, Clone)]
-enum Effect {
-    /// A launch whose start follows within the window (if it is accepted).
-    OpenLaunch(DateTime<Utc>),
-    /// A launch nothing will cancel.
-    Nudge(DateTime<Utc>),
-    /// The start that closes the open launch.
-    Start,
-    /// A finish that earns a congratulation.
-    Congratulate(DateTime<Utc>, i64),
-    None,
-}
-
-#[derive(Debug, Clone)]
-struct Planned {
-    body: Value,
-    effect: Effect,
-    /// Wall clock to stay quiet for after this event.
-    then_idle: Option<Duration>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct AppUser {
-    clock: Option<DateTime<Utc>>,
-    plan: VecDeque<Planned>,
-    quiet_until: Option<Instant>,
-    n: u64,
-}
+/// How long a client without an app user stays idle: the rest of any run.
+const IDLE_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// How often a client sends an event that got no `202`.
 const SEND_ATTEMPTS: u32 = 5;
-
-const DURATIONS: [(i64, i64); 6] = [(29, 59), (30, 0), (30, 1), (30, 59), (36, 18), (45, 0)];
-
-fn body(
-    me: &mut AppUser,
-    user: &str,
-    kind: &str,
-    at: DateTime<Utc>,
-    program: Option<&str>,
-    run: &str,
-) -> Value {
-    me.n += 1;
-    if fastrand::u32(0..3) == 0 {
-        let mut b = json!({"user_id": user, "device_id": "load", "type": kind,
-                           "time_stamp": at.format("%Y-%m-%d %H:%M:%S").to_string()});
-        if let Some(p) = program {
-            b["training_program_id"] = json!(p);
-        }
-        b
-    } else {
-        let payload = program.map_or(json!({}), |p| json!({"training_program_id": p}));
-        json!({"schema_version": 2, "event_id": format!("load-{run}-{user}-{}", me.n),
-               "user_id": user, "type": kind, "time": at.to_rfc3339(), "payload": payload})
-    }
-}
-
-/// The next visit's events, from `at` on (whole seconds, so both shapes write the same time).
-fn plan_visit(me: &mut AppUser, user: &str, run: &str, window: Span) {
-    let now = Utc::now();
-    let floor = |t: DateTime<Utc>| DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t);
-    let at = floor(me.clock.map_or(now, |c| c.max(now)));
-    let program = format!("{}", 1000 + fastrand::u32(0..50));
-    let roll = fastrand::u32(0..100);
-    let launch = body(me, user, "app_launch", at, None, run);
-    if roll < 55 {
-        let margin = (window.num_seconds() / 2).max(1);
-        let started = at + Span::seconds(fastrand::i64(0..=margin));
-        me.plan.push_back(Planned {
-            body: launch,
-            effect: Effect::OpenLaunch(at),
-            then_idle: None,
-        });
-        let start = body(
-            me,
-            user,
-            "training_program_started",
-            started,
-            Some(&program),
-            run,
-        );
-        me.plan.push_back(Planned {
-            body: start,
-            effect: Effect::Start,
-            then_idle: None,
-        });
-        let (end, effect, ended) = if roll < 40 {
-            let (m, s) = DURATIONS[fastrand::usize(..DURATIONS.len())];
-            let ended = started + Span::minutes(m) + Span::seconds(s);
-            let effect = if (m, s) > (30, 0) {
-                Effect::Congratulate(started, m)
-            } else {
-                Effect::None
-            };
-            ("training_program_finished", effect, ended)
-        } else {
-            (
-                "training_program_cancelled",
-                Effect::None,
-                started + Span::minutes(5),
-            )
-        };
-        let end = body(me, user, end, ended, Some(&program), run);
-        me.plan.push_back(Planned {
-            body: end,
-            effect,
-            then_idle: None,
-        });
-        me.clock = Some(ended + Span::seconds(1));
-    } else {
-        // The next launch comes after this one's window, whichever way it is settled.
-        let idle =
-            (roll < 80).then(|| Duration::from_secs(window.num_seconds().unsigned_abs() + 3));
-        me.plan.push_back(Planned {
-            body: launch,
-            effect: Effect::Nudge(at),
-            then_idle: idle,
-        });
-        me.clock = Some(at + window + Span::seconds(1));
-    }
-}
 
 fn parse(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str()
@@ -298,7 +214,19 @@ impl Scenario for Fitness {
     }
 
     /// The invariants of the run's app events (none when it sent none), from the local sink.
-    async fn check(&self, h: &Harness, http: &reqwest::Client, settle: Duration) -> Vec<Check> {
+    async fn check(&self, _h: &Harness, http: &reqwest::Client, settle: Duration) -> Vec<Check> {
+        let without_user = self
+            .without_user
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if !without_user.is_empty() {
+            return vec![Check {
+                name: "every fitness client is an app user".into(),
+                checked: self.clients.load(Ordering::Relaxed),
+                failures: without_user,
+            }];
+        }
         let users = self.expected();
         if users.is_empty() {
             return Vec::new();
@@ -314,7 +242,7 @@ impl Scenario for Fitness {
             .map(|e| e.congratulations.len() + e.nudges.len())
             .sum();
         let wait = Wait {
-            prefix: format!("fit_{}_", h.run),
+            ours: users.keys().cloned().collect(),
             expected: expected_total,
             // Every timer set during the attack is due a window (and a bit) after the attack.
             hold: Duration::from_secs(self.window.num_seconds().unsigned_abs() + 10),
@@ -367,5 +295,43 @@ impl Fitness {
             }
         }
         users
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Auth;
+    use crate::sign_in::SignedIn;
+
+    #[tokio::test]
+    async fn each_client_is_the_next_test_user_and_one_too_many_fails_the_run() {
+        let signed = SignedIn {
+            sub: "sub-1".into(),
+            token: "t".into(),
+        };
+        let auth = Auth::new(None, None).unwrap().with_test_users(vec![signed]);
+        let h = Harness::new("http://127.0.0.1:9".into(), auth, None);
+        let fitness = Fitness::new(Span::seconds(90));
+        assert_eq!(fitness.app_user(&h).as_deref(), Some("sub-1"));
+        assert_eq!(fitness.app_user(&h), None);
+        let checks = fitness
+            .check(&h, &reqwest::Client::new(), Duration::ZERO)
+            .await;
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].name, "every fitness client is an app user");
+        assert!(checks[0].failures[0].contains("1 test users signed in"));
+
+        // On the local stack a client names its own user, one per client.
+        let local = Harness::new(
+            "http://127.0.0.1:9".into(),
+            Auth::new(None, None).unwrap(),
+            None,
+        );
+        let fitness = Fitness::new(Span::seconds(90));
+        let first = fitness.app_user(&local).unwrap();
+        let second = fitness.app_user(&local).unwrap();
+        assert!(first.starts_with(&format!("fit_{}_", local.run)), "{first}");
+        assert_ne!(first, second);
     }
 }
