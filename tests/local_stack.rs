@@ -3,6 +3,8 @@
 //! never wedge, and the clients a user runs against it (`devstack reset`, `demo all`, every
 //! load scenario with its invariants) pass. The binaries are those of this test's own build.
 
+mod matrix;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -269,154 +271,8 @@ async fn five_hundred_concurrent_clients_never_wedge_the_local_stack() {
     assert_eq!(answer.status(), 200);
     assert!(sent.elapsed() < Duration::from_secs(2));
 
-    each_route_lets_in_only_its_credential(&stack).await;
+    matrix::each_route_lets_in_only_its_credential(&stack).await;
     the_clients_pass_against_it(&stack);
-}
-
-/// Headers a request carries.
-type Headers = Vec<(String, String)>;
-/// A route's path and body, its refusals (what, headers, status, code) and its right headers.
-type Case<'a> = (
-    &'a str,
-    &'a str,
-    Vec<(&'a str, Headers, u16, &'a str)>,
-    Headers,
-);
-
-/// Through the running gateway, one route of each scheme: no credential, a wrong one, another
-/// scheme's, a caller role or app user it does not take, and the right one. Every refusal has
-/// the deployed status and code, and leaves nothing behind: the same `Idempotency-Key` then runs
-/// the right request afresh instead of replaying anything.
-async fn each_route_lets_in_only_its_credential(stack: &LocalStack) {
-    let http = reqwest::Client::new();
-    let env = &stack.env;
-    let signer = |key: &str, secret: &str| {
-        devstack::sigv4::Signer::new(key, secret, None, &env["AWS_REGION"])
-    };
-    let token = |user: &str| stack.run("devstack", &["token", user]).trim().to_owned();
-    let post = |path: &str, body: &str, key: &str, headers: Vec<(String, String)>| {
-        let mut request = http
-            .post(format!("{}{path}", stack.api()))
-            .header("content-type", "application/json")
-            .header("idempotency-key", key)
-            .body(body.to_owned());
-        for (k, v) in headers {
-            request = request.header(k, v);
-        }
-        request.send()
-    };
-    let signed = |key: &str, secret: &str, path: &str, body: &str| {
-        let url = format!("{}{path}", stack.api());
-        signer(key, secret)
-            .headers(
-                "POST",
-                &url,
-                &[("content-type", "application/json")],
-                body.as_bytes(),
-            )
-            .unwrap()
-    };
-    let one = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
-    let task = r#"{"title": "matrix", "description": "", "priority": "low"}"#;
-    let scan = std::fs::read_to_string(
-        devstack::emulator::workspace_root().join("events/rental-return/event_02.json"),
-    )
-    .unwrap();
-    let event = r#"{"user_id": "matrix-user", "device_id": "d1", "type": "app_launch", "time_stamp": "2021-02-28 16:00:00"}"#;
-    let operations = (
-        env["AWS_ACCESS_KEY_ID"].as_str(),
-        env["AWS_SECRET_ACCESS_KEY"].as_str(),
-    );
-    let cases: Vec<Case> = vec![
-        (
-            "/tasks",
-            task,
-            vec![
-                ("none", vec![], 403, "missing_authentication"),
-                (
-                    "a wrong secret",
-                    signed(operations.0, "guess", "/tasks", task),
-                    403,
-                    "invalid_signature",
-                ),
-                (
-                    "a bin key",
-                    one("x-api-key", &env["RETURN_BIN_API_KEY"]),
-                    403,
-                    "missing_authentication",
-                ),
-                (
-                    "the kitchen role",
-                    signed("kitchen", "kitchen", "/tasks", task),
-                    403,
-                    "forbidden",
-                ),
-            ],
-            signed(operations.0, operations.1, "/tasks", task),
-        ),
-        (
-            "/rentals/returns",
-            &scan,
-            vec![
-                ("none", vec![], 403, "invalid_api_key"),
-                (
-                    "a wrong key",
-                    one("x-api-key", "guess"),
-                    403,
-                    "invalid_api_key",
-                ),
-                (
-                    "a signature",
-                    signed(operations.0, operations.1, "/rentals/returns", &scan),
-                    403,
-                    "invalid_api_key",
-                ),
-            ],
-            one("x-api-key", &env["RETURN_BIN_API_KEY"]),
-        ),
-        (
-            "/v1/event",
-            event,
-            vec![
-                ("none", vec![], 401, "unauthorized"),
-                (
-                    "a malformed token",
-                    one("authorization", "not-a-token"),
-                    401,
-                    "unauthorized",
-                ),
-                (
-                    "another user's token",
-                    one("authorization", &token("someone-else")),
-                    403,
-                    "forbidden",
-                ),
-            ],
-            one("authorization", &token("matrix-user")),
-        ),
-    ];
-    for (path, body, refusals, right) in cases {
-        let key = format!("matrix-{}", path.replace('/', "-"));
-        for (what, headers, status, code) in refusals {
-            let answer = post(path, body, &key, headers).await.unwrap();
-            assert_eq!(answer.status().as_u16(), status, "{path} with {what}");
-            let answer: serde_json::Value = answer.json().await.unwrap();
-            assert_eq!(
-                answer["error"]["code"], code,
-                "{path} with {what}: {answer}"
-            );
-        }
-        let accepted = post(path, body, &key, right).await.unwrap();
-        assert_eq!(
-            accepted.status().as_u16(),
-            202,
-            "{path} with its credential"
-        );
-        assert!(
-            accepted.headers().get("idempotent-replayed").is_none(),
-            "{path}: a refused request left something under its key"
-        );
-    }
 }
 
 /// After the load (same stack, reset to its reference data): every flow's demo step, every load
