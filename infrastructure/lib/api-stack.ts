@@ -150,7 +150,7 @@ export class ApiStack extends Stack {
     // No request models or validators: every body, well-formed or not, reaches the router, which
     // answers each problem in the API's error shape with a detail per field (docs/openapi.json).
     // Path parameters need no check: a `{param}` resource never matches an empty segment.
-    const lambda = new LambdaIntegration(h.fn);
+    const lambda = new LambdaIntegration(h.alias);
     // The fitness app: a mobile client holds no AWS credentials of its own, so its users sign
     // in to the app's Cognito user pool and send their token; the gateway checks it.
     // An authorizer must be attached to a method, so it exists only when a route uses it.

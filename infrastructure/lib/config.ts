@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { LambdaDeploymentConfig } from 'aws-cdk-lib/aws-codedeploy';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /** The environments this app deploys; `-c env=<name>` selects one. */
@@ -25,6 +26,10 @@ export interface EnvironmentConfig {
    * of the key it came with. Letters, digits and dashes. */
   readonly returnBins: readonly string[];
   readonly apiLatencyAlarmP99: Duration;
+  /** How a deploy moves each function's `live` alias to its new version (CodeDeploy): all at
+   * once, or a canary share first and the rest when its alarms stayed quiet (see
+   * `TRAFFIC_SHIFTS`). Any alarm guarding the function rolls it back. */
+  readonly trafficShift: TrafficShift;
   /** Base URL of the notification service (`POST {url}/v1/notify`). */
   readonly notifyUrl: string;
   /** This environment's values of flow settings where they differ from topology.json's
@@ -34,6 +39,15 @@ export interface EnvironmentConfig {
   /** Optional e-mail subscribed to the alarm topic. */
   readonly alarmEmail?: string;
 }
+
+/** The traffic shifts a deploy may use, by CodeDeploy's predefined configurations. */
+export const TRAFFIC_SHIFTS = {
+  allAtOnce: LambdaDeploymentConfig.ALL_AT_ONCE,
+  canary10Percent5Minutes: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+  canary10Percent10Minutes: LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
+  linear10PercentEvery1Minute: LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
+} as const;
+export type TrafficShift = keyof typeof TRAFFIC_SHIFTS;
 
 const common = {
   apiLatencyAlarmP99: Duration.seconds(1),
@@ -51,6 +65,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     returnBinQuotaPerDay: 10_000,
     returnBins: ['dev-bin-01', 'dev-bin-02'],
     webAclRatePerIpPer5Minutes: 3_000,
+    trafficShift: 'allAtOnce',
     notifyUrl: 'https://notify.dev.rentals.example.com',
   },
   staging: {
@@ -64,6 +79,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     returnBinQuotaPerDay: 50_000,
     returnBins: ['staging-bin-01', 'staging-bin-02'],
     webAclRatePerIpPer5Minutes: 6_000,
+    trafficShift: 'canary10Percent5Minutes',
     notifyUrl: 'https://notify.staging.rentals.example.com',
   },
   prod: {
@@ -77,6 +93,7 @@ export const CONFIGS: Record<EnvironmentName, EnvironmentConfig> = {
     returnBinQuotaPerDay: 100_000,
     returnBins: ['topanga-location-01', 'topanga-location-02', 'topanga-location-03'],
     webAclRatePerIpPer5Minutes: 15_000,
+    trafficShift: 'canary10Percent5Minutes',
     notifyUrl: 'https://notify.rentals.example.com',
   },
 };

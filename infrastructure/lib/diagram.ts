@@ -34,9 +34,17 @@ export function renderDiagram(templates: Record<string, Template>): string {
       byLogicalId.set(logicalId, id);
     }
   }
+  // Callers reach a function through its `live` alias: the alias stands for its function.
+  for (const template of Object.values(templates)) {
+    for (const [logicalId, r] of Object.entries(template.Resources ?? {})) {
+      if (r.Type !== 'AWS::Lambda::Alias') continue;
+      const fn = byLogicalId.get(String((r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref));
+      if (fn) byLogicalId.set(logicalId, fn);
+    }
+  }
   const refersTo = (value: unknown): string[] => {
     const text = JSON.stringify(value ?? null);
-    return [...byLogicalId.entries()].filter(([logicalId]) => text.includes(logicalId)).map(([, id]) => id);
+    return [...new Set([...byLogicalId.entries()].filter(([logicalId]) => text.includes(logicalId)).map(([, id]) => id))];
   };
   for (const template of Object.values(templates)) {
     for (const r of Object.values(template.Resources ?? {})) {

@@ -50,6 +50,9 @@ export function loadMetrics(topology: Topology = loadTopology()): MetricCatalogu
         throw new Error(`topology.json: alarm ${a.name} on ${m.name} compares with "${a.comparison}" (known: >=, >)`);
       }
       if (!(Number.isInteger(a.periods) && a.periods >= 1)) throw new Error(`topology.json: alarm ${a.name} on ${m.name} needs periods of 1 or more`);
+      for (const f of a.rolls_back ?? []) {
+        if (!topology.functions.some((x) => x.name === f)) throw new Error(`topology.json: alarm ${a.name} rolls back ${f}, which is not a function`);
+      }
     }
     seen.add(m.name);
   }

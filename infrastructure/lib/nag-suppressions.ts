@@ -11,6 +11,10 @@ export function applyNagSuppressions({ stateful, api, processing }: SystemStacks
     Validations.of(stack).acknowledge(
       { id: LAMBDA_BASIC_EXECUTION, reason: 'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch Logs.' },
       {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+        reason: "CodeDeploy's role for Lambda deployments: shifting an alias's traffic, reading the deployment's alarms; AWS keeps the policy to what it needs.",
+      },
+      {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'X-Ray (xray:PutTraceSegments, PutTelemetryRecords) and dynamodb:ListStreams cannot be scoped to a resource.',
       },

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { API_FUNCTION } from './api-stack.js';
 import { EnvironmentConfig } from './config.js';
 import { ServiceFunction } from './constructs/service-function.js';
+import { guardDeployments } from './deploy-guards.js';
 import { StatefulStack } from './stateful-stack.js';
 import { Topology } from './topology.js';
 
@@ -15,7 +16,8 @@ export interface ProcessingStackProps extends StackProps {
 }
 
 /** The consumers: every function of topology.json but the API's, with their event-source
- * mappings (partial batch responses, batch sizes, maximum concurrency). */
+ * mappings (partial batch responses, batch sizes, maximum concurrency) on each one's `live`
+ * alias, and the alarms that roll back a deploy of each. */
 export class ProcessingStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
 
@@ -30,7 +32,7 @@ export class ProcessingStack extends Stack {
       const target = this.functions.get(source.function);
       if (!target) throw new Error(`topology.json maps to unknown function ${source.function}`);
       if ('queue' in source) {
-        target.fn.addEventSource(
+        target.alias.addEventSource(
           new SqsEventSource(s.queue(source.queue).queue, {
             batchSize: source.batch_size,
             reportBatchItemFailures: true,
@@ -38,7 +40,7 @@ export class ProcessingStack extends Stack {
           }),
         );
       } else {
-        target.fn.addEventSource(
+        target.alias.addEventSource(
           new DynamoEventSource(s.table(source.table), {
             startingPosition: StartingPosition.TRIM_HORIZON,
             batchSize: source.batch_size,
@@ -50,5 +52,6 @@ export class ProcessingStack extends Stack {
         );
       }
     }
+    guardDeployments(this.functions, topology, s);
   }
 }

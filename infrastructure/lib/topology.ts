@@ -24,6 +24,9 @@ export interface MetricAlarm {
   comparison: '>=' | '>';
   periods: number;
   description: string;
+  /** The functions whose deploys it rolls back (evaluated over one minute); the function that
+   * writes the metric when absent. */
+  rolls_back?: string[];
 }
 
 /** A metric a function writes (embedded metric format), declared by the flow that writes it,
@@ -89,6 +92,11 @@ export interface TopicSpec {
 }
 
 /** `topology.json`: the resources both this app and the local stack build. */
+/** A function's event source: a queue, or a table's stream. */
+export type EventSource =
+  | { queue: string; function: string; batch_size: number; max_concurrency?: number }
+  | { table: string; function: string; batch_size: number };
+
 export interface Topology {
   max_receive_count: number;
   /** The flows' settings by variable name. */
@@ -100,10 +108,7 @@ export interface Topology {
   queues: QueueSpec[];
   topics: TopicSpec[];
   subscriptions: { topic: string; queue: string; event_types: string[] }[];
-  event_sources: (
-    | { queue: string; function: string; batch_size: number; max_concurrency?: number }
-    | { table: string; function: string; batch_size: number }
-  )[];
+  event_sources: EventSource[];
 }
 
 /** A function's `uses` with every name checked against what topology.json defines. */

@@ -158,6 +158,9 @@ pub struct MetricAlarm {
     pub comparison: String,
     pub periods: u32,
     pub description: String,
+    /// The functions whose deploys the alarm rolls back (CDK); the metric's writer when empty.
+    #[serde(default)]
+    pub rolls_back: Vec<String>,
 }
 
 /// A flow setting a function's `config` names: its value in a deployment (unless the

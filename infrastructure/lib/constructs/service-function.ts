@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Alarm, ComparisonOperator, IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { LambdaDeploymentGroup } from 'aws-cdk-lib/aws-codedeploy';
+import { Alias, ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { EnvironmentConfig } from '../config.js';
+import { EnvironmentConfig, TRAFFIC_SHIFTS } from '../config.js';
 import { Topology, WORKSPACE_DIR, functionSpec, resolveUses } from '../topology.js';
 import { UsableResources, configVariables, grantUses, usesEnvironment } from '../wiring.js';
 
@@ -19,6 +21,11 @@ export interface ServiceFunctionProps {
   readonly environment?: Record<string, string>;
 }
 
+/** The alias every caller invokes (the API's integration, every event source mapping). */
+export const LIVE_ALIAS = 'live';
+/** Guard alarms read one-minute periods: a canary's few minutes must be enough to see trouble. */
+export const GUARD_PERIOD = Duration.minutes(1);
+
 /** Every Rust function of the workspace, built the same way: cargo-lambda-cdk from the
  * workspace manifest, arm64 on provided.al2023, JSON logs at the level Lambda's logging controls set (INFO) in a log group with retention,
  * X-Ray tracing, description, timeout, memory and reserved concurrency from topology.json. Its environment and its grants both come
@@ -27,6 +34,12 @@ export interface ServiceFunctionProps {
 export class ServiceFunction extends Construct {
   readonly fn: RustFunction;
   readonly logGroup: LogGroup;
+  /** `live`: the version callers get. A deploy publishes a version and CodeDeploy moves the
+   * alias to it as the environment's `trafficShift` says, rolling back on any guard alarm. */
+  readonly alias: Alias;
+  readonly deployment: LambdaDeploymentGroup;
+  /** The alarms that roll a deploy of this function back. */
+  readonly guards: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
@@ -60,5 +73,36 @@ export class ServiceFunction extends Construct {
       environment: { ...fixed, ...wired },
     });
     grantUses(this.fn, uses, resources);
+
+    this.alias = new Alias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.fn.currentVersion });
+    this.deployment = new LambdaDeploymentGroup(this, 'Deployment', {
+      alias: this.alias,
+      deploymentConfig: TRAFFIC_SHIFTS[config.trafficShift],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    this.guard('Errors', this.alias.metricErrors({ period: GUARD_PERIOD, statistic: 'Sum' }), 1, `${binary} (live) reported errors.`);
+    this.guard('Throttles', this.alias.metricThrottles({ period: GUARD_PERIOD, statistic: 'Sum' }), 1, `${binary} (live) was throttled.`);
+  }
+
+  /** An alarm that rolls a deploy of this function back while it is in alarm (no notification:
+   * the monitoring stack's alarms page people). */
+  guard(
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  ): Alarm {
+    const alarm = new Alarm(this, `Guard${id}`, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `Rolls back a deploy of ${this.node.id}: ${description}`,
+    });
+    this.deployment.addAlarm(alarm);
+    this.guards.push(alarm);
+    return alarm;
   }
 }
