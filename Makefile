@@ -23,7 +23,7 @@ DDB_LOCAL := tools/dynamodb-local
 FAUXQS := tools/fauxqs
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: style test-moto chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local fauxqs emulators load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: smoke style test-moto chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local fauxqs emulators load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -42,7 +42,8 @@ help:
 	@echo "make footprint   each function's cold start, memory after 1000 invocations, release zip size"
 	@echo "make performance-doc   docs/performance.md from the last load, router and footprint reports"
 	@echo "make coverage   line coverage per crate of every test and the binaries they run (fails under 90 %)"
-	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy"
+	@echo "make smoke [SMOKE_ARGS='--sigv4 rentals']   one authenticated request sequence per flow against API_URL or the local stack"
+	@echo "make synth | deploy [ENV=dev|staging|prod]   CDK synth (with Rust bundling) / deploy (cdk diff first)"
 	@echo "make diagram   regenerate docs/architecture.md from the synthesized templates"
 
 venv: $(VENV)/.installed
@@ -173,6 +174,15 @@ diagram: templates
 LOAD_SCENARIO ?= mixed
 LOAD_ARGS ?=
 FOOTPRINT_INVOCATIONS ?= 1000
+# One authenticated request sequence per flow with its invariant, against API_URL (a deployed
+# stage: API_KEY, SMOKE_ARGS=--sigv4 with AWS credentials, TEST_USERS_FILE and
+# TEST_USER_CLIENT_ID) or the running local stack. SMOKE_BIN: a smoke binary built elsewhere.
+SMOKE_BIN ?= target/debug/smoke
+SMOKE_ARGS ?=
+smoke:
+	@if [ "$(SMOKE_BIN)" = target/debug/smoke ]; then $(BUILD); fi
+	$(SMOKE_BIN) $(SMOKE_ARGS)
+
 load: emulators
 	$(BUILD)
 	scripts/load.sh $(LOAD_SCENARIO) $(LOAD_ARGS)

@@ -314,6 +314,16 @@ fn the_clients_pass_against_it(stack: &LocalStack) {
             "the {scenario} scenario did not run:\n{load}"
         );
     }
+    let smoke = stack.run("smoke", &[]);
+    let passed = smoke
+        .lines()
+        .find_map(|l| l.strip_prefix("smoke: ")?.strip_suffix(" flows passed"))
+        .and_then(|counts| counts.split_once(" of "))
+        .unwrap_or_else(|| panic!("no smoke summary:\n{smoke}"));
+    assert!(
+        passed.0 == passed.1 && passed.1.parse::<usize>().unwrap() >= 5,
+        "{smoke}"
+    );
     the_functions_write_the_metrics_topology_json_declares(stack);
     the_stack_reports_and_measures_itself(stack);
 }

@@ -96,6 +96,15 @@ pub struct Api {
 }
 
 impl Api {
+    /// The API at `base`, each request authenticated by `auth`.
+    pub fn new(base: String, auth: Auth) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            auth,
+        }
+    }
+
     /// The running local stack's API.
     pub fn local() -> Result<Self> {
         Ok(Self {

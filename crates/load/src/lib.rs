@@ -15,4 +15,5 @@ pub mod report;
 pub mod scenario;
 pub mod scenarios;
 pub mod sign_in;
+pub mod smoke;
 pub mod stack;

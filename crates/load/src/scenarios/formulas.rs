@@ -1,6 +1,7 @@
 //! Formulas: every submission a new make-up; afterwards every accepted formula is processed.
 
 pub mod demo;
+pub mod smoke;
 
 use super::Accepted;
 use crate::harness::{Check, Harness, settle_all, submit};

@@ -1,5 +1,5 @@
-//! Each flow's clients: its load scenario (see [`crate::scenario::Scenario`]) and its demo
-//! step, listed once in [`all`] and [`DEMOS`].
+//! Each flow's clients: its load scenario (see [`crate::scenario::Scenario`]), its demo step and
+//! its smoke step, listed once in [`all`], [`DEMOS`] and [`SMOKES`].
 
 pub mod fitness;
 pub mod formulas;
@@ -10,6 +10,7 @@ pub mod tasks;
 
 use crate::demo::Demo;
 use crate::scenario::Scenario;
+use crate::smoke::Smoke;
 use std::sync::{Arc, Mutex};
 
 /// Every flow's scenario, in the order a `mixed` run lists them: one line per flow.
@@ -50,6 +51,30 @@ pub const DEMOS: &[Demo] = &[
         flow: "fitness",
         run: |files| Box::pin(async move { fitness::demo::run(&files).await }),
         stack_settings: fitness::demo::STACK_SETTINGS,
+    },
+];
+
+/// Every flow's smoke step, in the order `make smoke` reports them: one line per flow.
+pub const SMOKES: &[Smoke] = &[
+    Smoke {
+        flow: "rentals",
+        run: returns::smoke::smoke,
+    },
+    Smoke {
+        flow: "formulas",
+        run: formulas::smoke::smoke,
+    },
+    Smoke {
+        flow: "tasks",
+        run: tasks::smoke::smoke,
+    },
+    Smoke {
+        flow: "orders",
+        run: orders::smoke::smoke,
+    },
+    Smoke {
+        flow: "fitness",
+        run: fitness::smoke::smoke,
     },
 ];
 

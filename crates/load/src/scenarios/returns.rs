@@ -2,6 +2,7 @@
 //! completed or rejected; afterwards every accepted return is decided.
 
 pub mod demo;
+pub mod smoke;
 
 use super::{Accepted, USERS};
 use crate::harness::{Check, Harness, settle_all, submit};

@@ -3,6 +3,7 @@
 //! order the client had them accepted, and the stream's consumption rate.
 
 pub mod demo;
+pub mod smoke;
 
 use super::Accepted;
 use crate::harness::{Check, Harness, settle_all, submit};

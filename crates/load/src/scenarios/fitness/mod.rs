@@ -20,6 +20,7 @@
 mod checks;
 pub mod demo;
 mod plan;
+pub mod smoke;
 
 use crate::harness::{Check, Harness, call, notify_url};
 use crate::scenario::Scenario;

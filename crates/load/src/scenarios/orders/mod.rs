@@ -11,6 +11,7 @@
 use super::Accepted;
 mod checks;
 pub mod demo;
+pub mod smoke;
 
 use crate::harness::{Check, Harness, call, get_json, notify_url};
 use crate::scenario::Scenario;

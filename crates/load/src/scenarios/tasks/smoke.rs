@@ -1,0 +1,35 @@
+//! The tasks flow's smoke step: a task is accepted, numbered and completed.
+
+use crate::smoke::{Stage, seconds};
+use futures::future::BoxFuture;
+use reqwest::Method;
+use serde_json::json;
+
+pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
+    Box::pin(async move {
+        let task =
+            json!({"title": format!("smoke {}", stage.run), "description": "", "priority": "low"});
+        let accepted = stage
+            .send(Method::POST, "/tasks", Some(&task), &[202])
+            .await?;
+        let id = accepted["task_id"]
+            .as_str()
+            .ok_or_else(|| format!("POST /tasks: no task_id in {accepted}"))?;
+        let path = format!("/tasks/{id}");
+        let (settled, took) = stage
+            .until(&path, "settled", |t| {
+                t["status"] == "completed" || t["status"] == "failed"
+            })
+            .await?;
+        if settled["status"] != "completed" || !settled["sequence"].is_u64() {
+            return Err(format!(
+                "GET {path}: not completed with a number: {settled}"
+            ));
+        }
+        Ok(format!(
+            "task {id} completed as #{} in {}",
+            settled["sequence"],
+            seconds(took)
+        ))
+    })
+}
