@@ -23,7 +23,7 @@ DDB_LOCAL := tools/dynamodb-local
 FAUXQS := tools/fauxqs
 LLVM_COV_VERSION := 0.9.1
 
-.PHONY: smoke style test-moto chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local fauxqs emulators load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
+.PHONY: smoke assembly diff style test-moto chaos contract fuzz fuzz-smoke dlq redrive help venv java dynamodb-local fauxqs emulators load load-router footprint performance-doc build up down seed reset demo report test lint infra-deps infra-test templates synth deploy diagram bench coverage zips clean
 
 help:
 	@echo "make demo   run the whole system locally on the emulator and show what happened"
@@ -109,6 +109,7 @@ style: venv
 	cargo fmt --all -- --check
 	cd fuzz && cargo fmt -- --check
 	$(VENV)/bin/actionlint
+	scripts/supply-chain.sh
 
 lint: style
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -161,10 +162,27 @@ fuzz-smoke:
 synth: venv infra-deps
 	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet -c env=$(ENV)
 
-# DEPLOY_ARGS: more for cdk deploy, e.g. '--require-approval never -c notifyUrl=https://…' in CI.
+# An environment's assembly, synthesized once (with Rust bundling) for both the diff and the
+# deploy. CONTEXT_ARGS: context that changes what is synthesized, e.g.
+# '-c notifyUrl=https://… -c alarmEmail=ops@…'.
+CONTEXT_ARGS ?=
+ASSEMBLY = cdk.out/assembly-$(ENV)
+assembly: venv infra-deps
+	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet -c env=$(ENV) $(CONTEXT_ARGS) -o $(ASSEMBLY)
+
+# What a deploy of ENV would change, against what is deployed (AWS credentials of the
+# environment). DIFF_ARGS, e.g. '--security-only --fail': exit 1 when IAM or security groups
+# would widen.
+DIFF_ARGS ?=
+diff: assembly
+	cd $(INFRA) && npx cdk diff --all --app $(ASSEMBLY) $(DIFF_ARGS)
+
+# The diff first, then the deploy of that same assembly: at a terminal cdk asks before it widens
+# IAM. DEPLOY_ARGS: more for cdk deploy, e.g. '--require-approval never' in CI (whose review of
+# widened IAM is a job of its own).
 DEPLOY_ARGS ?=
-deploy: venv infra-deps
-	cd $(INFRA) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy --all -c env=$(ENV) --outputs-file cdk.out/outputs-$(ENV).json $(DEPLOY_ARGS)
+deploy: diff
+	cd $(INFRA) && npx cdk deploy --all --app $(ASSEMBLY) --outputs-file cdk.out/outputs-$(ENV).json $(DEPLOY_ARGS)
 
 diagram: templates
 	cd $(INFRA) && npx tsx scripts/diagram.ts

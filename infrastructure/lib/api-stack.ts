@@ -202,6 +202,10 @@ export class ApiStack extends Stack {
       value: Fn.join(',', keys.map(({ bin, key }) => Fn.join('=', [bin, key.keyId]))),
       description: 'Every return bin and the id of its API key (bin=id, comma-separated)',
     });
+    new CfnOutput(this, 'CallerRoleArns', {
+      value: Fn.join(',', [...this.callerRoles].map(([name, role]) => Fn.join('=', [name, role.roleArn]))),
+      description: 'The IAM role of each caller role (name=arn, comma-separated); the smoke run assumes operations',
+    });
   }
 }
 

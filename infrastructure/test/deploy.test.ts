@@ -126,6 +126,15 @@ describe('deploys', () => {
       assert.ok(target.includes(':live'), target);
     }
   });
+  it("outputs what the pipeline's smoke run reads", () => {
+    const s = synthesize('prod');
+    const api = s.templates.api.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const name of ['ApiUrl', 'ReturnBinApiKeyId', 'CallerRoleArns']) assert.ok(api[name], name);
+    const roles = JSON.stringify(api.CallerRoleArns.Value);
+    for (const role of ['operations', 'ordering', 'kitchen', 'intake']) assert.ok(roles.includes(`"${role}"`), role);
+    const stateful = s.templates.stateful.toJSON().Outputs as Record<string, unknown>;
+    assert.ok(stateful.TestUserClientId);
+  });
 });
 
 /** The stateful resources the JSON text of `dimensions` points at. */
