@@ -29,9 +29,10 @@ export function guardDeployments(
     if (!f) continue;
     const [name, queue] = deadLetterQueue(source, deadLetters);
     // A queue that already holds dead letters must not stop every deploy: what counts is more
-    // of them while the deploy runs.
+    // of them while the deploy runs. SQS stops reporting an idle empty queue, so the first dead
+    // letter would have nothing to differ from: missing minutes count as zero.
     const added = new MathExpression({
-      expression: 'DIFF(visible)',
+      expression: 'DIFF(FILL(visible, 0))',
       usingMetrics: { visible: queue.metricApproximateNumberOfMessagesVisible({ period: GUARD_PERIOD, statistic: 'Maximum' }) },
       period: GUARD_PERIOD,
       label: `new messages in ${name}`,

@@ -83,7 +83,7 @@ describe('deploys', () => {
         }
         // New dead letters of every queue (or stream) it consumes.
         const consumed = topology.event_sources.filter((e) => e.function === f.name);
-        const deadLetters = guards.filter((g) => g.expression === 'DIFF(visible)');
+        const deadLetters = guards.filter((g) => g.expression === 'DIFF(FILL(visible, 0))');
         assert.equal(deadLetters.length, consumed.length, `${f.name}: a dead-letter guard per source`);
         for (const e of consumed) {
           const dlq = 'queue' in e ? `Queue-${e.queue}-dlq` : 'RelayFailures';

@@ -145,6 +145,15 @@ impl Auth {
         self
     }
 
+    /// The last signed-in test user's `sub` (the smoke run's, apart from a load run's clients,
+    /// which take them from the first); none without test users.
+    pub fn last_test_user(&self) -> Option<String> {
+        match self.users.as_deref() {
+            Some(Users::SignedIn(signed)) => signed.last().map(|s| s.sub.clone()),
+            _ => None,
+        }
+    }
+
     /// The `n`th app user a scenario may act as: none when it may name its own (the local pool
     /// issues a token for any user, a run without app users sends none), else the `n`th test
     /// user's `sub`; an error when there are fewer test users than the scenario's clients.
@@ -308,6 +317,7 @@ mod tests {
             .unwrap()
             .with_test_users(vec![signed("s-1"), signed("s-2")]);
         assert_eq!(auth.app_user(1).unwrap().as_deref(), Some("s-2"));
+        assert_eq!(auth.last_test_user().as_deref(), Some("s-2"));
         let short = auth.app_user(2).unwrap_err();
         assert!(short.contains("2 test users signed in"), "{short}");
         assert!(short.contains("number 3"), "{short}");
@@ -325,5 +335,6 @@ mod tests {
         );
         // The local pool lets a scenario name its users.
         assert_eq!(Auth::new(None, None).unwrap().app_user(7).unwrap(), None);
+        assert_eq!(Auth::new(None, None).unwrap().last_test_user(), None);
     }
 }

@@ -4,7 +4,8 @@
 //! [`crate::scenarios::SMOKES`]); this module runs them and holds what they share.
 //!
 //! A step writes only data of its own, marked with the run (`smoke-<run>` ids, names and SKUs),
-//! and acts as the stage's first test user on the app routes.
+//! and acts as the stage's last listed test user on the app routes (a load run's fitness
+//! clients take the test users from the first).
 
 use crate::auth::Auth;
 use crate::demo::Api;
@@ -31,11 +32,13 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// The stage at `base`, called with `auth`; its app user is the first test user's (`smoke-`
+    /// The stage at `base`, called with `auth`; its app user is the last test user (`smoke-`
     /// and the run on the local stack, whose pool issues a token for any user).
     pub fn new(base: String, auth: Auth, timeout: Duration) -> Result<Self, String> {
         let run = format!("{:08x}", fastrand::u32(..));
-        let app_user = auth.app_user(0)?.unwrap_or_else(|| format!("smoke-{run}"));
+        let app_user = auth
+            .last_test_user()
+            .unwrap_or_else(|| format!("smoke-{run}"));
         Ok(Self {
             api: Api::new(base, auth),
             run,

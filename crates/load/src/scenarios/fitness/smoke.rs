@@ -1,4 +1,8 @@
 //! The fitness flow's smoke step: the app user's launch is accepted and shows in its activity.
+//!
+//! A user's activity lists its first launches by event id (`ACTIVITY_ITEMS` of them); the
+//! smoke launches' ids count down with time, so the newest sorts first however many earlier
+//! runs the user has.
 
 use crate::smoke::{Stage, seconds};
 use chrono::{DateTime, Utc};
@@ -10,7 +14,9 @@ pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
     Box::pin(async move {
         let user = &stage.app_user;
         let at = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now);
-        let launch = json!({"schema_version": 2, "event_id": format!("smoke-{}", stage.run),
+        let countdown = u64::MAX - u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        let event_id = format!("smoke-{countdown:016x}-{}", stage.run);
+        let launch = json!({"schema_version": 2, "event_id": event_id,
                             "user_id": user, "type": "app_launch", "time": at.to_rfc3339(),
                             "payload": {}});
         stage
