@@ -6,7 +6,6 @@
 //! let in.
 
 use super::LocalStack;
-use aws_sdk_dynamodb::types::Select;
 use devstack::routes::{Authorization as Scheme, Route, Routes};
 use devstack::sigv4::Signer;
 use devstack::user_pool::{UserPool, VALID_FOR};
@@ -248,45 +247,15 @@ impl Callers {
 }
 
 /// Items in every table of the stack.
-async fn items(stack: &LocalStack) -> BTreeMap<String, i32> {
-    let env = &stack.env;
-    let credentials = aws_sdk_dynamodb::config::Credentials::new(
-        &env["AWS_ACCESS_KEY_ID"],
-        &env["AWS_SECRET_ACCESS_KEY"],
-        None,
-        None,
-        "local-stack",
-    );
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url(&env["AWS_ENDPOINT_URL_DYNAMODB"])
-        .region(aws_sdk_dynamodb::config::Region::new(
-            env["AWS_REGION"].clone(),
-        ))
-        .credentials_provider(credentials)
-        .build();
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(config);
+async fn items(stack: &LocalStack) -> BTreeMap<String, usize> {
+    let env = devstack::stackenv::StackEnv::read_file(&stack.dir.join("env")).unwrap();
+    let sdk = devstack::sdk_config(&env.endpoints().unwrap()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let tables = dynamo.list_tables().send().await.unwrap();
     let mut counts = BTreeMap::new();
     for table in tables.table_names() {
-        let mut total = 0;
-        let mut start = None;
-        loop {
-            let page = dynamo
-                .scan()
-                .table_name(table)
-                .select(Select::Count)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            total += page.count();
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        counts.insert(table.clone(), total);
+        let items = devstack::report::scan_items(&dynamo, table).await.unwrap();
+        counts.insert(table.clone(), items.len());
     }
     counts
 }
@@ -351,7 +320,7 @@ pub(super) async fn each_route_lets_in_only_its_credential(stack: &LocalStack) {
     // to their caller for the same key (the idempotency record, under that caller's scope),
     // and nothing else.
     let refused = refused + refuse(&http, stack, &callers, &calls, false).await;
-    let idempotency = |mut items: BTreeMap<String, i32>| {
+    let idempotency = |mut items: BTreeMap<String, usize>| {
         items.retain(|table, _| !table.ends_with("idempotency"));
         items
     };

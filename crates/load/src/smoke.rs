@@ -78,6 +78,23 @@ impl Stage {
         Ok(json)
     }
 
+    /// `POST path` with `body`, which must answer `status`; the id its answer names in `field`.
+    pub async fn create(
+        &self,
+        path: &str,
+        body: &Value,
+        status: u16,
+        field: &str,
+    ) -> Result<String, String> {
+        let answer = self
+            .send(reqwest::Method::POST, path, Some(body), &[status])
+            .await?;
+        answer[field]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("POST {path}: no {field} in {answer}"))
+    }
+
     /// `GET path` until `done` holds for its answer (`what` it waits for, in the error when the
     /// timeout passes first); the answer and how long it took.
     pub async fn until(

@@ -2,7 +2,6 @@
 
 use crate::smoke::{Stage, seconds};
 use futures::future::BoxFuture;
-use reqwest::Method;
 use serde_json::json;
 
 pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
@@ -11,12 +10,9 @@ pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
             "name": format!("Smoke {}", stage.run),
             "materials": [{"name": format!("Smoke note {}", stage.run), "concentration": 1.5}],
         });
-        let accepted = stage
-            .send(Method::POST, "/formulas", Some(&formula), &[202])
+        let id = stage
+            .create("/formulas", &formula, 202, "formula_id")
             .await?;
-        let id = accepted["formula_id"]
-            .as_str()
-            .ok_or_else(|| format!("POST /formulas: no formula_id in {accepted}"))?;
         let (_, took) = stage
             .until(&format!("/formulas/{id}"), "processed", |f| {
                 f["status"] == "processed"

@@ -16,12 +16,7 @@ pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
         stage.send(Method::PUT, &stock, Some(&set), &[200]).await?;
         let order = json!({"customer_id": format!("smoke-{}", stage.run),
                            "items": [{"sku": sku, "quantity": 1}]});
-        let placed = stage
-            .send(Method::POST, "/orders", Some(&order), &[201])
-            .await?;
-        let id = placed["order_id"]
-            .as_str()
-            .ok_or_else(|| format!("POST /orders: no order_id in {placed}"))?;
+        let id = stage.create("/orders", &order, 201, "order_id").await?;
         stage
             .until(&stock, "2 available after the order", |s| {
                 s["available"] == 2

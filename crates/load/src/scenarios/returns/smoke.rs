@@ -4,7 +4,6 @@
 use crate::smoke::{Stage, seconds};
 use base64::Engine;
 use futures::future::BoxFuture;
-use reqwest::Method;
 use serde_json::json;
 
 pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
@@ -16,12 +15,9 @@ pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
             "user_qr_data": qr(format!("smoke-user-{}", stage.run)),
             "asset_qr_data": qr(format!("smoke-asset-{}", stage.run)),
         });
-        let accepted = stage
-            .send(Method::POST, "/rentals/returns", Some(&scan), &[202])
+        let id = stage
+            .create("/rentals/returns", &scan, 202, "return_id")
             .await?;
-        let id = accepted["return_id"]
-            .as_str()
-            .ok_or_else(|| format!("POST /rentals/returns: no return_id in {accepted}"))?;
         let path = format!("/rentals/returns/{id}");
         let (decided, took) = stage
             .until(&path, "decided", |r| r["status"] != "pending")

@@ -2,19 +2,13 @@
 
 use crate::smoke::{Stage, seconds};
 use futures::future::BoxFuture;
-use reqwest::Method;
 use serde_json::json;
 
 pub fn smoke(stage: &Stage) -> BoxFuture<'_, Result<String, String>> {
     Box::pin(async move {
         let task =
             json!({"title": format!("smoke {}", stage.run), "description": "", "priority": "low"});
-        let accepted = stage
-            .send(Method::POST, "/tasks", Some(&task), &[202])
-            .await?;
-        let id = accepted["task_id"]
-            .as_str()
-            .ok_or_else(|| format!("POST /tasks: no task_id in {accepted}"))?;
+        let id = stage.create("/tasks", &task, 202, "task_id").await?;
         let path = format!("/tasks/{id}");
         let (settled, took) = stage
             .until(&path, "settled", |t| {
