@@ -54,16 +54,8 @@ struct Cli {
 
 /// The API to load: `--host`, `API_URL`, or the running local stack's.
 fn api_url(cli: &Cli) -> Result<String, String> {
-    if let Some(host) = cli.goose.host.clone().filter(|h| !h.is_empty()) {
-        return Ok(host);
-    }
-    if let Ok(url) = std::env::var("API_URL") {
-        return Ok(url);
-    }
-    stack::value("API_URL").ok_or_else(|| {
-        "no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API"
-            .to_owned()
-    })
+    let given = cli.goose.host.clone().filter(|h| !h.is_empty());
+    stack::api_url(given.or_else(|| std::env::var("API_URL").ok()))
 }
 
 /// Whether the API runs on this machine, so that its processes can be read.

@@ -8,3 +8,11 @@ pub fn value(name: &str) -> Option<String> {
         .optional(name)
         .map(str::to_owned)
 }
+
+/// The API a run targets: the one given (`--host`, `API_URL`), else the running local stack's.
+pub fn api_url(given: Option<String>) -> Result<String, String> {
+    given.filter(|h| !h.is_empty()).or_else(|| value("API_URL")).ok_or_else(|| {
+        "no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API"
+            .to_owned()
+    })
+}

@@ -38,11 +38,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<bool, String> {
-    let api = match cli.host.clone() {
-        Some(api) => api,
-        None => load::stack::value("API_URL")
-            .ok_or("no --host, no API_URL and no local stack (.devstack/env): run `make up` or say which API")?,
-    };
+    let api = load::stack::api_url(cli.host.clone())?;
     let auth = cli.credentials.auth(&api).await?;
     let stage = smoke::Stage::new(api.clone(), auth, Duration::from_secs(cli.timeout_secs))?;
     println!(
