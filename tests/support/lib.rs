@@ -215,7 +215,9 @@ impl TestStack {
     fn functions_wired(&self, vars: Vars, given: platform::wiring::Ports) -> Arc<Functions> {
         let aws = platform::wiring::Aws::new(&self.sdk, &vars).given(given);
         Arc::new(Functions {
-            returns: rental_return::Returns::from_vars(&self.sdk, &vars).unwrap(),
+            own: queue_processor::functions()
+                .map(|f| (f.name, (f.wire)(&aws).unwrap()))
+                .collect(),
             notifier: notifier::from_vars(&self.sdk, &vars).unwrap(),
             processor: queue_processor::from_aws(&aws).unwrap(),
             relay: outbox_relay::Relay::from_vars(&self.sdk, &vars).unwrap(),
@@ -410,7 +412,8 @@ impl TestStack {
 
 /// The functions' library handlers, dispatched by function name like the Lambda service does.
 /// Wires `function` of topology.json from `vars` as its `main` does (its `from_vars`); an error
-/// names what it lacks. Every function of the system is here, as in [`Functions`].
+/// names what it lacks. Every function of the system is here, as in [`Functions`]: the backbone's
+/// by name, the flows' own as their flows declare them.
 pub fn wire_function(
     function: &str,
     sdk: &aws_config::SdkConfig,
@@ -421,15 +424,15 @@ pub fn wire_function(
         "api-handler" => api_handler::Services::from_vars(sdk, vars)
             .map(drop)
             .map_err(e),
-        "rental-return" => rental_return::Returns::from_vars(sdk, vars)
-            .map(drop)
-            .map_err(e),
         "notifier" => notifier::from_vars(sdk, vars).map(drop).map_err(e),
         "queue-processor" => queue_processor::from_vars(sdk, vars).map(drop).map_err(e),
         "outbox-relay" => outbox_relay::Relay::from_vars(sdk, vars)
             .map(drop)
             .map_err(e),
-        other => Err(format!("{other} has no wiring in the tests' support")),
+        own => queue_processor::function(own)
+            .and_then(|f| (f.wire)(&platform::wiring::Aws::new(sdk, vars)))
+            .map(drop)
+            .map_err(e),
     }
 }
 
@@ -437,7 +440,8 @@ pub fn wire_function(
 pub const CORS_ORIGIN: &str = "http://localhost:3000";
 
 pub struct Functions {
-    pub returns: rental_return::Returns,
+    /// The functions the flows bring of their own (rentals' rental-return), by name.
+    own: Vec<(&'static str, Box<dyn platform::function::Handler>)>,
     pub notifier: Consumer,
     pub processor: Consumer,
     pub relay: outbox_relay::Relay,
@@ -454,11 +458,6 @@ impl Functions {
     pub async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
         let err = |e: &dyn std::fmt::Display| function_error(function, e);
         let out = match function {
-            "rental-return" => self
-                .returns
-                .handle(payload, Budget::unlimited())
-                .await
-                .map_err(|e| err(&e))?,
             "notifier" => serde_json::to_value(
                 self.notifier
                     .handle(
@@ -488,7 +487,15 @@ impl Functions {
                     .await,
             )
             .map_err(|e| err(&e))?,
-            other => return Err(err(&format!("no function {other}"))),
+            own => {
+                let Some((_, handler)) = self.own.iter().find(|(name, _)| *name == own) else {
+                    return Err(err(&format!("no function {own}")));
+                };
+                handler
+                    .handle(payload, Budget::unlimited())
+                    .await
+                    .map_err(|e| err(&e))?
+            }
         };
         Ok(out)
     }

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod config;
 pub mod consumer;
 pub mod dynamo;
+pub mod function;
 pub mod idempotency;
 pub mod metrics;
 pub mod notify;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 pub const FLOW: ConsumerFlow = ConsumerFlow {
     name: "fitness",
+    functions: &[],
     from_aws,
     #[cfg(any(test, feature = "memory"))]
     in_memory,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub const FLOW: ConsumerFlow = ConsumerFlow {
     name: "formulas",
+    functions: &[],
     from_aws,
     #[cfg(any(test, feature = "memory"))]
     in_memory,

@@ -1,7 +1,9 @@
 //! Consumes the projections queue (domain events fanned out by the SNS topic) and the work
 //! queues of the flows (formulas, tasks, the fitness app's events and their nudge timers). Each
 //! flow registers its handlers by event type in its own module, listed once in [`FLOWS`]; a
-//! message of a type nobody registered is rejected for review, not retried.
+//! message of a type nobody registered is rejected for review, not retried. A flow that brings a
+//! Lambda function of its own declares it here too (its `ConsumerFlow::functions`), and that
+//! function's crate serves it ([`function`]).
 
 // Nested SDK futures exceed the default limit when their layout is computed.
 #![recursion_limit = "256"]
@@ -20,6 +22,7 @@ use platform::batch::RejectionSink;
 use platform::config::Vars;
 use platform::consumer::{Consumer, Registry};
 use platform::dynamo::RejectionLog;
+use platform::function::Function;
 use platform::wiring::Aws;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +42,20 @@ pub const FLOWS: &[ConsumerFlow] = &[
     orders::FLOW,
     fitness::FLOW,
 ];
+
+/// Every function of their own the flows bring.
+pub fn functions() -> impl Iterator<Item = &'static Function> {
+    FLOWS.iter().flat_map(|flow| flow.functions)
+}
+
+/// The function topology.json names `name`, as a flow declares it.
+pub fn function(name: &str) -> Result<&'static Function, ConfigError> {
+    functions().find(|f| f.name == name).ok_or_else(|| {
+        ConfigError::Topology(format!(
+            "no flow declares the function {name}: add it to its flow's ConsumerFlow::functions"
+        ))
+    })
+}
 
 /// The consumer of `registry`; `max_receive_count` is the source queues' (see topology.json).
 pub fn consumer(

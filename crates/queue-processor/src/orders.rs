@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 pub const FLOW: ConsumerFlow = ConsumerFlow {
     name: "orders",
+    functions: &[],
     from_aws,
     #[cfg(any(test, feature = "memory"))]
     in_memory,

@@ -14,6 +14,7 @@ use tracing::info;
 
 pub const FLOW: ConsumerFlow = ConsumerFlow {
     name: "tasks",
+    functions: &[],
     from_aws,
     #[cfg(any(test, feature = "memory"))]
     in_memory,

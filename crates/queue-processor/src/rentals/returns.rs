@@ -1,18 +1,17 @@
-//! Processes return scans. Two entry points share one path: a batch from the rental-returns FIFO
-//! queue (grouped by user; answered with `batchItemFailures`), and a raw return event sent by a
-//! direct invocation (answered with the outcome).
-
-// Nested SDK and HTTP futures exceed the default limit when their layout is computed.
-#![recursion_limit = "256"]
+//! The rental-return function: processes return scans. Two entry points share one path: a batch
+//! from the rental-returns FIFO queue (grouped by user; answered with `batchItemFailures`), and a
+//! raw return event sent by a direct invocation (answered with the outcome). Its crate,
+//! `crates/rental-return`, serves [`FUNCTION`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use domain::ValidationError;
 use domain::rentals::ports::RentalStore;
 use domain::rentals::{ReturnDecision, ReturnScan, ReturnState, process_return};
 use platform::batch::{Budget, RejectionSink, json_body, process_sqs_fifo_batch};
-use platform::config::Vars;
 use platform::dynamo::RejectionLog;
 use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
+use platform::function::{Function, Handler, HandlerError};
+use platform::wiring::Aws;
 use platform::{ConfigError, RecordError};
 use serde::Serialize;
 use serde_json::Value;
@@ -22,10 +21,18 @@ use tracing::{info, instrument};
 
 pub const SOURCE: &str = "rental-returns";
 
-/// What one scan may take (a decision's reads and its transaction, re-made a few times when a
-/// concurrent return wins the race for a rental) before it is cut off and retried, within the
-/// function's 10 s.
-pub const PER_RECORD: Duration = Duration::from_secs(8);
+pub const FUNCTION: Function = Function {
+    name: "rental-return",
+    // What one scan may take (a decision's reads and its transaction, re-made a few times when a
+    // concurrent return wins the race for a rental) before it is cut off and retried, within the
+    // function's 10 s.
+    per_record: Duration::from_secs(8),
+    wire,
+};
+
+fn wire(aws: &Aws) -> Result<Box<dyn Handler>, ConfigError> {
+    Ok(Box::new(Returns::from_aws(aws)?))
+}
 
 /// The function's dependencies.
 pub struct Returns {
@@ -34,26 +41,27 @@ pub struct Returns {
 }
 
 impl Returns {
-    /// The DynamoDB adapters, named by `vars` (see `infrastructure/topology.json`,
+    /// The DynamoDB adapters, named by `aws.vars` (see `infrastructure/topology.json`,
     /// rental-return).
-    pub fn from_vars(sdk: &aws_config::SdkConfig, vars: &Vars) -> Result<Self, ConfigError> {
-        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    pub fn from_aws(aws: &Aws) -> Result<Self, ConfigError> {
         Ok(Self {
             store: Arc::new(DynamoRentalStore::new(
-                dynamo.clone(),
-                RentalTables::from_vars(vars)?,
+                aws.dynamo.clone(),
+                RentalTables::from_vars(aws.vars)?,
             )),
-            rejections: Arc::new(RejectionLog::new(dynamo, vars.table("rejections")?)),
+            rejections: Arc::new(RejectionLog::new(
+                aws.dynamo.clone(),
+                aws.vars.table("rejections")?,
+            )),
         })
     }
+}
 
+#[async_trait::async_trait]
+impl Handler for Returns {
     /// See [`handle`].
-    pub async fn handle(&self, payload: Value, budget: Budget) -> Result<Value, InvocationError> {
-        handle(&*self.store, &*self.rejections, payload, budget).await
-    }
-
-    pub fn budget(deadline_ms: u64) -> Budget {
-        Budget::until_epoch_ms(deadline_ms, PER_RECORD)
+    async fn handle(&self, payload: Value, budget: Budget) -> Result<Value, HandlerError> {
+        Ok(handle(&*self.store, &*self.rejections, payload, budget).await?)
     }
 }
 

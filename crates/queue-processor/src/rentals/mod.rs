@@ -1,4 +1,7 @@
-//! Rentals: a completed rental counts towards its user's stats.
+//! Rentals: a completed rental counts towards its user's stats; return scans are decided by the
+//! flow's own function, [`returns::FUNCTION`].
+
+pub mod returns;
 
 use crate::flow::ConsumerFlow;
 use domain::rentals::{ProjectStats, RentalCompleted};
@@ -10,6 +13,7 @@ use std::sync::Arc;
 
 pub const FLOW: ConsumerFlow = ConsumerFlow {
     name: "rentals",
+    functions: &[returns::FUNCTION],
     from_aws,
     #[cfg(any(test, feature = "memory"))]
     in_memory,
