@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use domain::ids::UserId;
 use domain::rentals::{AssetId, RentalId};
 use domain::rentals::ports::{RentalStore, StatsView};
-use domain::rentals::{AssetType, Rental, RentalStatus};
+use domain::rentals::{AssetType, Rental, RentalStatus, ReturnScan};
 use domain::time::parse_event_time;
 use integration_tests::TestStack;
 use platform::dynamo::rental_store::{DynamoRentalStore, RentalTables};
@@ -675,6 +675,33 @@ pub(crate) fn qr(id: &str) -> String {
 pub(crate) fn return_event(user: &str, asset: &str, timestamp: &str, location: &str) -> Value {
     serde_json::json!({"timestamp": timestamp, "location_id": location,
                        "user_qr_data": qr(user), "asset_qr_data": qr(asset)})
+}
+
+#[test]
+fn the_function_s_sample_events_are_well_formed_scans() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/rental-return");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{}", dir.display());
+    for f in files {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        if v.get("Records").is_some() {
+            let batch: aws_lambda_events::event::sqs::SqsEvent =
+                serde_json::from_value(v).unwrap();
+            assert_eq!(batch.records.len(), 5);
+            for r in batch.records {
+                let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+                ReturnScan::from_json(&body).unwrap();
+                assert!(r.attributes.contains_key("MessageGroupId"));
+            }
+        } else {
+            ReturnScan::from_json(&v).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+    }
 }
 
 /// The example events shipped in `events/rental-return/`.
