@@ -10,7 +10,7 @@
 #   CHAOS_RUN_TIME    seconds of load per run (default 30)
 #   CHAOS_SETTLE      seconds accepted work may take to be done afterwards (default 300)
 #
-# Faults: baseline (none), duplicate (every SQS and stream batch delivered twice, at once),
+# Faults (FAULT+FAULT: several in one run, on one stack): baseline (none), duplicate (every SQS and stream batch delivered twice, at once),
 # kill (2 % of consumer invocations lose an instance mid-batch, the relay between publishing
 # and checkpointing included), dynamodb (20 % of transactions cancelled, 5 % of calls throttled,
 # 2 % answered 500 and 2 % done but answered 500 as if the answer was lost, through the fault
@@ -33,7 +33,7 @@ if [[ -f .devstack/env ]]; then
 fi
 trap 'scripts/stack.sh down >/dev/null 2>&1 || true' EXIT
 
-env_of() { # the stack's environment for fault $1
+one_fault_env() { # the stack's environment for fault $1, as VAR=value or nothing
   case $1 in
     baseline|deploy) ;;
     duplicate) echo "DEVSTACK_CHAOS=duplicate=1" ;;
@@ -44,15 +44,25 @@ env_of() { # the stack's environment for fault $1
   esac
 }
 
+env_of() { # the stack's environment for $1: a fault, or faults joined by + (one run, all at once)
+  local -A merged=()
+  local part line
+  for part in ${1//+/ }; do
+    line=$(one_fault_env "$part") || return 2
+    [[ -z $line ]] || merged[${line%%=*}]+=${merged[${line%%=*}]:+,}${line#*=}
+  done
+  for var in "${!merged[@]}"; do echo -n "$var=${merged[$var]} "; done
+}
+
 status=0
 for fault in $faults; do
-  vars=$(env_of "$fault")
+  vars=$(env_of "$fault") || exit 2
   echo "== chaos: $fault ${vars:+($vars)}"
   # The settings the scenarios ask of the stack, as in `make load`.
   env $vars DEVSTACK_PREBUILT=${CHAOS_PREBUILT:-} \
     scripts/stack.sh up $(target/debug/load mixed --stack-settings) >/dev/null
   deployer=
-  if [[ $fault == deploy ]]; then
+  if [[ +$fault+ == *+deploy+* ]]; then
     # Restarts go on until the invariants are checked: through the load and the settling after.
     : >"$out/deploy.log"
     ( while sleep 10; do

@@ -25,7 +25,7 @@ def injected(fault, report):
     for k, v in (report.get("injected_faults") or {}).items():
         if k != "forwarded" and v:
             parts.append(f"{v} DynamoDB {k.replace('_', ' ')}")
-    if fault == "deploy":
+    if "deploy" in fault.split("+"):
         log = out / "deploy.log"
         n = len(log.read_text().splitlines()) if log.exists() else 0
         parts.append(f"{n} restarts of every consumer")

@@ -15,10 +15,11 @@ if [[ ${CONTRACT:-1} != 0 ]]; then
   CONTRACT_PREBUILT=1 CONTRACT_EXAMPLES=${CONTRACT_EXAMPLES:-10} CONTRACT_SEED=${CONTRACT_SEED:-1} \
     scripts/contract.sh || contract=$?
 fi
-# The bounded chaos run (`make chaos` is the whole suite): two faults, a small load.
+# The bounded chaos run (`make chaos` is the whole suite): two faults at once on one stack, a
+# small load.
 chaos=0
 if [[ ${CHAOS:-1} != 0 ]]; then
-  CHAOS_PREBUILT=1 CHAOS_FAULTS=${CHAOS_FAULTS:-"duplicate kill"} CHAOS_USERS=${CHAOS_USERS:-6} \
+  CHAOS_PREBUILT=1 CHAOS_FAULTS=${CHAOS_FAULTS:-duplicate+kill} CHAOS_USERS=${CHAOS_USERS:-6} \
     CHAOS_RUN_TIME=${CHAOS_RUN_TIME:-10} scripts/chaos.sh || chaos=$?
 fi
 cargo test --workspace "$@" 2>&1 | tee "$log"

@@ -178,7 +178,9 @@ async fn attack(
     Ok(())
 }
 
-/// Every chosen scenario's checks, read through the API.
+/// Every chosen scenario's checks, read through the API. The scenarios wait for their work
+/// side by side: a check's wait (the fitness timers' window, a drain of the task groups) counts
+/// from the end of the attack, not from the end of the checks before it.
 async fn check(
     h: &harness::Harness,
     chosen: &[Arc<dyn scenario::Scenario>],
@@ -188,11 +190,8 @@ async fn check(
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| e.to_string())?;
-    let mut checks = Vec::new();
-    for s in chosen {
-        checks.extend(s.check(h, &http, settle).await);
-    }
-    Ok(checks)
+    let each = futures::future::join_all(chosen.iter().map(|s| s.check(h, &http, settle))).await;
+    Ok(each.into_iter().flatten().collect())
 }
 
 /// What the fault injector injected between two of its counts.

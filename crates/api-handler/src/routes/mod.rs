@@ -61,6 +61,4 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 #[cfg(test)]
-mod props;
-#[cfg(test)]
 mod tests;

@@ -13,6 +13,9 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// Arbitrary requests through the whole router.
+mod props;
+
 pub(crate) type TestServices = Ports;
 
 /// Every flow's in-memory ports, empty: a flow's tests arrange what they read.

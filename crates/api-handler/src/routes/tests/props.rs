@@ -1,7 +1,7 @@
 //! Arbitrary bytes, content types, idempotency keys and path parameters through the whole
 //! router (in-memory ports): never a 5xx, never a panic, and every 4xx in the error shape.
 
-use super::router;
+use crate::routes::router;
 use crate::wiring::Ports;
 use axum::body::Body;
 use axum::http::Request;
@@ -14,8 +14,8 @@ use tower::ServiceExt;
 /// The operations `docs/openapi.json` declares, each as a method and a path whose one path
 /// parameter, if any, is `{}`.
 fn operations() -> Vec<(&'static str, String)> {
-    let doc: Value =
-        serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("the document");
+    let doc: Value = serde_json::from_str(include_str!("../../../../../docs/openapi.json"))
+        .expect("the document");
     let mut ops = Vec::new();
     for (path, methods) in doc["paths"].as_object().expect("paths") {
         let path = with_anonymous_param(path);
