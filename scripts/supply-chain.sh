@@ -21,6 +21,9 @@ else
   echo "supply chain: every action pinned to a commit SHA"
 fi
 
+# cargo deny reads the whole graph offline, every platform's crates included; a build downloads
+# only the host's, so a fresh machine fetches the rest first.
+cargo fetch --locked --quiet
 "$deny" --log-level error --offline check licenses bans sources || failed=1
 db_home="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
 if timeout 90 "$deny" --log-level error fetch db >/dev/null 2>&1; then
