@@ -244,7 +244,6 @@ impl Scenario for Fitness {
             .sum();
         let wait = Wait {
             ours: users.keys().cloned().collect(),
-            expected: expected_total,
             // Every timer set during the attack is due a window (and a bit) after the attack.
             hold: Duration::from_secs(self.window.num_seconds().unsigned_abs() + 10),
             settle,
